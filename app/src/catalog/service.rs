@@ -1,0 +1,357 @@
+//! The catalogue core: products in, vectors kept in step, similar products out.
+//!
+//! The database is the source of truth. A product row is written first, with the hash of
+//! its embedded text; its vector is written next; only then is the row marked indexed. A
+//! crash anywhere leaves rows that read as "needs indexing", and the next import, reindex
+//! or server start finishes the work, so nothing is lost and nothing is embedded twice.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use kindred_embedder::product_text::{content_hash, product_text, ProductFields};
+use kindred_embedder::EmbeddingWorker;
+use kindred_retriever::{ProductPayload, ProductPoint, SearchFilter, SearchQuery, VectorIndex};
+use serde::Serialize;
+
+use crate::domain::{Product, ProductId, ShopDomain};
+use crate::error::AppError;
+use crate::progress::Progress;
+use crate::storage::{ProductRow, SqlStore};
+
+/// Products embedded per call to the embedding worker; the worker batches by tokens inside.
+const INDEX_CHUNK: i64 = 256;
+/// Rows written per database transaction.
+const WRITE_CHUNK: usize = 500;
+
+/// What an ingest did, in counts.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct IngestReport {
+    pub received: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Records with an id seen earlier in the same input; the last one wins.
+    pub duplicates: usize,
+    pub embedded: usize,
+    pub payload_updates: usize,
+}
+
+/// The options of a similar-products request.
+#[derive(Debug, Clone, Default)]
+pub struct SimilarRequest {
+    pub limit: usize,
+    pub include_unavailable: bool,
+    pub price_min_cents: Option<i64>,
+    pub price_max_cents: Option<i64>,
+    pub product_type: Option<String>,
+    pub vendor: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// A recommended product and why it was recommended.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendation {
+    pub product: Product,
+    pub score: f32,
+    pub reason: String,
+}
+
+#[derive(Clone)]
+pub struct CatalogService {
+    store: SqlStore,
+    index: Arc<dyn VectorIndex>,
+    embedder: Arc<EmbeddingWorker>,
+    model_id: String,
+    /// Set when vectors changed since the last ANN index build.
+    index_dirty: Arc<AtomicBool>,
+    /// One catalogue writer at a time, so a row is never marked indexed with another
+    /// writer's hash.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl CatalogService {
+    pub fn new(
+        store: SqlStore,
+        index: Arc<dyn VectorIndex>,
+        embedder: Arc<EmbeddingWorker>,
+        model_id: String,
+    ) -> Self {
+        Self {
+            store,
+            index,
+            embedder,
+            model_id,
+            index_dirty: Arc::new(AtomicBool::new(false)),
+            write_lock: Default::default(),
+        }
+    }
+
+    pub fn store(&self) -> &SqlStore {
+        &self.store
+    }
+
+    pub fn index(&self) -> &Arc<dyn VectorIndex> {
+        &self.index
+    }
+
+    /// Stores new and changed products, then brings the vector index in step.
+    /// Unchanged products cost one comparison: no write, no embedding.
+    pub async fn ingest(
+        &self,
+        shop: &ShopDomain,
+        products: Vec<Product>,
+        progress: &dyn Progress,
+    ) -> Result<IngestReport, AppError> {
+        let _writer = self.write_lock.lock().await;
+        let mut report = IngestReport {
+            received: products.len(),
+            ..Default::default()
+        };
+        self.store.ensure_shop(shop).await?;
+        let states = self.store.index_states(shop).await?;
+
+        let mut latest: HashMap<u64, Product> = HashMap::with_capacity(products.len());
+        let mut order = Vec::with_capacity(products.len());
+        for product in products {
+            if latest.contains_key(&product.id) {
+                report.duplicates += 1;
+            } else {
+                order.push(product.id);
+            }
+            latest.insert(product.id, product);
+        }
+
+        let mut changed = Vec::new();
+        for id in order {
+            let Some(product) = latest.remove(&id) else {
+                continue;
+            };
+            let row = self.row_for(product)?;
+            match states.get(&id) {
+                Some(state)
+                    if state.document == row.document
+                        && state.content_hash == row.content_hash
+                        && state.vector_current()
+                        && !state.payload_stale =>
+                {
+                    report.unchanged += 1;
+                }
+                Some(_) => {
+                    report.updated += 1;
+                    changed.push(row);
+                }
+                None => {
+                    report.created += 1;
+                    changed.push(row);
+                }
+            }
+        }
+        for chunk in changed.chunks(WRITE_CHUNK) {
+            self.store.upsert_products(shop, chunk).await?;
+        }
+        let (embedded, payload_updates) = self.sync_index_locked(shop, progress).await?;
+        report.embedded = embedded;
+        report.payload_updates = payload_updates;
+        Ok(report)
+    }
+
+    /// Writes every missing or stale vector and payload of the shop; returns
+    /// (products embedded, payload-only updates).
+    pub async fn sync_index(
+        &self,
+        shop: &ShopDomain,
+        progress: &dyn Progress,
+    ) -> Result<(usize, usize), AppError> {
+        let _writer = self.write_lock.lock().await;
+        self.sync_index_locked(shop, progress).await
+    }
+
+    async fn sync_index_locked(
+        &self,
+        shop: &ShopDomain,
+        progress: &dyn Progress,
+    ) -> Result<(usize, usize), AppError> {
+        let (total, current) = self.store.catalogue_counts(shop).await?;
+        progress.start((total - current).max(0) as u64);
+        let (mut embedded, mut payload_only) = (0, 0);
+        loop {
+            let batch = self.store.products_needing_index(shop, INDEX_CHUNK).await?;
+            if batch.is_empty() {
+                break;
+            }
+            let (fresh, stale): (Vec<_>, Vec<_>) = batch
+                .into_iter()
+                .partition(|(_, vector_current)| *vector_current);
+            let mut indexed = Vec::with_capacity(fresh.len() + stale.len());
+
+            for (product, _) in &fresh {
+                self.index
+                    .set_payload(shop.as_str(), product.id, payload_of(product))
+                    .await?;
+                indexed.push((product.id, self.content_hash_of(product)));
+            }
+            if !stale.is_empty() {
+                let texts: Vec<String> = stale.iter().map(|(p, _)| text_of(p)).collect();
+                let vectors = self.embedder.embed(texts).await?;
+                let points = stale
+                    .iter()
+                    .zip(vectors)
+                    .map(|((product, _), vector)| ProductPoint {
+                        product_id: product.id,
+                        vector,
+                        payload: payload_of(product),
+                    })
+                    .collect();
+                self.index.upsert(shop.as_str(), points).await?;
+                indexed.extend(stale.iter().map(|(p, _)| (p.id, self.content_hash_of(p))));
+            }
+            self.store.mark_indexed(shop, &indexed).await?;
+            self.index_dirty.store(true, Ordering::Release);
+            embedded += stale.len();
+            payload_only += fresh.len();
+            metrics::counter!("kindred_products_embedded_total").increment(stale.len() as u64);
+            progress.advance(indexed.len() as u64);
+        }
+        progress.finish();
+        Ok((embedded, payload_only))
+    }
+
+    /// Removes a product from the index and the catalogue.
+    pub async fn delete_product(&self, shop: &ShopDomain, id: ProductId) -> Result<bool, AppError> {
+        let _writer = self.write_lock.lock().await;
+        // Vector first: a crash in between leaves a row that a re-import can delete again,
+        // never a vector that nothing knows about.
+        self.index.delete(shop.as_str(), &[id.0]).await?;
+        self.index_dirty.store(true, Ordering::Release);
+        self.store.delete_product(shop, id.0).await
+    }
+
+    /// Removes a shop and everything it owns.
+    pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+        let _writer = self.write_lock.lock().await;
+        self.index.drop_shop(shop.as_str()).await?;
+        self.store.delete_shop(shop).await
+    }
+
+    pub async fn product(&self, shop: &ShopDomain, id: ProductId) -> Result<Product, AppError> {
+        self.store
+            .get_product(shop, id.0)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("product {id}")))
+    }
+
+    /// Products most similar in meaning to one product, best first, never the product itself.
+    pub async fn similar(
+        &self,
+        shop: &ShopDomain,
+        id: ProductId,
+        request: &SimilarRequest,
+    ) -> Result<Vec<Recommendation>, AppError> {
+        let anchor = self.product(shop, id).await?;
+        let stored = self
+            .index
+            .fetch(shop.as_str(), id.0)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("product {id} is not indexed yet")))?;
+        let filter = SearchFilter {
+            available_only: !request.include_unavailable,
+            exclude_product_ids: vec![id.0],
+            price_min: request.price_min_cents.map(cents_to_amount),
+            price_max: request.price_max_cents.map(cents_to_amount),
+            product_type: request.product_type.clone(),
+            vendor: request.vendor.clone(),
+            tags_any: request.tags.clone(),
+            collection: None,
+            status: Some("active".to_owned()),
+        };
+        let query = SearchQuery {
+            vector: stored.vector,
+            limit: request.limit,
+            filter,
+        };
+        let hits = self.index.search(shop.as_str(), &query).await?;
+        let ids: Vec<u64> = hits.iter().map(|h| h.product_id).collect();
+        let mut products: HashMap<u64, Product> = self
+            .store
+            .get_products(shop, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let reason = format!("similar to {}", anchor.title);
+        // A hit whose row is gone (deleted a moment ago) is dropped rather than shown half-known.
+        Ok(hits
+            .into_iter()
+            .filter_map(|hit| {
+                Some(Recommendation {
+                    product: products.remove(&hit.product_id)?,
+                    score: hit.score,
+                    reason: reason.clone(),
+                })
+            })
+            .collect())
+    }
+
+    /// Builds the ANN index if vectors changed since the last build. Blocking work runs in
+    /// the index's own thread pool, off the request path.
+    pub async fn optimize_if_dirty(&self) -> Result<bool, AppError> {
+        if !self.index_dirty.swap(false, Ordering::AcqRel) {
+            return Ok(false);
+        }
+        if let Err(err) = self.index.optimize().await {
+            self.index_dirty.store(true, Ordering::Release);
+            return Err(err.into());
+        }
+        Ok(true)
+    }
+
+    fn row_for(&self, product: Product) -> Result<ProductRow, AppError> {
+        let document = serde_json::to_string(&product).map_err(|err| {
+            AppError::InvalidInput(format!("product {} cannot be stored: {err}", product.id))
+        })?;
+        let content_hash = self.content_hash_of(&product);
+        Ok(ProductRow {
+            product,
+            document,
+            content_hash,
+        })
+    }
+
+    fn content_hash_of(&self, product: &Product) -> String {
+        content_hash(&self.model_id, &text_of(product))
+    }
+}
+
+/// The text the model embeds for a product.
+pub fn text_of(product: &Product) -> String {
+    let options: Vec<(String, Vec<String>)> = product
+        .options
+        .iter()
+        .map(|o| (o.name.clone(), o.values.clone()))
+        .collect();
+    product_text(&ProductFields {
+        title: &product.title,
+        product_type: product.product_type.as_deref(),
+        vendor: product.vendor.as_deref(),
+        tags: &product.tags,
+        options: &options,
+        description_html: &product.description_html,
+    })
+}
+
+fn payload_of(product: &Product) -> ProductPayload {
+    ProductPayload {
+        available: product.available,
+        price: product.price_cents.map(cents_to_amount),
+        product_type: product.product_type.clone(),
+        vendor: product.vendor.clone(),
+        tags: product.tags.clone(),
+        collections: product.collections.clone(),
+        status: product.status.as_str().to_owned(),
+    }
+}
+
+fn cents_to_amount(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}

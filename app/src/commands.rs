@@ -1,0 +1,214 @@
+//! What each subcommand does; `main` only parses and dispatches.
+
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+
+use crate::catalog::{read_catalogue, Catalogue};
+use crate::config::{Command, ImportArgs, ServeArgs, Settings, ShopCommand};
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+use crate::http::{router, AppState, KeyCache};
+use crate::progress::{Reporter, Silent};
+use crate::storage::{generate_key, KeyScope};
+use crate::{startup, telemetry};
+
+pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
+    match command {
+        Command::Serve(args) => serve(&settings, args).await,
+        Command::Import(args) => import(&settings, args).await,
+        Command::Shop(cmd) => shop(&settings, cmd).await,
+        Command::AdminKey { key } => {
+            let store = startup::open_store(&settings).await?;
+            let key = key.unwrap_or_else(|| generate_key(KeyScope::Admin));
+            store.add_key(&key, None).await?;
+            println!("{key}");
+            Ok(())
+        }
+        Command::Reindex { shop, force } => reindex(&settings, shop, force).await,
+        Command::Optimize => {
+            let components = startup::open(&settings).await?;
+            let started = Instant::now();
+            components.catalog.index().optimize().await?;
+            println!("index optimised in {:.1}s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Migrate => {
+            startup::open_store(&settings).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
+    let components = startup::open(settings).await?;
+    let store = components.catalog.store().clone();
+    if let Some(admin_key) = &settings.admin_key {
+        // Stored as a hash, like every other key.
+        store.add_key(admin_key, None).await?;
+    }
+    let catalog = components.catalog.clone();
+
+    // Finish whatever an interrupted import or crash left unindexed, then keep the ANN
+    // index fresh; both run beside the server, never on a request.
+    let background = catalog.clone();
+    let interval = Duration::from_secs(settings.optimize_interval_secs.max(1));
+    tokio::spawn(async move {
+        match background.store().list_shops().await {
+            Ok(shops) => {
+                for (domain, _) in shops {
+                    let Ok(shop) = ShopDomain::parse(&domain) else {
+                        continue;
+                    };
+                    if let Err(err) = background.sync_index(&shop, &Silent).await {
+                        tracing::warn!(%shop, error = %err, "could not finish indexing");
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "could not list shops for reindexing"),
+        }
+        loop {
+            match background.optimize_if_dirty().await {
+                Ok(true) => tracing::info!("ANN index rebuilt"),
+                Ok(false) => {}
+                Err(err) => tracing::warn!(error = %err, "ANN index build failed; will retry"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    });
+
+    let state = AppState {
+        catalog,
+        keys: KeyCache::new(store),
+        metrics: telemetry::metrics_handle(),
+        model_id: components.model_id.clone(),
+    };
+    let listener = TcpListener::bind(args.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    axum::serve(listener, router(state, settings.max_body_bytes))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+async fn import(settings: &Settings, args: ImportArgs) -> Result<(), AppError> {
+    let shop = ShopDomain::parse(&args.shop)?;
+    let started = Instant::now();
+    let Catalogue {
+        files,
+        products,
+        skipped,
+    } = read_catalogue(&args.path)?;
+    for skip in &skipped {
+        eprintln!("skipped {}: {}", skip.location, skip.reason);
+        tracing::warn!(location = %skip.location, reason = %skip.reason, "record skipped");
+    }
+    let components = startup::open(settings).await?;
+    let report = components
+        .catalog
+        .ingest(&shop, products, &Reporter::new("embedding"))
+        .await?;
+    if report.embedded > 0 || report.payload_updates > 0 {
+        components.catalog.optimize_if_dirty().await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{shop}: {} files, {} records read, {} skipped; {} created, {} updated, {} unchanged, {} duplicates; \
+         {} embedded, {} payload updates in {seconds:.1}s",
+        files,
+        report.received + skipped.len(),
+        skipped.len(),
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.duplicates,
+        report.embedded,
+        report.payload_updates,
+    );
+    Ok(())
+}
+
+async fn shop(settings: &Settings, command: ShopCommand) -> Result<(), AppError> {
+    match command {
+        ShopCommand::CreateKey { shop, key } => {
+            let store = startup::open_store(settings).await?;
+            let shop = ShopDomain::parse(&shop)?;
+            store.ensure_shop(&shop).await?;
+            let key = key.unwrap_or_else(|| generate_key(KeyScope::Storefront));
+            store.add_key(&key, Some(&shop)).await?;
+            println!("{key}");
+        }
+        ShopCommand::List => {
+            let store = startup::open_store(settings).await?;
+            for (domain, products) in store.list_shops().await? {
+                println!("{domain}\t{products} products");
+            }
+        }
+        ShopCommand::FindProduct { shop, title } => {
+            let store = startup::open_store(settings).await?;
+            for (id, title) in store
+                .find_products_by_title(&ShopDomain::parse(&shop)?, &title)
+                .await?
+            {
+                println!("{id}\t{title}");
+            }
+        }
+        ShopCommand::Delete { shop } => {
+            let shop = ShopDomain::parse(&shop)?;
+            let components = startup::open(settings).await?;
+            let existed = components.catalog.delete_shop(&shop).await?;
+            println!(
+                "{shop}: {}",
+                if existed { "deleted" } else { "no such shop" }
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn reindex(settings: &Settings, shop: Option<String>, force: bool) -> Result<(), AppError> {
+    let components = startup::open(settings).await?;
+    let shops = match shop {
+        Some(shop) => vec![ShopDomain::parse(&shop)?],
+        None => components
+            .catalog
+            .store()
+            .list_shops()
+            .await?
+            .into_iter()
+            .filter_map(|(domain, _)| ShopDomain::parse(&domain).ok())
+            .collect(),
+    };
+    for shop in shops {
+        if force {
+            components.catalog.store().mark_all_stale(&shop).await?;
+        }
+        let (embedded, payloads) = components
+            .catalog
+            .sync_index(&shop, &Reporter::new("reindex"))
+            .await?;
+        println!("{shop}: {embedded} embedded, {payloads} payload updates");
+    }
+    components.catalog.optimize_if_dirty().await?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! Typed configuration: every setting is a CLI flag with an environment variable behind it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Kindred: AI product recommendations for Shopify and headless shops.
+#[derive(Debug, Parser)]
+#[command(name = "kindred", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Import a catalogue file or folder (storefront products.json, Admin/webhook JSON, CSV) into a shop.
+    Import(ImportArgs),
+    /// Manage shops and their storefront keys.
+    #[command(subcommand)]
+    Shop(ShopCommand),
+    /// Create an admin key for the write endpoints; the key is printed once and stored hashed.
+    AdminKey {
+        /// Use this key instead of generating one (e.g. from a secret manager).
+        #[arg(long, env = "KINDRED_NEW_ADMIN_KEY", hide_env_values = true)]
+        key: Option<String>,
+    },
+    /// Re-embed and re-index every product whose vector is missing or stale.
+    Reindex {
+        #[arg(long)]
+        shop: Option<String>,
+        /// Re-embed everything, not only what is missing or stale (after changing the model).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Build the approximate-nearest-neighbour index now (the server also does this in the background).
+    Optimize,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KINDRED_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Shop domain, e.g. `demo-yoga.myshopify.com`; the shop is created if it does not exist.
+    #[arg(long)]
+    pub shop: String,
+    /// A file or a folder of files (`*.json`, `*.jsonl`, `*.csv`; names starting with `_` are skipped).
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShopCommand {
+    /// Create a shop (if needed) and a storefront key for it; the key is printed once.
+    CreateKey {
+        #[arg(long)]
+        shop: String,
+        /// Use this key instead of generating one.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// List shops with their product counts.
+    List,
+    /// Print the id and title of the shop's products whose title contains the text.
+    FindProduct {
+        #[arg(long)]
+        shop: String,
+        #[arg(long)]
+        title: String,
+    },
+    /// Delete a shop and everything it owns: rows, keys and vectors.
+    Delete {
+        #[arg(long)]
+        shop: String,
+    },
+}
+
+/// Settings shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Folder for the embedded database and vector store.
+    #[arg(long, env = "KINDRED_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database URL (`postgres://…` or `sqlite://…`); defaults to SQLite in the data folder.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    /// Qdrant server URL; when unset the embedded engine stores vectors in the data folder.
+    #[arg(long, env = "QDRANT_URL", global = true)]
+    pub qdrant_url: Option<String>,
+    /// API key for the Qdrant server.
+    #[arg(long, env = "QDRANT_API_KEY", hide_env_values = true, global = true)]
+    pub qdrant_api_key: Option<String>,
+    /// Collection used on a Qdrant server.
+    #[arg(
+        long,
+        env = "KINDRED_QDRANT_COLLECTION",
+        default_value = "kindred_products",
+        global = true
+    )]
+    pub qdrant_collection: String,
+    /// Sentence-embedding model folder; defaults to the cache that `scripts/fetch-model.sh` fills.
+    #[arg(long, env = "KINDRED_MODEL_DIR", global = true)]
+    pub model_dir: Option<PathBuf>,
+    /// Where to run the model: auto (CUDA when built with it and present), cpu or cuda.
+    #[arg(long, env = "KINDRED_DEVICE", default_value = "auto", global = true)]
+    pub device: String,
+    /// Most tokens (batch size x longest sequence) in one model batch.
+    #[arg(
+        long,
+        env = "KINDRED_MAX_BATCH_TOKENS",
+        default_value_t = 16_384,
+        global = true
+    )]
+    pub max_batch_tokens: usize,
+    /// Admin key accepted by the write endpoints; stored only as a hash.
+    #[arg(long, env = "KINDRED_ADMIN_KEY", hide_env_values = true, global = true)]
+    pub admin_key: Option<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "KINDRED_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+    /// Seconds between background ANN index builds when vectors changed.
+    #[arg(
+        long,
+        env = "KINDRED_OPTIMIZE_INTERVAL_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub optimize_interval_secs: u64,
+    /// Log format: `pretty` or `json`.
+    #[arg(
+        long,
+        env = "KINDRED_LOG_FORMAT",
+        default_value = "pretty",
+        global = true
+    )]
+    pub log_format: String,
+}
+
+impl Settings {
+    /// The database URL in use: the configured one, or a SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("kindred.db").display()
+            ),
+        }
+    }
+
+    pub fn vectors_dir(&self) -> PathBuf {
+        self.data_dir.join("vectors")
+    }
+}

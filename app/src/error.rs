@@ -1,0 +1,116 @@
+//! The app's one error type, and its single mapping to HTTP.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use kindred_embedder::EmbedError;
+use kindred_retriever::RetrieverError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid request: {0}")]
+    InvalidInput(String),
+    #[error("`{0}` is not a shop domain of the form <name>.myshopify.com")]
+    InvalidShop(String),
+    #[error("request body is not valid JSON for this endpoint: {0}")]
+    InvalidJson(String),
+    #[error("request body is larger than this server accepts (see KINDRED_MAX_BODY_BYTES)")]
+    PayloadTooLarge,
+    #[error("missing or malformed Authorization header; send `Authorization: Bearer <key>`")]
+    MissingCredentials,
+    #[error("the key is not valid for this endpoint")]
+    InvalidCredentials,
+    #[error("method not allowed for this endpoint")]
+    MethodNotAllowed,
+    #[error("internal error: {0}")]
+    Internal(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("the server is busy; retry shortly")]
+    Overloaded,
+    #[error("the data folder is in use by another Kindred process: {0}")]
+    DataDirLocked(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("vector index error: {0}")]
+    Index(#[from] RetrieverError),
+    #[error("embedding error: {0}")]
+    Embedding(EmbedError),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<EmbedError> for AppError {
+    fn from(err: EmbedError) -> Self {
+        match err {
+            EmbedError::Overloaded => Self::Overloaded,
+            other => Self::Embedding(other),
+        }
+    }
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code; never changes once published.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl AppError {
+    /// Status and stable code; an exhaustive match, so a new variant must choose both.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::InvalidInput(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::InvalidShop(_) => (StatusCode::BAD_REQUEST, "invalid_shop"),
+            Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::MissingCredentials => (StatusCode::UNAUTHORIZED, "missing_credentials"),
+            Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::DataDirLocked(_) => (StatusCode::SERVICE_UNAVAILABLE, "data_dir_locked"),
+            Self::Database(_) | Self::Migration(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "database_error")
+            }
+            Self::Index(
+                RetrieverError::InvalidInput(_) | RetrieverError::DimensionMismatch { .. },
+            ) => (StatusCode::BAD_REQUEST, "invalid_vector"),
+            Self::Index(RetrieverError::NotFound) => (StatusCode::NOT_FOUND, "not_found"),
+            Self::Index(_) => (StatusCode::INTERNAL_SERVER_ERROR, "index_error"),
+            Self::Embedding(_) => (StatusCode::INTERNAL_SERVER_ERROR, "embedding_error"),
+            Self::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "io_error"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        // Internal details go to the log, not to the client.
+        let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = %self, code, "request failed");
+            "internal error; see the server log".to_owned()
+        } else {
+            self.to_string()
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: ErrorDetail { code, message },
+            }),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,124 @@
+//! Who is calling: a shop's storefront key for reads, an admin key for writes.
+//! Keys come as `Authorization: Bearer <key>` (or `X-Kindred-Key: <key>`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use super::AppState;
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+use crate::storage::{hash_key, KeyGrant, SqlStore};
+
+/// How long a looked-up key is trusted before the database is asked again.
+const KNOWN_KEY_TTL: Duration = Duration::from_secs(30);
+/// Unknown keys are remembered briefly, so a flood of bad keys does not reach the database,
+/// while a key created a moment ago still works almost at once.
+const UNKNOWN_KEY_TTL: Duration = Duration::from_secs(2);
+const MAX_CACHED_KEYS: usize = 10_000;
+
+/// Key lookups with a short-lived cache in front of the database, keyed by the key's hash.
+#[derive(Clone)]
+pub struct KeyCache {
+    store: SqlStore,
+    entries: Arc<RwLock<HashMap<String, (Option<KeyGrant>, Instant)>>>,
+}
+
+impl KeyCache {
+    pub fn new(store: SqlStore) -> Self {
+        Self {
+            store,
+            entries: Arc::default(),
+        }
+    }
+
+    pub async fn grant_for(&self, key: &str) -> Result<Option<KeyGrant>, AppError> {
+        let hash = hash_key(key);
+        if let Ok(entries) = self.entries.read() {
+            if let Some((grant, expires)) = entries.get(&hash) {
+                if *expires > Instant::now() {
+                    return Ok(grant.clone());
+                }
+            }
+        }
+        let grant = self.store.find_key(key).await?;
+        let ttl = if grant.is_some() {
+            KNOWN_KEY_TTL
+        } else {
+            UNKNOWN_KEY_TTL
+        };
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= MAX_CACHED_KEYS {
+                entries.clear();
+            }
+            entries.insert(hash, (grant.clone(), Instant::now() + ttl));
+        }
+        Ok(grant)
+    }
+
+    /// Forgets every cached grant, e.g. after a shop and its keys were deleted.
+    pub fn invalidate(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+}
+
+fn presented_key(parts: &Parts) -> Result<&str, AppError> {
+    let from_bearer = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    let from_header = parts
+        .headers
+        .get("x-kindred-key")
+        .and_then(|v| v.to_str().ok());
+    from_bearer
+        .or(from_header)
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or(AppError::MissingCredentials)
+}
+
+/// The shop whose storefront key the request carries; every read is scoped to it.
+pub struct StorefrontShop(pub ShopDomain);
+
+impl FromRequestParts<AppState> for StorefrontShop {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let key = presented_key(parts)?;
+        match state.keys.grant_for(key).await? {
+            Some(KeyGrant::Storefront(shop)) => Ok(Self(shop)),
+            _ => Err(AppError::InvalidCredentials),
+        }
+    }
+}
+
+/// Proof that the request carries an admin key.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let key = presented_key(parts)?;
+        match state.keys.grant_for(key).await? {
+            Some(KeyGrant::Admin) => Ok(Self),
+            _ => Err(AppError::InvalidCredentials),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The HTTP surface: routes, shared state, and the layers every request passes.
+
+pub mod auth;
+mod extract;
+mod routes;
+pub mod views;
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::catalog::service::CatalogService;
+use crate::error::AppError;
+pub use auth::KeyCache;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: CatalogService,
+    pub keys: KeyCache,
+    pub metrics: PrometheusHandle,
+    pub model_id: String,
+}
+
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let api = Router::new()
+        .route("/products/{id}", get(routes::get_product))
+        .route("/products/{id}/similar", get(routes::similar_products))
+        .route("/shops", post(routes::create_shop))
+        .route(
+            "/shops/{shop}",
+            get(routes::shop_status).delete(routes::delete_shop),
+        )
+        .route("/shops/{shop}/products", post(routes::upsert_products))
+        .route(
+            "/shops/{shop}/products/{id}",
+            axum::routing::delete(routes::delete_product),
+        );
+
+    Router::new()
+        .route("/health", get(routes::health))
+        .route("/ready", get(routes::ready))
+        .route("/metrics", get(routes::metrics))
+        .nest("/api/v1", api)
+        .fallback(|| async { AppError::NotFound("no such endpoint".into()) })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(120),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::Internal("handler panicked".into()).into_response()
+        }))
+        .with_state(state)
+}
+
+/// Request count and latency per route template (never per raw path: ids would explode the label set).
+async fn record_metrics(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("kindred_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("kindred_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,249 @@
+//! Thin handlers: parse, call the catalogue core, shape the answer.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::{Admin, StorefrontShop};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::views::{IngestResponse, ProductView, RecommendationView, SimilarResponse};
+use super::AppState;
+use crate::catalog::read_json_document;
+use crate::catalog::service::SimilarRequest;
+use crate::domain::{parse_price, ProductId, ShopDomain};
+use crate::error::AppError;
+use crate::progress::Silent;
+use crate::storage::{generate_key, KeyScope};
+
+const MAX_LIMIT: usize = 50;
+const DEFAULT_LIMIT: usize = 10;
+
+pub async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    state.catalog.store().ping().await?;
+    Ok(Json(json!({
+        "status": "ready",
+        "database": "ok",
+        "vector_index": state.catalog.index().backend_name(),
+        "model": state.model_id,
+    })))
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(),
+    )
+}
+
+pub async fn get_product(
+    State(state): State<AppState>,
+    StorefrontShop(shop): StorefrontShop,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ProductView>, AppError> {
+    let product = state.catalog.product(&shop, ProductId::parse(&id)?).await?;
+    Ok(Json(ProductView::from(&product)))
+}
+
+/// Query of `GET /api/v1/products/{id}/similar`. Strings first, so every mistake gets a precise message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarParams {
+    limit: Option<String>,
+    include_unavailable: Option<String>,
+    price_min: Option<String>,
+    price_max: Option<String>,
+    product_type: Option<String>,
+    vendor: Option<String>,
+    /// Comma-separated; a product matches when it has any of them.
+    tags: Option<String>,
+}
+
+impl SimilarParams {
+    fn parse(self) -> Result<SimilarRequest, AppError> {
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_LIMIT,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    AppError::InvalidInput(format!(
+                        "`limit` must be a whole number from 1 to {MAX_LIMIT}"
+                    ))
+                })?,
+        };
+        let include_unavailable = match self.include_unavailable.as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                return Err(AppError::InvalidInput(format!(
+                    "`include_unavailable` must be true or false, not `{other}`"
+                )))
+            }
+        };
+        let price = |name: &str, raw: Option<String>| -> Result<Option<i64>, AppError> {
+            raw.map(|r| {
+                parse_price(&r).ok_or_else(|| {
+                    AppError::InvalidInput(format!(
+                        "`{name}` must be an amount such as 25 or 25.50"
+                    ))
+                })
+            })
+            .transpose()
+        };
+        let price_min_cents = price("price_min", self.price_min)?;
+        let price_max_cents = price("price_max", self.price_max)?;
+        if let (Some(min), Some(max)) = (price_min_cents, price_max_cents) {
+            if min > max {
+                return Err(AppError::InvalidInput(
+                    "`price_min` is above `price_max`".into(),
+                ));
+            }
+        }
+        let tags = self
+            .tags
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let non_empty =
+            |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        Ok(SimilarRequest {
+            limit,
+            include_unavailable,
+            price_min_cents,
+            price_max_cents,
+            product_type: non_empty(self.product_type),
+            vendor: non_empty(self.vendor),
+            tags,
+        })
+    }
+}
+
+pub async fn similar_products(
+    State(state): State<AppState>,
+    StorefrontShop(shop): StorefrontShop,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<SimilarParams>,
+) -> Result<Json<SimilarResponse>, AppError> {
+    let id = ProductId::parse(&id)?;
+    let request = params.parse()?;
+    let recommendations = state.catalog.similar(&shop, id, &request).await?;
+    Ok(Json(SimilarResponse {
+        product_id: id,
+        strategy: "similar",
+        recommendations: recommendations
+            .iter()
+            .map(RecommendationView::from)
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateShop {
+    shop: String,
+}
+
+/// Creates the shop when new and issues a storefront key, shown only in this response.
+pub async fn create_shop(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiJson(body): ApiJson<CreateShop>,
+) -> Result<impl IntoResponse, AppError> {
+    let shop = ShopDomain::parse(&body.shop)?;
+    let created = state.catalog.store().ensure_shop(&shop).await?;
+    let key = generate_key(KeyScope::Storefront);
+    state.catalog.store().add_key(&key, Some(&shop)).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({ "shop": shop.as_str(), "created": created, "storefront_key": key })),
+    ))
+}
+
+pub async fn shop_status(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+) -> Result<Json<Value>, AppError> {
+    let shop = existing_shop(&state, &shop).await?;
+    let (products, indexed) = state.catalog.store().catalogue_counts(&shop).await?;
+    let vectors = state.catalog.index().count(shop.as_str()).await?;
+    Ok(Json(
+        json!({ "shop": shop.as_str(), "products": products, "indexed": indexed, "vectors": vectors }),
+    ))
+}
+
+/// Upserts products sent in any Shopify JSON shape; bad records are listed, good ones kept.
+pub async fn upsert_products(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<IngestResponse>, AppError> {
+    let shop = existing_shop(&state, &shop).await?;
+    let (products, skipped): (Vec<_>, Vec<_>) = read_json_document(&body, "body")
+        .into_iter()
+        .partition(Result::is_ok);
+    let products = products.into_iter().filter_map(Result::ok).collect();
+    let skipped = skipped.into_iter().filter_map(Result::err).collect();
+    let report = state.catalog.ingest(&shop, products, &Silent).await?;
+    Ok(Json(IngestResponse {
+        shop: shop.to_string(),
+        report,
+        skipped,
+    }))
+}
+
+pub async fn delete_product(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath((shop, id)): ApiPath<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    let shop = existing_shop(&state, &shop).await?;
+    let id = ProductId::parse(&id)?;
+    if state.catalog.delete_product(&shop, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("product {id}")))
+    }
+}
+
+pub async fn delete_shop(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+) -> Result<StatusCode, AppError> {
+    let shop = existing_shop(&state, &shop).await?;
+    state.catalog.delete_shop(&shop).await?;
+    state.keys.invalidate();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn existing_shop(state: &AppState, raw: &str) -> Result<ShopDomain, AppError> {
+    let shop = ShopDomain::parse(raw)?;
+    if state.catalog.store().shop_exists(&shop).await? {
+        Ok(shop)
+    } else {
+        Err(AppError::NotFound(format!("shop {shop}")))
+    }
+}

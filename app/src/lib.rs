@@ -1,0 +1,16 @@
+//! Kindred: AI product recommendations for Shopify and headless shops.
+//!
+//! `catalog` is the domain core (reading catalogues, keeping vectors in step, similar
+//! products); `storage` and the `kindred-retriever` / `kindred-embedder` crates are its
+//! adapters; `http` is a thin REST surface over it; `commands` drives it from the CLI.
+
+pub mod catalog;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod progress;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

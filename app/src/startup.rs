@@ -1,0 +1,104 @@
+//! Builds the running parts from [`Settings`]: database, vector index, model, catalogue core.
+
+use std::fs::File;
+use std::sync::Arc;
+
+use kindred_embedder::{
+    default_model_dir, BertEmbedder, DevicePreference, Embedder, EmbeddingWorker,
+};
+use kindred_retriever::{EdgeIndex, ServerIndex, VectorIndex};
+
+use crate::catalog::service::CatalogService;
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::storage::SqlStore;
+
+/// Requests that may wait for the model at once; more are answered "overloaded".
+const EMBED_QUEUE: usize = 64;
+
+/// Everything a command needs, opened once.
+pub struct Components {
+    pub catalog: CatalogService,
+    pub model_id: String,
+    /// Held for the life of the process when the embedded vector store is in use: two
+    /// processes must never write the same on-disk index.
+    _data_dir_lock: Option<File>,
+}
+
+pub async fn open(settings: &Settings) -> Result<Components, AppError> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let data_dir_lock = match settings.qdrant_url {
+        Some(_) => None,
+        None => Some(lock_data_dir(settings)?),
+    };
+    let store = SqlStore::connect(&settings.database_url()).await?;
+    let embedder = load_embedder(settings)?;
+    let dimension = embedder.dimension();
+    let model_id = embedder.model_id().to_owned();
+    let index = open_index(settings, dimension).await?;
+    let worker = Arc::new(EmbeddingWorker::spawn(embedder, EMBED_QUEUE));
+    Ok(Components {
+        catalog: CatalogService::new(store, index, worker, model_id.clone()),
+        model_id,
+        _data_dir_lock: data_dir_lock,
+    })
+}
+
+/// Only the database: for commands that touch no vectors or model.
+pub async fn open_store(settings: &Settings) -> Result<SqlStore, AppError> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    SqlStore::connect(&settings.database_url()).await
+}
+
+fn load_embedder(settings: &Settings) -> Result<Arc<dyn Embedder>, AppError> {
+    let model_dir = settings.model_dir.clone().unwrap_or_else(default_model_dir);
+    let device = match settings.device.as_str() {
+        "auto" => DevicePreference::Auto,
+        "cpu" => DevicePreference::Cpu,
+        "cuda" => DevicePreference::Cuda,
+        other => {
+            return Err(AppError::InvalidInput(format!(
+                "KINDRED_DEVICE must be auto, cpu or cuda, not `{other}`"
+            )))
+        }
+    };
+    let embedder = BertEmbedder::load(&model_dir, device, settings.max_batch_tokens)?;
+    tracing::info!(model = embedder.model_id(), dimension = embedder.dimension(), dir = %model_dir.display(), "model loaded");
+    Ok(Arc::new(embedder))
+}
+
+async fn open_index(
+    settings: &Settings,
+    dimension: usize,
+) -> Result<Arc<dyn VectorIndex>, AppError> {
+    let index: Arc<dyn VectorIndex> = match &settings.qdrant_url {
+        Some(url) => Arc::new(
+            ServerIndex::connect(
+                url,
+                settings.qdrant_api_key.clone(),
+                &settings.qdrant_collection,
+                dimension,
+            )
+            .await?,
+        ),
+        None => Arc::new(EdgeIndex::open(&settings.vectors_dir(), dimension)?),
+    };
+    tracing::info!(backend = index.backend_name(), "vector index ready");
+    Ok(index)
+}
+
+fn lock_data_dir(settings: &Settings) -> Result<File, AppError> {
+    let path = settings.data_dir.join("kindred.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(_) => Err(AppError::DataDirLocked(format!(
+            "{} is held by a running Kindred (stop it, or send the catalogue to its REST API instead)",
+            settings.data_dir.display()
+        ))),
+    }
+}

@@ -1,0 +1,250 @@
+//! The catalogue table. Each row keeps the normalised product, the hash of its embedded
+//! text, and which hash is in the vector index, so restarts and re-imports pick up exactly
+//! the work that is left.
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now_millis, SqlStore};
+use crate::domain::{Product, ShopDomain};
+use crate::error::AppError;
+
+/// A product ready to store, with its serialised document and content hash.
+#[derive(Debug, Clone)]
+pub struct ProductRow {
+    pub product: Product,
+    pub document: String,
+    pub content_hash: String,
+}
+
+/// What the database says about a product's place in the vector index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexState {
+    pub document: String,
+    pub content_hash: String,
+    pub indexed_hash: Option<String>,
+    pub payload_stale: bool,
+}
+
+impl IndexState {
+    /// The vector in the index matches the current text.
+    pub fn vector_current(&self) -> bool {
+        self.indexed_hash.as_deref() == Some(self.content_hash.as_str())
+    }
+}
+
+impl SqlStore {
+    /// The index state of every product of a shop, by product id.
+    pub async fn index_states(
+        &self,
+        shop: &ShopDomain,
+    ) -> Result<HashMap<u64, IndexState>, AppError> {
+        let rows = sqlx::query(
+            "SELECT product_id, document, content_hash, indexed_hash, payload_stale FROM products WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let state = IndexState {
+                    document: row.try_get(1)?,
+                    content_hash: row.try_get(2)?,
+                    indexed_hash: row.try_get(3)?,
+                    payload_stale: row.try_get::<i64, _>(4)? != 0,
+                };
+                Ok((row.try_get::<i64, _>(0)? as u64, state))
+            })
+            .collect()
+    }
+
+    /// Inserts or replaces products in one transaction. A product whose text changed keeps
+    /// its old `indexed_hash`, so it reads as stale until its new vector is written.
+    pub async fn upsert_products(
+        &self,
+        shop: &ShopDomain,
+        rows: &[ProductRow],
+    ) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_millis();
+        for row in rows {
+            let p = &row.product;
+            sqlx::query(
+                "INSERT INTO products (shop_domain, product_id, handle, title, status, available, price_cents, document, \
+                 content_hash, indexed_hash, payload_stale, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, 1, $10) \
+                 ON CONFLICT (shop_domain, product_id) DO UPDATE SET handle = excluded.handle, title = excluded.title, \
+                 status = excluded.status, available = excluded.available, price_cents = excluded.price_cents, \
+                 document = excluded.document, content_hash = excluded.content_hash, payload_stale = 1, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(shop.as_str())
+            .bind(p.id as i64)
+            .bind(&p.handle)
+            .bind(&p.title)
+            .bind(p.status.as_str())
+            .bind(i64::from(p.available))
+            .bind(p.price_cents)
+            .bind(&row.document)
+            .bind(&row.content_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that the index now holds these products' vectors (by content hash) and payloads.
+    /// The content hash is rewritten too: it is recomputed from the document by the caller,
+    /// so a row written with another model's hash settles instead of staying stale forever.
+    pub async fn mark_indexed(
+        &self,
+        shop: &ShopDomain,
+        indexed: &[(u64, String)],
+    ) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        for (id, hash) in indexed {
+            sqlx::query(
+                "UPDATE products SET content_hash = $1, indexed_hash = $1, payload_stale = 0 \
+                 WHERE shop_domain = $2 AND product_id = $3",
+            )
+            .bind(hash)
+            .bind(shop.as_str())
+            .bind(*id as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Products whose vector or payload in the index is missing or out of date, each with
+    /// whether its vector is current (then only the payload needs writing).
+    pub async fn products_needing_index(
+        &self,
+        shop: &ShopDomain,
+        limit: i64,
+    ) -> Result<Vec<(Product, bool)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT document, CAST(CASE WHEN indexed_hash = content_hash THEN 1 ELSE 0 END AS BIGINT) FROM products \
+             WHERE shop_domain = $1 AND (indexed_hash IS NULL OR indexed_hash <> content_hash OR payload_stale = 1) \
+             ORDER BY product_id LIMIT $2",
+        )
+        .bind(shop.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((document_of(row)?, row.try_get::<i64, _>(1)? != 0)))
+            .collect()
+    }
+
+    pub async fn get_product(
+        &self,
+        shop: &ShopDomain,
+        id: u64,
+    ) -> Result<Option<Product>, AppError> {
+        let row =
+            sqlx::query("SELECT document FROM products WHERE shop_domain = $1 AND product_id = $2")
+                .bind(shop.as_str())
+                .bind(id as i64)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(document_of).transpose()
+    }
+
+    /// The shop's products among `ids`, in the order of `ids`; unknown ids are left out.
+    pub async fn get_products(
+        &self,
+        shop: &ShopDomain,
+        ids: &[u64],
+    ) -> Result<Vec<Product>, AppError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT document FROM products WHERE shop_domain = $1 AND product_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(shop.as_str());
+        for id in ids {
+            query = query.bind(*id as i64);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut by_id: HashMap<u64, Product> = rows
+            .iter()
+            .map(document_of)
+            .map(|p| p.map(|p| (p.id, p)))
+            .collect::<Result<_, _>>()?;
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// (id, title) of products whose title contains `text`, case-insensitively, by id.
+    pub async fn find_products_by_title(
+        &self,
+        shop: &ShopDomain,
+        text: &str,
+    ) -> Result<Vec<(u64, String)>, AppError> {
+        let pattern = format!(
+            "%{}%",
+            text.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let rows = sqlx::query(
+            "SELECT product_id, title FROM products WHERE shop_domain = $1 AND LOWER(title) LIKE $2 ESCAPE '\\' \
+             ORDER BY product_id LIMIT 100",
+        )
+        .bind(shop.as_str())
+        .bind(pattern)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<i64, _>(0)? as u64, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Marks every vector of the shop stale, e.g. after the model changed.
+    pub async fn mark_all_stale(&self, shop: &ShopDomain) -> Result<u64, AppError> {
+        let result = sqlx::query("UPDATE products SET indexed_hash = NULL WHERE shop_domain = $1")
+            .bind(shop.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+
+    pub async fn delete_product(&self, shop: &ShopDomain, id: u64) -> Result<bool, AppError> {
+        let result = sqlx::query("DELETE FROM products WHERE shop_domain = $1 AND product_id = $2")
+            .bind(shop.as_str())
+            .bind(id as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// (products, products whose vector and payload are current)
+    pub async fn catalogue_counts(&self, shop: &ShopDomain) -> Result<(i64, i64), AppError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN indexed_hash = content_hash AND payload_stale = 0 THEN 1 ELSE 0 END), 0) \
+             FROM products WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+}
+
+fn document_of(row: &AnyRow) -> Result<Product, AppError> {
+    let document: String = row.try_get(0)?;
+    serde_json::from_str(&document).map_err(|err| {
+        AppError::Database(sqlx::Error::Decode(
+            format!("stored product document: {err}").into(),
+        ))
+    })
+}

@@ -1,0 +1,248 @@
+//! The test harness: a fresh app per test (own data folder, own database), one shared model.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use axum::Router;
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+use tower::ServiceExt;
+
+use kindred::catalog::read_catalogue;
+use kindred::catalog::service::{CatalogService, IngestReport};
+use kindred::domain::ShopDomain;
+use kindred::http::{router, AppState, KeyCache};
+use kindred::progress::Silent;
+use kindred::storage::{generate_key, KeyScope, SqlStore};
+use kindred_embedder::{
+    default_model_dir, BertEmbedder, DevicePreference, EmbedError, Embedder, EmbeddingWorker,
+};
+use kindred_retriever::{EdgeIndex, VectorIndex};
+
+pub const YOGA_2026_01_13: &str = "catalogs/yoga-stores/2026-01-13";
+
+pub fn shared_data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(rel)
+}
+
+/// The real model, with the vectors of texts already seen kept, so the many tests that
+/// import the same real catalogue pay for its embedding once.
+struct MemoisedModel {
+    inner: BertEmbedder,
+    seen: Mutex<HashMap<String, Vec<f32>>>,
+}
+
+impl Embedder for MemoisedModel {
+    fn dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+    fn model_id(&self) -> &str {
+        self.inner.model_id()
+    }
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let missing: Vec<String> = {
+            let seen = self.seen.lock().unwrap();
+            let mut missing: Vec<String> = texts
+                .iter()
+                .filter(|t| !seen.contains_key(*t))
+                .cloned()
+                .collect();
+            missing.sort();
+            missing.dedup();
+            missing
+        };
+        if !missing.is_empty() {
+            let vectors = self.inner.embed(&missing)?;
+            self.seen
+                .lock()
+                .unwrap()
+                .extend(missing.into_iter().zip(vectors));
+        }
+        let seen = self.seen.lock().unwrap();
+        Ok(texts.iter().map(|t| seen[t].clone()).collect())
+    }
+}
+
+fn model() -> Arc<dyn Embedder> {
+    static MODEL: OnceLock<Arc<dyn Embedder>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let dir = default_model_dir();
+            let inner =
+                BertEmbedder::load(&dir, DevicePreference::Cpu, 16_384).unwrap_or_else(|err| {
+                    panic!(
+                        "the model is needed at {} ({err}); run scripts/fetch-model.sh",
+                        dir.display()
+                    )
+                });
+            Arc::new(MemoisedModel {
+                inner,
+                seen: Mutex::default(),
+            })
+        })
+        .clone()
+}
+
+/// The databases every storage-touching test runs against.
+pub fn databases() -> Vec<Database> {
+    let mut dbs = vec![Database::Sqlite];
+    match std::env::var("KINDRED_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => dbs.push(Database::Postgres(url)),
+        _ => eprintln!("KINDRED_TEST_DATABASE_URL is not set: PostgreSQL runs skipped (scripts/test.sh sets it)"),
+    }
+    dbs
+}
+
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite,
+    Postgres(String),
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub catalog: CatalogService,
+    pub store: SqlStore,
+    pub admin_key: String,
+    pub database_url: String,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn(database: &Database) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let database_url = match database {
+            Database::Sqlite => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.path().join("kindred.db").display()
+            ),
+            Database::Postgres(admin_url) => fresh_postgres_database(admin_url).await,
+        };
+        Self::open(data_dir, database_url).await
+    }
+
+    /// Opens (or re-opens, after a "restart") the app on an existing data folder and database.
+    pub async fn open(data_dir: tempfile::TempDir, database_url: String) -> Self {
+        let store = SqlStore::connect(&database_url).await.unwrap();
+        let model = model();
+        let index: Arc<dyn VectorIndex> =
+            Arc::new(EdgeIndex::open(&data_dir.path().join("vectors"), model.dimension()).unwrap());
+        let model_id = model.model_id().to_owned();
+        let worker = Arc::new(EmbeddingWorker::spawn(model, 64));
+        let catalog = CatalogService::new(store.clone(), index, worker, model_id.clone());
+        let admin_key = generate_key(KeyScope::Admin);
+        store.add_key(&admin_key, None).await.unwrap();
+        let state = AppState {
+            catalog: catalog.clone(),
+            keys: KeyCache::new(store.clone()),
+            metrics: kindred::telemetry::metrics_handle(),
+            model_id,
+        };
+        Self {
+            router: router(state, 1024 * 1024),
+            catalog,
+            store,
+            admin_key,
+            database_url,
+            data_dir,
+        }
+    }
+
+    /// Closes everything but the data folder and database, and opens them again.
+    pub async fn restart(self) -> Self {
+        let Self {
+            data_dir,
+            database_url,
+            router,
+            catalog,
+            store,
+            ..
+        } = self;
+        drop((router, catalog));
+        store.pool().close().await;
+        Self::open(data_dir, database_url).await
+    }
+
+    pub async fn import(&self, shop: &str, rel: &str) -> IngestReport {
+        let catalogue = read_catalogue(&shared_data(rel)).unwrap();
+        let shop = ShopDomain::parse(shop).unwrap();
+        self.catalog
+            .ingest(&shop, catalogue.products, &Silent)
+            .await
+            .unwrap()
+    }
+
+    pub async fn storefront_key(&self, shop: &str) -> String {
+        let shop = ShopDomain::parse(shop).unwrap();
+        self.store.ensure_shop(&shop).await.unwrap();
+        let key = generate_key(KeyScope::Storefront);
+        self.store.add_key(&key, Some(&shop)).await.unwrap();
+        key
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, Value) {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(key) = key {
+            builder = builder.header("authorization", format!("Bearer {key}"));
+        }
+        if body.is_some() {
+            builder = builder.header("content-type", "application/json");
+        }
+        let request = builder
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        self.request(Method::GET, path, Some(key), None).await
+    }
+
+    pub async fn similar(&self, key: &str, id: u64, query: &str) -> Vec<Value> {
+        let (status, body) = self
+            .get(&format!("/api/v1/products/{id}/similar?{query}"), key)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["recommendations"].as_array().unwrap().clone()
+    }
+}
+
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    let name = format!("kindred_test_{}", &generate_key(KeyScope::Admin)[10..26]);
+    let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
+    format!("{base}/{name}")
+}
+
+/// The error body's stable code.
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error body: {body}"))
+}
