@@ -119,7 +119,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "KINDRED_MAX_BATCH_TOKENS",
-        default_value_t = 16_384,
+        default_value_t = 2_048,
         global = true
     )]
     pub max_batch_tokens: usize,

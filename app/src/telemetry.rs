@@ -7,7 +7,9 @@ use tracing_subscriber::EnvFilter;
 
 /// Logs to stderr; `RUST_LOG` filters (default `info`), `json` gives one JSON object a line.
 pub fn init_logging(format: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // qdrant-edge warns at start about process-wide flags it has no public way to set.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,qdrant_edge=error"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p kindred-embedder --bench embed_throughput`; the reference side needs a
 //! Python with sentence-transformers: `KINDRED_BENCH_PYTHON=$(scripts/bench/setup-python.sh)`.
-//! `KINDRED_BENCH_ROUNDS` (default 3) and `KINDRED_MAX_BATCH_TOKENS` (default 16384) tune it.
+//! `KINDRED_BENCH_ROUNDS` (default 3) and `KINDRED_MAX_BATCH_TOKENS` (default 2048) tune it.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,7 +15,7 @@ use serde_json::Value;
 
 fn main() {
     let rounds: usize = env_or("KINDRED_BENCH_ROUNDS", 3);
-    let budget: usize = env_or("KINDRED_MAX_BATCH_TOKENS", 16_384);
+    let budget: usize = env_or("KINDRED_MAX_BATCH_TOKENS", 2_048);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let texts = yoga_texts(&root.join("../shared/data/catalogs/yoga-stores/2026-01-13"));
     let model_dir = default_model_dir();
@@ -77,7 +77,7 @@ fn main() {
     );
     println!("{} product texts of the yoga-store catalogue, {tokens} tokens after truncation at 256; median of {rounds} alternating rounds.\n", texts.len());
     println!("| implementation | products/s | ratio |\n|---|---|---|");
-    println!("| Kindred (candle, token budget {budget}) | {ours_rate:.1} | |");
+    println!("| Kindred (native CPU kernels, 2 lanes, token budget {budget}) | {ours_rate:.1} | |");
     if theirs.is_empty() {
         println!("| sentence-transformers (PyTorch) | not run: set KINDRED_BENCH_PYTHON | |");
     } else {

@@ -9,14 +9,30 @@ use sha2::{Digest, Sha256};
 use tokenizers::{Encoding, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use crate::batching::token_budget_batches;
+use crate::cpu_bert::CpuBert;
 use crate::model_dir::{ModelDir, Pooling};
 use crate::{DevicePreference, EmbedError, Embedder};
 
 /// Most texts in one batch, however short: beyond this, larger batches stop paying off on a CPU.
 const MAX_BATCH_SIZE: usize = 256;
 
+/// How the model runs on a CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CpuKernels {
+    /// Packed sequences and fused kernels (`cpu_bert`): the fast path.
+    #[default]
+    Native,
+    /// candle's general-purpose BERT, as on the GPU: the reference the native path is tested against.
+    Candle,
+}
+
+enum Engine {
+    Candle(BertModel),
+    Native(CpuBert),
+}
+
 pub struct BertEmbedder {
-    model: BertModel,
+    engine: Engine,
     tokenizer: Tokenizer,
     device: Device,
     dir: ModelDir,
@@ -24,6 +40,8 @@ pub struct BertEmbedder {
     pad_id: u32,
     model_id: String,
     max_batch_tokens: usize,
+    /// Batches run side by side on the CPU.
+    cpu_lanes: usize,
 }
 
 impl BertEmbedder {
@@ -32,6 +50,16 @@ impl BertEmbedder {
         path: &Path,
         preference: DevicePreference,
         max_batch_tokens: usize,
+    ) -> Result<Self, EmbedError> {
+        Self::load_with(path, preference, max_batch_tokens, CpuKernels::default())
+    }
+
+    /// As [`BertEmbedder::load`], choosing the CPU kernels (the GPU always uses candle).
+    pub fn load_with(
+        path: &Path,
+        preference: DevicePreference,
+        max_batch_tokens: usize,
+        kernels: CpuKernels,
     ) -> Result<Self, EmbedError> {
         let files_error = |reason: String| EmbedError::ModelFiles {
             path: path.to_path_buf(),
@@ -61,24 +89,31 @@ impl BertEmbedder {
         tokenizer.with_padding(None);
 
         let device = preference.select()?;
-        // Half precision on the GPU; the CPU computes in f32.
-        let dtype = if device.is_cuda() {
-            DType::F16
+        let weights_path = path.join("model.safetensors");
+        let engine = if !device.is_cuda() && kernels == CpuKernels::Native {
+            let model = CpuBert::load(&weights_path, &config)
+                .map_err(|e| files_error(format!("model.safetensors: {e}")))?;
+            Engine::Native(model)
         } else {
-            DType::F32
+            // Half precision on the GPU; the CPU computes in f32.
+            let dtype = if device.is_cuda() {
+                DType::F16
+            } else {
+                DType::F32
+            };
+            // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
+            let weights =
+                unsafe { VarBuilder::from_mmaped_safetensors(&[weights_path], dtype, &device) }
+                    .map_err(|e| files_error(format!("model.safetensors: {e}")))?;
+            let model = BertModel::load(weights, &config)
+                .map_err(|e| files_error(format!("not a BERT model: {e}")))?;
+            Engine::Candle(model)
         };
-        // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
-        let weights = unsafe {
-            VarBuilder::from_mmaped_safetensors(&[path.join("model.safetensors")], dtype, &device)
-        }
-        .map_err(|e| files_error(format!("model.safetensors: {e}")))?;
-        let model = BertModel::load(weights, &config)
-            .map_err(|e| files_error(format!("not a BERT model: {e}")))?;
 
         let model_id = model_identity(path, &config_bytes)?;
         tracing::info!(model = %model_id, max_seq_length = dir.max_seq_length, pooling = ?dir.pooling, "embedding model loaded");
         Ok(Self {
-            model,
+            engine,
             tokenizer,
             device,
             dimension: config.hidden_size,
@@ -86,6 +121,14 @@ impl BertEmbedder {
             dir,
             model_id,
             max_batch_tokens: max_batch_tokens.max(1),
+            cpu_lanes: std::env::var("KINDRED_CPU_LANES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| {
+                    std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(1)
+                }),
         })
     }
 
@@ -110,6 +153,51 @@ impl BertEmbedder {
     }
 
     fn embed_batch(&self, encodings: &[&Encoding]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        match &self.engine {
+            Engine::Candle(model) => self.embed_batch_candle(model, encodings),
+            Engine::Native(model) => self.embed_batch_native(model, encodings),
+        }
+    }
+
+    fn embed_batch_native(
+        &self,
+        model: &CpuBert,
+        encodings: &[&Encoding],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let sequences: Vec<&[u32]> = encodings.iter().map(|e| e.get_ids()).collect();
+        let hidden = model.forward(&sequences)?;
+        let h = self.dimension;
+        let mut vectors = Vec::with_capacity(sequences.len());
+        let mut offset = 0;
+        for sequence in &sequences {
+            let rows = &hidden[offset * h..(offset + sequence.len()) * h];
+            offset += sequence.len();
+            let mut pooled = match self.dir.pooling {
+                Pooling::Cls => rows[..h].to_vec(),
+                Pooling::Mean => {
+                    let mut sum = vec![0f32; h];
+                    for row in rows.chunks_exact(h) {
+                        sum.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+                    }
+                    let n = sequence.len().max(1) as f32;
+                    sum.iter_mut().for_each(|s| *s /= n);
+                    sum
+                }
+            };
+            if self.dir.normalize {
+                let norm = pooled.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                pooled.iter_mut().for_each(|v| *v /= norm);
+            }
+            vectors.push(pooled);
+        }
+        Ok(vectors)
+    }
+
+    fn embed_batch_candle(
+        &self,
+        model: &BertModel,
+        encodings: &[&Encoding],
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let longest = encodings
             .iter()
             .map(|e| e.get_ids().len())
@@ -129,8 +217,7 @@ impl BertEmbedder {
         let input_ids = Tensor::from_vec(ids, (rows, longest), &self.device)?;
         let attention_mask = Tensor::from_vec(mask, (rows, longest), &self.device)?;
         let token_type_ids = input_ids.zeros_like()?;
-        let hidden = self
-            .model
+        let hidden = model
             .forward(&input_ids, &token_type_ids, Some(&attention_mask))?
             .to_dtype(DType::F32)?;
 
@@ -172,11 +259,51 @@ impl Embedder for BertEmbedder {
         }
         let encodings = self.encode(texts)?;
         let lengths: Vec<usize> = encodings.iter().map(|e| e.get_ids().len()).collect();
+        let batches = token_budget_batches(&lengths, self.max_batch_tokens, MAX_BATCH_SIZE);
+        // On a CPU, candle runs matrix products on every core but most other operations on
+        // one; running batches side by side keeps every core busy through those too.
+        let lanes = if self.device.is_cuda() {
+            1
+        } else {
+            self.cpu_lanes.min(batches.len()).max(1)
+        };
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<Result<Vec<(usize, Vec<f32>)>, EmbedError>> =
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..lanes)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut done = Vec::new();
+                            loop {
+                                let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(batch) = batches.get(b) else {
+                                    return Ok(done);
+                                };
+                                let batch_encodings: Vec<&Encoding> =
+                                    batch.iter().map(|i| &encodings[*i]).collect();
+                                done.extend(
+                                    batch
+                                        .iter()
+                                        .copied()
+                                        .zip(self.embed_batch(&batch_encodings)?),
+                                );
+                            }
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| {
+                        w.join().unwrap_or_else(|_| {
+                            Err(EmbedError::Inference("an embedding thread panicked".into()))
+                        })
+                    })
+                    .collect()
+            });
         let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
-        for batch in token_budget_batches(&lengths, self.max_batch_tokens, MAX_BATCH_SIZE) {
-            let batch_encodings: Vec<&Encoding> = batch.iter().map(|i| &encodings[*i]).collect();
-            for (index, vector) in batch.iter().zip(self.embed_batch(&batch_encodings)?) {
-                vectors[*index] = vector;
+        for result in results {
+            for (index, vector) in result? {
+                vectors[index] = vector;
             }
         }
         Ok(vectors)

@@ -8,13 +8,14 @@
 
 mod batching;
 mod bert;
+mod cpu_bert;
 mod device;
 mod error;
 mod model_dir;
 pub mod product_text;
 mod worker;
 
-pub use bert::BertEmbedder;
+pub use bert::{BertEmbedder, CpuKernels};
 pub use device::DevicePreference;
 pub use error::EmbedError;
 pub use model_dir::{default_model_dir, ModelDir, Pooling};

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::bert::{BertModel, Config};
-use kindred_embedder::{BertEmbedder, DevicePreference, EmbedError, Embedder, EmbeddingWorker};
+use kindred_embedder::{
+    BertEmbedder, CpuKernels, DevicePreference, EmbedError, Embedder, EmbeddingWorker,
+};
 use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
@@ -212,4 +214,28 @@ fn missing_or_wrong_files_are_clear_errors() {
         BertEmbedder::load(dir.path(), DevicePreference::Cpu, 64),
         Err(EmbedError::ModelFiles { .. })
     ));
+}
+
+#[test]
+fn native_cpu_kernels_agree_with_candle() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_model(dir.path());
+    let native =
+        BertEmbedder::load_with(dir.path(), DevicePreference::Cpu, 64, CpuKernels::Native).unwrap();
+    let candle =
+        BertEmbedder::load_with(dir.path(), DevicePreference::Cpu, 64, CpuKernels::Candle).unwrap();
+    let batch = texts(&[
+        "mat",
+        "thick natural rubber studio mat with grip and more words past the limit",
+        "",
+        "cork block",
+    ]);
+    for (a, b) in native
+        .embed(&batch)
+        .unwrap()
+        .iter()
+        .zip(candle.embed(&batch).unwrap())
+    {
+        assert!(max_diff(a, &b) < 1e-5, "{a:?} vs {b:?}");
+    }
 }

@@ -106,6 +106,12 @@ async fn similar_products_of_the_yoga_catalogue_share_kind_and_material_far_abov
         "apparel: {:.2}",
         rate("apparel")
     );
+    // Blocks, straps, bottles, bundles: a mixed group, still far above chance.
+    assert!(
+        rate("other") > 4.0 * base_rate("other"),
+        "other: {:.2}",
+        rate("other")
+    );
     let cork_rate = cork.0 as f64 / cork.1 as f64;
     let cork_base = catalogue
         .iter()
