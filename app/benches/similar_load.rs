@@ -92,7 +92,7 @@ fn main() {
     let mut server = Command::new(kindred)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("KINDRED_DATA_DIR", &data_dir)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn,qdrant_edge=error")
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -339,7 +339,7 @@ fn run(kindred: &str, data_dir: &Path, args: &[&str]) -> Vec<u8> {
     let output = Command::new(kindred)
         .args(args)
         .env("KINDRED_DATA_DIR", data_dir)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn,qdrant_edge=error")
         .output()
         .unwrap();
     assert!(

@@ -50,25 +50,13 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
     }
     let catalog = components.catalog.clone();
 
-    // Finish whatever an interrupted import or crash left unindexed, then keep the ANN
-    // index fresh; both run beside the server, never on a request.
+    // Finish whatever an interrupted import, a cancelled request or a crash left unindexed,
+    // and keep the ANN index fresh; both run beside the server, never on a request.
     let background = catalog.clone();
     let interval = Duration::from_secs(settings.optimize_interval_secs.max(1));
     tokio::spawn(async move {
-        match background.store().list_shops().await {
-            Ok(shops) => {
-                for (domain, _) in shops {
-                    let Ok(shop) = ShopDomain::parse(&domain) else {
-                        continue;
-                    };
-                    if let Err(err) = background.sync_index(&shop, &Silent).await {
-                        tracing::warn!(%shop, error = %err, "could not finish indexing");
-                    }
-                }
-            }
-            Err(err) => tracing::warn!(error = %err, "could not list shops for reindexing"),
-        }
         loop {
+            finish_pending_indexing(&background).await;
             match background.optimize_if_dirty().await {
                 Ok(true) => tracing::info!("ANN index rebuilt"),
                 Ok(false) => {}
@@ -91,6 +79,25 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn finish_pending_indexing(catalog: &crate::catalog::service::CatalogService) {
+    let shops = match catalog.store().list_shops().await {
+        Ok(shops) => shops,
+        Err(err) => return tracing::warn!(error = %err, "could not list shops for indexing"),
+    };
+    for (domain, _) in shops {
+        let Ok(shop) = ShopDomain::parse(&domain) else {
+            continue;
+        };
+        match catalog.sync_index(&shop, &Silent).await {
+            Ok((0, 0)) => {}
+            Ok((embedded, payloads)) => {
+                tracing::info!(%shop, embedded, payloads, "finished pending indexing")
+            }
+            Err(err) => tracing::warn!(%shop, error = %err, "could not finish indexing"),
+        }
+    }
 }
 
 async fn shutdown_signal() {
