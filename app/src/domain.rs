@@ -130,6 +130,16 @@ pub struct ProductOption {
     pub values: Vec<String>,
 }
 
+/// Splits a comma-separated list (Shopify's tag strings, query parameters), trimming items
+/// and dropping empty ones.
+pub fn split_list(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Formats minor units as a decimal amount, e.g. 14400 -> "144.00".
 pub fn format_price(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };

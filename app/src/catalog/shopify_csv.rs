@@ -7,7 +7,7 @@ use std::io::Read;
 use sha2::{Digest, Sha256};
 
 use super::{ParsedRecord, SkippedRecord};
-use crate::domain::{parse_price, Product, ProductOption, ProductStatus};
+use crate::domain::{parse_price, split_list, Product, ProductOption, ProductStatus};
 
 /// CSV exports carry no product id, so one is derived from the handle, which is unique
 /// within a shop: the same file imports to the same ids every time.
@@ -168,15 +168,7 @@ impl Columns {
                 description_html: get(self.body).unwrap_or_default().to_owned(),
                 vendor: get(self.vendor).map(str::to_owned),
                 product_type: get(self.product_type).map(str::to_owned),
-                tags: get(self.tags)
-                    .map(|t| {
-                        t.split(',')
-                            .map(str::trim)
-                            .filter(|t| !t.is_empty())
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                tags: get(self.tags).map(split_list).unwrap_or_default(),
                 options: Vec::new(),
                 status,
                 available: false,

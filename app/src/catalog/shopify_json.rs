@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::domain::{parse_price, Product, ProductOption, ProductStatus};
+use crate::domain::{parse_price, split_list, Product, ProductOption, ProductStatus};
 
 /// Reads one product object; the error says which field was wrong.
 pub fn product_from_json(value: &Value) -> Result<Product, String> {
@@ -87,20 +87,17 @@ fn price_of(value: &Value) -> Option<i64> {
 }
 
 fn read_tags(value: Option<&Value>) -> Vec<String> {
-    let raw: Vec<String> = match value {
+    let mut tags = match value {
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(Value::as_str)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
             .map(str::to_owned)
             .collect(),
-        Some(Value::String(joined)) => joined.split(',').map(str::to_owned).collect(),
+        Some(Value::String(joined)) => split_list(joined),
         _ => Vec::new(),
     };
-    let mut tags: Vec<String> = raw
-        .into_iter()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .collect();
     tags.dedup();
     tags
 }

@@ -13,7 +13,7 @@ use super::views::{IngestResponse, ProductView, RecommendationView, SimilarRespo
 use super::AppState;
 use crate::catalog::read_json_document;
 use crate::catalog::service::SimilarRequest;
-use crate::domain::{parse_price, ProductId, ShopDomain};
+use crate::domain::{parse_price, split_list, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::progress::Silent;
 use crate::storage::{generate_key, KeyScope};
@@ -110,16 +110,7 @@ impl SimilarParams {
                 ));
             }
         }
-        let tags = self
-            .tags
-            .map(|t| {
-                t.split(',')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tags = self.tags.as_deref().map(split_list).unwrap_or_default();
         let non_empty =
             |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         Ok(SimilarRequest {
