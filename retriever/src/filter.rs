@@ -18,6 +18,10 @@ pub(crate) enum Clause {
         field: &'static str,
         value: i64,
     },
+    IntegerAny {
+        field: &'static str,
+        values: Vec<i64>,
+    },
     Bool {
         field: &'static str,
         value: bool,
@@ -83,6 +87,18 @@ pub(crate) fn shop_clause(shop: &str) -> Clause {
         field: "shop",
         value: shop.to_owned(),
     }
+}
+
+/// The shop's points among these products. Deletes go by this filter rather than by point
+/// id, so even a (vanishingly unlikely) id collision could not reach another shop.
+pub(crate) fn products_of(shop: &str, product_ids: &[u64]) -> Vec<Clause> {
+    vec![
+        shop_clause(shop),
+        Clause::IntegerAny {
+            field: "product_id",
+            values: product_ids.iter().map(|id| *id as i64).collect(),
+        },
+    ]
 }
 
 /// Payload fields worth an index: the tenant key first, then every filterable field.

@@ -57,8 +57,13 @@ pub trait VectorIndex: Send + Sync {
     /// Removes every point of one shop and nothing of any other.
     async fn drop_shop(&self, shop: &str) -> Result<(), RetrieverError>;
     /// Builds the approximate index where the backend needs telling (embedded engine);
-    /// blocking work runs off the async runtime. Searches keep working meanwhile.
+    /// blocking work runs off the async runtime. Searches and writes keep working meanwhile.
     async fn optimize(&self) -> Result<(), RetrieverError>;
+    /// Makes every write so far survive a crash. The server's writes already have when
+    /// they return; the embedded engine's otherwise do within a second.
+    async fn flush(&self) -> Result<(), RetrieverError> {
+        Ok(())
+    }
     /// `qdrant-edge` or `qdrant-server`, for logs and readiness.
     fn backend_name(&self) -> &'static str;
 }

@@ -16,6 +16,7 @@ pub struct ProductPayload {
     pub status: String,
 }
 
+/// A product to index: its vector and its filterable facts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductPoint {
     pub product_id: u64,
@@ -23,6 +24,7 @@ pub struct ProductPoint {
     pub payload: ProductPayload,
 }
 
+/// A product as the index holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredProduct {
     pub product_id: u64,
@@ -30,6 +32,7 @@ pub struct StoredProduct {
     pub payload: ProductPayload,
 }
 
+/// One search hit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScoredProduct {
     pub product_id: u64,
@@ -37,9 +40,11 @@ pub struct ScoredProduct {
     pub score: f32,
 }
 
+/// A nearest-neighbour search within one shop.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchQuery {
     pub vector: Vec<f32>,
+    /// Hits wanted at most.
     pub limit: usize,
     pub filter: SearchFilter,
 }
@@ -48,8 +53,11 @@ pub struct SearchQuery {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SearchFilter {
     pub available_only: bool,
+    /// Products never returned (the product the shopper is looking at, say).
     pub exclude_product_ids: Vec<u64>,
+    /// Inclusive; a product without a price fails any price bound.
     pub price_min: Option<f64>,
+    /// Inclusive.
     pub price_max: Option<f64>,
     pub product_type: Option<String>,
     pub vendor: Option<String>,
@@ -141,4 +149,79 @@ pub(crate) fn payload_from_json(
             status: text("status").unwrap_or_default(),
         },
     ))
+}
+
+/// How either backend runs a [`SearchQuery`]: excluded products are dropped after the
+/// search rather than in the filter (a short list of ids, known only per request), so the
+/// backend asks for that many more hits and the page still fills.
+pub(crate) struct SearchPlan {
+    /// Hits to ask the backend for.
+    pub ask: usize,
+    wanted: usize,
+    excluded: Vec<u64>,
+}
+
+impl SearchPlan {
+    /// `None` when nothing is wanted; an error for a vector the index cannot hold.
+    pub(crate) fn new(
+        query: &SearchQuery,
+        dimension: usize,
+    ) -> Result<Option<Self>, crate::RetrieverError> {
+        validate(&query.vector, dimension)?;
+        if query.limit == 0 {
+            return Ok(None);
+        }
+        let excluded = query.filter.exclude_product_ids.clone();
+        Ok(Some(Self {
+            ask: query.limit + excluded.len(),
+            wanted: query.limit,
+            excluded,
+        }))
+    }
+
+    pub(crate) fn finish(
+        &self,
+        hits: impl IntoIterator<Item = ScoredProduct>,
+    ) -> Vec<ScoredProduct> {
+        hits.into_iter()
+            .filter(|hit| !self.excluded.contains(&hit.product_id))
+            .take(self.wanted)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn point_ids_are_stable_and_differ_between_shops() {
+        let a = point_id("a.myshopify.com", 42);
+        assert_eq!(a, point_id("a.myshopify.com", 42));
+        assert_ne!(a, point_id("b.myshopify.com", 42));
+        assert_ne!(a, point_id("a.myshopify.com", 43));
+        // The separator keeps "a1" + 2 apart from "a" + 12.
+        assert_ne!(point_id("a1", 2), point_id("a", 12));
+    }
+
+    #[test]
+    fn payloads_round_trip_through_json() {
+        let payload = ProductPayload {
+            available: true,
+            price: None,
+            product_type: Some("Mat".into()),
+            vendor: None,
+            tags: vec!["yoga".into()],
+            collections: vec![7, (1 << 62) + 1],
+            status: "active".into(),
+        };
+        let id = (1 << 62) + 5;
+        let json = payload_json("a.myshopify.com", id, &payload);
+        let map = json.as_object().cloned().unwrap_or_default();
+        assert_eq!(
+            map.get("shop").and_then(|s| s.as_str()),
+            Some("a.myshopify.com")
+        );
+        assert_eq!(payload_from_json(&map), Some((id, payload)));
+    }
 }

@@ -1,18 +1,20 @@
 //! The server backend: a Qdrant server or cluster through `qdrant-client` (gRPC), for
 //! catalogues and traffic beyond one process. One collection for all shops, with the shop
-//! as an indexed tenant field and every request filtered by it.
+//! as an indexed tenant field (`is_tenant`, so Qdrant keeps each shop's points together)
+//! and every request filtered by it. The server builds its HNSW index in the background
+//! by itself, so `optimize` has nothing to do here.
 
 use async_trait::async_trait;
 use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
     DeletePointsBuilder, Distance, FieldType, Filter, GetPointsBuilder, KeywordIndexParamsBuilder,
-    PointId, PointStruct, PointsIdsList, Range, SearchParamsBuilder, SearchPointsBuilder,
-    SetPayloadPointsBuilder, UpsertPointsBuilder, VectorParamsBuilder,
+    PointId, PointStruct, Range, SearchParamsBuilder, SearchPointsBuilder, SetPayloadPointsBuilder,
+    UpsertPointsBuilder, VectorParamsBuilder,
 };
 use qdrant_client::{Payload, Qdrant};
 
 use crate::filter::{self, Clause};
-use crate::model::{payload_from_json, payload_json, point_id, validate};
+use crate::model::{payload_from_json, payload_json, point_id, validate, SearchPlan};
 use crate::{
     ProductPayload, ProductPoint, RetrieverError, ScoredProduct, SearchQuery, StoredProduct,
     VectorIndex,
@@ -21,6 +23,7 @@ use crate::{
 /// Candidates kept during HNSW search on the server.
 const HNSW_EF: u64 = 128;
 
+/// A collection on a Qdrant server or cluster.
 pub struct ServerIndex {
     client: Qdrant,
     collection: String,
@@ -28,7 +31,8 @@ pub struct ServerIndex {
 }
 
 impl ServerIndex {
-    /// Connects and creates the collection and its payload indexes when missing.
+    /// Connects and creates the collection (cosine, `dimension`) and its payload indexes
+    /// when missing. Fails if the collection exists with another dimension.
     pub async fn connect(
         url: &str,
         api_key: Option<String>,
@@ -50,36 +54,45 @@ impl ServerIndex {
     }
 
     async fn ensure_collection(&self) -> Result<(), RetrieverError> {
-        if self.client.collection_exists(&self.collection).await? {
-            let info = self.client.collection_info(&self.collection).await?;
-            let size = info
-                .result
-                .and_then(|r| r.config)
-                .and_then(|c| c.params)
-                .and_then(|p| p.vectors_config)
-                .and_then(|v| v.config)
-                .and_then(|c| match c {
-                    qdrant_client::qdrant::vectors_config::Config::Params(p) => {
-                        Some(p.size as usize)
-                    }
-                    _ => None,
-                });
-            if let Some(size) = size.filter(|s| *s != self.dimension) {
-                return Err(RetrieverError::DimensionMismatch {
-                    expected: size,
-                    got: self.dimension,
-                });
+        if !self.client.collection_exists(&self.collection).await? {
+            let created = self
+                .client
+                .create_collection(
+                    CreateCollectionBuilder::new(&self.collection).vectors_config(
+                        VectorParamsBuilder::new(self.dimension as u64, Distance::Cosine),
+                    ),
+                )
+                .await;
+            // Another replica of the app may have created it a moment ago.
+            if let Err(err) = created {
+                if !self.client.collection_exists(&self.collection).await? {
+                    return Err(err.into());
+                }
             }
-            return Ok(());
         }
-        self.client
-            .create_collection(
-                CreateCollectionBuilder::new(&self.collection).vectors_config(
-                    VectorParamsBuilder::new(self.dimension as u64, Distance::Cosine),
-                ),
-            )
-            .await?;
-        let indexes: Vec<(&str, FieldType)> = filter::KEYWORD_FIELDS
+        let info = self
+            .client
+            .collection_info(&self.collection)
+            .await?
+            .result
+            .ok_or_else(|| RetrieverError::Backend("collection info came back empty".into()))?;
+        let size = info
+            .config
+            .and_then(|c| c.params)
+            .and_then(|p| p.vectors_config)
+            .and_then(|v| v.config)
+            .and_then(|c| match c {
+                qdrant_client::qdrant::vectors_config::Config::Params(p) => Some(p.size as usize),
+                _ => None,
+            });
+        if let Some(size) = size.filter(|s| *s != self.dimension) {
+            return Err(RetrieverError::DimensionMismatch {
+                expected: size,
+                got: self.dimension,
+            });
+        }
+        // Created one by one, so an earlier start that stopped half-way is completed here.
+        let indexes = filter::KEYWORD_FIELDS
             .iter()
             .map(|f| (*f, FieldType::Keyword))
             .chain(
@@ -89,7 +102,7 @@ impl ServerIndex {
             )
             .chain(filter::BOOL_FIELDS.iter().map(|f| (*f, FieldType::Bool)))
             .chain(filter::FLOAT_FIELDS.iter().map(|f| (*f, FieldType::Float)))
-            .collect();
+            .filter(|(field, _)| !info.payload_schema.contains_key(*field));
         for (field, kind) in indexes {
             let mut request =
                 CreateFieldIndexCollectionBuilder::new(&self.collection, field, kind).wait(true);
@@ -108,6 +121,7 @@ fn condition(clause: &Clause) -> Condition {
         Clause::Keyword { field, value } => Condition::matches(*field, value.clone()),
         Clause::KeywordAny { field, values } => Condition::matches(*field, values.clone()),
         Clause::Integer { field, value } => Condition::matches(*field, *value),
+        Clause::IntegerAny { field, values } => Condition::matches(*field, values.clone()),
         Clause::Bool { field, value } => Condition::matches(*field, *value),
         Clause::Range { field, gte, lte } => Condition::range(
             *field,
@@ -177,9 +191,7 @@ impl VectorIndex for ServerIndex {
         self.client
             .overwrite_payload(
                 SetPayloadPointsBuilder::new(&self.collection, payload)
-                    .points_selector(PointsIdsList {
-                        ids: vec![id_of(shop, product_id)],
-                    })
+                    .points_selector(all_of(&filter::products_of(shop, &[product_id])))
                     .wait(true),
             )
             .await?;
@@ -190,11 +202,10 @@ impl VectorIndex for ServerIndex {
         if product_ids.is_empty() {
             return Ok(());
         }
-        let ids = product_ids.iter().map(|id| id_of(shop, *id)).collect();
         self.client
             .delete_points(
                 DeletePointsBuilder::new(&self.collection)
-                    .points(PointsIdsList { ids })
+                    .points(all_of(&filter::products_of(shop, product_ids)))
                     .wait(true),
             )
             .await?;
@@ -206,30 +217,22 @@ impl VectorIndex for ServerIndex {
         shop: &str,
         query: &SearchQuery,
     ) -> Result<Vec<ScoredProduct>, RetrieverError> {
-        validate(&query.vector, self.dimension)?;
-        if query.limit == 0 {
+        let Some(plan) = SearchPlan::new(query, self.dimension)? else {
             return Ok(Vec::new());
-        }
-        let excluded = &query.filter.exclude_product_ids;
-        let limit = (query.limit + excluded.len()) as u64;
+        };
+        let limit = plan.ask as u64;
         let request = SearchPointsBuilder::new(&self.collection, query.vector.clone(), limit)
             .filter(all_of(&filter::clauses(shop, &query.filter)))
             .params(SearchParamsBuilder::default().hnsw_ef(HNSW_EF.max(limit)))
             .with_payload(true);
         let response = self.client.search_points(request).await?;
-        Ok(response
-            .result
-            .into_iter()
-            .filter_map(|hit| {
-                let id = hit.payload.get("product_id")?.as_integer()? as u64;
-                Some(ScoredProduct {
-                    product_id: id,
-                    score: hit.score,
-                })
+        Ok(plan.finish(response.result.into_iter().filter_map(|hit| {
+            let id = hit.payload.get("product_id")?.as_integer()? as u64;
+            Some(ScoredProduct {
+                product_id: id,
+                score: hit.score,
             })
-            .filter(|hit| !excluded.contains(&hit.product_id))
-            .take(query.limit)
-            .collect())
+        })))
     }
 
     async fn fetch(

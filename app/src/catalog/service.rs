@@ -206,6 +206,8 @@ impl CatalogService {
                 self.index.upsert(shop.as_str(), points).await?;
                 indexed.extend(stale.iter().map(|(p, _)| (p.id, self.content_hash_of(p))));
             }
+            // Durable vectors before the rows say so: a crash here re-does this batch, never skips it.
+            self.index.flush().await?;
             self.store.mark_indexed(shop, &indexed).await?;
             self.index_dirty.store(true, Ordering::Release);
             embedded += stale.len();
@@ -223,6 +225,7 @@ impl CatalogService {
         // Vector first: a crash in between leaves a row that a re-import can delete again,
         // never a vector that nothing knows about.
         self.index.delete(shop.as_str(), &[id.0]).await?;
+        self.index.flush().await?;
         self.index_dirty.store(true, Ordering::Release);
         self.store.delete_product(shop, id.0).await
     }
@@ -231,6 +234,7 @@ impl CatalogService {
     pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
         let _writer = self.write_lock.lock().await;
         self.index.drop_shop(shop.as_str()).await?;
+        self.index.flush().await?;
         self.store.delete_shop(shop).await
     }
 

@@ -28,11 +28,11 @@ pub fn unit_vector(seed: u64) -> Vec<f32> {
 pub fn payload(i: u64) -> ProductPayload {
     ProductPayload {
         available: i % 3 != 0,
-        price: Some(10.0 + (i % 10) as f64 * 10.0),
+        price: (i % 13 != 0).then_some(10.0 + (i % 10) as f64 * 10.0),
         product_type: Some(if i % 2 == 0 { "Mat" } else { "Strap" }.to_owned()),
         vendor: Some(format!("vendor-{}", i % 4)),
         tags: vec![format!("tag-{}", i % 5), "all".to_owned()],
-        collections: vec![i % 7],
+        collections: vec![i % 7, 100 + i % 3],
         status: if i % 11 == 0 { "draft" } else { "active" }.to_owned(),
     }
 }
@@ -83,117 +83,132 @@ pub async fn nearest_neighbours_are_exact_and_ordered(index: &dyn VectorIndex, s
     assert_eq!(index.count(shop).await.unwrap(), 300);
 }
 
+/// Searches with `filter` and expects exactly the nearest of the products for which
+/// `holds` is true: nothing that fails the filter, nothing that passes it left out.
 async fn check(
     index: &dyn VectorIndex,
     shop: &str,
+    all: &[ProductPoint],
     probe: &[f32],
     name: &str,
     filter: SearchFilter,
     holds: &dyn Fn(u64) -> bool,
-) -> usize {
-    let hits = index
+) {
+    let allowed: Vec<(u64, Vec<f32>)> = all
+        .iter()
+        .filter(|p| holds(p.product_id))
+        .map(|p| (p.product_id, p.vector.clone()))
+        .collect();
+    assert!(
+        !allowed.is_empty() && allowed.len() < all.len(),
+        "{name}: the test data must have products on both sides of the filter"
+    );
+    let expected: Vec<u64> = exact_top_k(&allowed, probe, 50)
+        .iter()
+        .map(|h| h.product_id)
+        .collect();
+    let got: Vec<u64> = index
         .search(shop, &query(probe.to_vec(), 50, filter))
         .await
-        .unwrap();
-    assert!(!hits.is_empty(), "{name}: no results");
-    for hit in &hits {
-        assert!(
-            holds(hit.product_id),
-            "{name}: {} should have been filtered out",
-            hit.product_id
-        );
-    }
-    hits.len()
+        .unwrap()
+        .iter()
+        .map(|h| h.product_id)
+        .collect();
+    assert_eq!(got, expected, "{name}");
 }
 
+/// Whether a product (by id) passes a filter, by the test's own reckoning.
+type Holds = Box<dyn Fn(u64) -> bool>;
+
 pub async fn every_filter_excludes_what_it_should(index: &dyn VectorIndex, shop: &str) {
-    index.upsert(shop, points(1..201, 0)).await.unwrap();
+    let all = points(1..201, 0);
+    index.upsert(shop, all.clone()).await.unwrap();
     let probe = unit_vector(77);
-    check(
-        index,
-        shop,
-        &probe,
-        "available",
-        SearchFilter {
-            available_only: true,
-            ..Default::default()
-        },
-        &|i| payload(i).available,
-    )
-    .await;
-    check(
-        index,
-        shop,
-        &probe,
-        "price",
-        SearchFilter {
-            price_min: Some(30.0),
-            price_max: Some(50.0),
-            ..Default::default()
-        },
-        &|i| (30.0..=50.0).contains(&payload(i).price.unwrap()),
-    )
-    .await;
-    check(
-        index,
-        shop,
-        &probe,
-        "type",
-        SearchFilter {
-            product_type: Some("Strap".into()),
-            ..Default::default()
-        },
-        &|i| i % 2 == 1,
-    )
-    .await;
-    check(
-        index,
-        shop,
-        &probe,
-        "vendor",
-        SearchFilter {
-            vendor: Some("vendor-2".into()),
-            ..Default::default()
-        },
-        &|i| i % 4 == 2,
-    )
-    .await;
-    check(
-        index,
-        shop,
-        &probe,
-        "tags",
-        SearchFilter {
-            tags_any: vec!["tag-1".into(), "tag-3".into()],
-            ..Default::default()
-        },
-        &|i| i % 5 == 1 || i % 5 == 3,
-    )
-    .await;
-    check(
-        index,
-        shop,
-        &probe,
-        "collection",
-        SearchFilter {
-            collection: Some(4),
-            ..Default::default()
-        },
-        &|i| i % 7 == 4,
-    )
-    .await;
-    check(
-        index,
-        shop,
-        &probe,
-        "status",
-        SearchFilter {
-            status: Some("active".into()),
-            ..Default::default()
-        },
-        &|i| i % 11 != 0,
-    )
-    .await;
+    let cases: Vec<(&str, SearchFilter, Holds)> = vec![
+        (
+            "available",
+            SearchFilter {
+                available_only: true,
+                ..Default::default()
+            },
+            Box::new(|i| payload(i).available),
+        ),
+        (
+            "price range (a product without a price fails it)",
+            SearchFilter {
+                price_min: Some(30.0),
+                price_max: Some(50.0),
+                ..Default::default()
+            },
+            Box::new(|i| payload(i).price.is_some_and(|p| (30.0..=50.0).contains(&p))),
+        ),
+        (
+            "price floor",
+            SearchFilter {
+                price_min: Some(60.0),
+                ..Default::default()
+            },
+            Box::new(|i| payload(i).price.is_some_and(|p| p >= 60.0)),
+        ),
+        (
+            "type",
+            SearchFilter {
+                product_type: Some("Strap".into()),
+                ..Default::default()
+            },
+            Box::new(|i| i % 2 == 1),
+        ),
+        (
+            "vendor",
+            SearchFilter {
+                vendor: Some("vendor-2".into()),
+                ..Default::default()
+            },
+            Box::new(|i| i % 4 == 2),
+        ),
+        (
+            "tags",
+            SearchFilter {
+                tags_any: vec!["tag-1".into(), "tag-3".into()],
+                ..Default::default()
+            },
+            Box::new(|i| i % 5 == 1 || i % 5 == 3),
+        ),
+        (
+            "collection",
+            SearchFilter {
+                collection: Some(4),
+                ..Default::default()
+            },
+            Box::new(|i| payload(i).collections.contains(&4)),
+        ),
+        (
+            "status",
+            SearchFilter {
+                status: Some("active".into()),
+                ..Default::default()
+            },
+            Box::new(|i| i % 11 != 0),
+        ),
+        (
+            "all at once",
+            SearchFilter {
+                available_only: true,
+                price_max: Some(80.0),
+                product_type: Some("Mat".into()),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+            Box::new(|i| {
+                let p = payload(i);
+                p.available && p.price.is_some_and(|p| p <= 80.0) && i % 2 == 0 && i % 11 != 0
+            }),
+        ),
+    ];
+    for (name, filter, holds) in cases {
+        check(index, shop, &all, &probe, name, filter, &*holds).await;
+    }
+
     let excluded: Vec<u64> = index
         .search(shop, &query(probe.clone(), 5, SearchFilter::default()))
         .await
@@ -201,19 +216,15 @@ pub async fn every_filter_excludes_what_it_should(index: &dyn VectorIndex, shop:
         .iter()
         .map(|h| h.product_id)
         .collect();
-    let n = check(
-        index,
-        shop,
-        &probe,
-        "exclude",
-        SearchFilter {
-            exclude_product_ids: excluded.clone(),
-            ..Default::default()
-        },
-        &|i| !excluded.contains(&i),
-    )
+    let filter = SearchFilter {
+        exclude_product_ids: excluded.clone(),
+        ..Default::default()
+    };
+    // The page still fills: 50 hits although the 5 best are excluded.
+    check(index, shop, &all, &probe, "exclude", filter, &|i| {
+        !excluded.contains(&i)
+    })
     .await;
-    assert_eq!(n, 50, "excluding ids still fills the page");
 }
 
 pub async fn shops_never_see_or_touch_each_other(
@@ -247,12 +258,16 @@ pub async fn shops_never_see_or_touch_each_other(
     assert_eq!(hits.len(), 100);
     assert!(hits[0].score < 0.5, "A does not hold B's vector");
 
-    index.delete(shop_b, &[1, 2, 3]).await.unwrap();
+    // 1-3 both shops hold; 70 and 80 only A does.
+    index.delete(shop_b, &[1, 2, 3, 70, 80]).await.unwrap();
     assert_eq!(
         index.count(shop_a).await.unwrap(),
         100,
         "B's delete left A alone"
     );
+    assert_eq!(index.count(shop_b).await.unwrap(), 47);
+    assert!(index.fetch(shop_b, 1).await.unwrap().is_none());
+    assert!(index.fetch(shop_a, 1).await.unwrap().is_some());
     assert!(matches!(
         index.set_payload(shop_b, 80, payload(80)).await,
         Err(RetrieverError::NotFound)
@@ -353,4 +368,28 @@ pub async fn bad_vectors_are_clean_errors(index: &dyn VectorIndex, shop: &str) {
 pub fn close(a: &[f32], b: &[f32]) -> bool {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     a.len() == b.len() && dot > 0.9999
+}
+
+pub async fn empty_requests_and_unknown_shops_are_harmless(index: &dyn VectorIndex, shop: &str) {
+    index.upsert(shop, points(1..11, 0)).await.unwrap();
+    let nobody = "nobody.myshopify.com";
+    assert_eq!(index.count(nobody).await.unwrap(), 0);
+    assert!(index.fetch(nobody, 1).await.unwrap().is_none());
+    let probe = unit_vector(1);
+    let hits = index
+        .search(nobody, &query(probe.clone(), 10, SearchFilter::default()))
+        .await
+        .unwrap();
+    assert!(hits.is_empty());
+    index.drop_shop(nobody).await.unwrap();
+    index.delete(nobody, &[1, 2]).await.unwrap();
+    index.delete(shop, &[]).await.unwrap();
+    index.upsert(shop, Vec::new()).await.unwrap();
+    let none = index
+        .search(shop, &query(probe, 0, SearchFilter::default()))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    index.flush().await.unwrap();
+    assert_eq!(index.count(shop).await.unwrap(), 10);
 }
