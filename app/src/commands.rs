@@ -8,7 +8,7 @@ use crate::catalog::{read_catalogue, Catalogue};
 use crate::config::{Command, ImportArgs, ServeArgs, Settings, ShopCommand};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::http::{router, AppState, KeyCache};
+use crate::http::{router, AppState, HttpLimits, KeyCache};
 use crate::progress::{Reporter, Silent};
 use crate::storage::{generate_key, KeyScope};
 use crate::{startup, telemetry};
@@ -66,18 +66,54 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
         }
     });
 
+    let keys = KeyCache::new(store);
+    let shopify = startup::open_shopify(settings, &catalog, &keys)?;
+    match &shopify {
+        Some(shopify) => start_shopify_tasks(shopify, settings).await?,
+        None => tracing::info!("Shopify app not configured (SHOPIFY_API_KEY/SHOPIFY_API_SECRET); serving the REST API only"),
+    }
     let state = AppState {
         catalog,
-        keys: KeyCache::new(store),
+        keys,
         metrics: telemetry::metrics_handle(),
         model_id: components.model_id.clone(),
+        shopify,
+    };
+    let limits = HttpLimits {
+        max_body_bytes: settings.max_body_bytes,
+        max_webhook_body_bytes: settings.max_webhook_body_bytes,
     };
     let listener = TcpListener::bind(args.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, router(state, settings.max_body_bytes))
+    axum::serve(listener, router(state, limits))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// The Shopify app's background work: the webhook inbox worker, interrupted syncs resumed,
+/// periodic reconciliation, and old delivery bodies pruned.
+async fn start_shopify_tasks(
+    shopify: &crate::shopify::ShopifyService,
+    settings: &Settings,
+) -> Result<(), AppError> {
+    tokio::spawn(shopify.clone().run_inbox_worker());
+    shopify.resume_syncs().await?;
+    let reconciler = shopify.clone();
+    let every = Duration::from_secs(settings.reconcile_interval_secs.max(10));
+    let store = shopify.store().clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            reconciler.reconcile_all().await;
+            // Bodies of deliveries applied a week ago are dropped; their ids stay for duplicates.
+            let week_ago = crate::storage::now_millis() - 7 * 24 * 3600 * 1000;
+            if let Err(err) = store.prune_inbox(week_ago).await {
+                tracing::warn!(error = %err, "could not prune the webhook inbox");
+            }
+        }
+    });
     Ok(())
 }
 

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::shopify::Secret;
+
 /// Kindred: AI product recommendations for Shopify and headless shops.
 #[derive(Debug, Parser)]
 #[command(name = "kindred", version, about)]
@@ -137,6 +139,41 @@ pub struct Settings {
         global = true
     )]
     pub optimize_interval_secs: u64,
+    /// Largest webhook body accepted, in bytes.
+    #[arg(long, env = "KINDRED_MAX_WEBHOOK_BODY_BYTES", default_value_t = 2 * 1024 * 1024, global = true)]
+    pub max_webhook_body_bytes: usize,
+    /// The Shopify app's client id (API key). Shopify features are off without it.
+    #[arg(long, env = "SHOPIFY_API_KEY", global = true)]
+    pub shopify_api_key: Option<String>,
+    /// The Shopify app's client secret.
+    #[arg(long, env = "SHOPIFY_API_SECRET", hide_env_values = true, global = true)]
+    pub shopify_api_secret: Option<Secret>,
+    /// The previous client secret, accepted for signatures while a rotation is under way.
+    #[arg(long, env = "SHOPIFY_API_SECRET_PREVIOUS", hide_env_values = true, global = true)]
+    pub shopify_api_secret_previous: Option<Secret>,
+    /// Access scopes asked for at install (keep in step with shopify.app.toml).
+    #[arg(
+        long,
+        env = "SHOPIFY_SCOPES",
+        default_value = "read_products,read_inventory,read_orders,write_app_proxy,write_pixels,read_customer_events",
+        global = true
+    )]
+    pub shopify_scopes: String,
+    /// Public URL of this server (for the OAuth redirect), e.g. `https://kindred.example.com`.
+    #[arg(long, env = "KINDRED_APP_URL", global = true)]
+    pub app_url: Option<String>,
+    /// Admin API base URL of a shop; `{shop}` is replaced by its domain. Tests point it at a fake Shopify.
+    #[arg(long, env = "KINDRED_SHOPIFY_ADMIN_URL", default_value = "https://{shop}", global = true)]
+    pub shopify_admin_url: String,
+    /// Key that seals Shopify tokens at rest: base64 of 32 bytes. Default: a key file created in the data folder.
+    #[arg(long, env = "KINDRED_TOKEN_KEY", hide_env_values = true, global = true)]
+    pub token_key: Option<Secret>,
+    /// Seconds between polls of a running bulk operation (the finish webhook cuts the wait short).
+    #[arg(long, env = "KINDRED_BULK_POLL_SECS", default_value_t = 10, global = true)]
+    pub bulk_poll_secs: u64,
+    /// Seconds between reconciliation passes (products updated since the last pass).
+    #[arg(long, env = "KINDRED_RECONCILE_INTERVAL_SECS", default_value_t = 900, global = true)]
+    pub reconcile_interval_secs: u64,
     /// Log format: `pretty` or `json`.
     #[arg(
         long,
@@ -157,6 +194,10 @@ impl Settings {
                 self.data_dir.join("kindred.db").display()
             ),
         }
+    }
+
+    pub fn token_key_path(&self) -> PathBuf {
+        self.data_dir.join("token.key")
     }
 
     pub fn vectors_dir(&self) -> PathBuf {

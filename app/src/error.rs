@@ -32,6 +32,26 @@ pub enum AppError {
     Overloaded,
     #[error("the data folder is in use by another Kindred process: {0}")]
     DataDirLocked(String),
+    #[error("the webhook signature is missing or wrong: {0}")]
+    InvalidSignature(String),
+    #[error("the session token is not valid: {0}")]
+    InvalidSessionToken(String),
+    #[error("the install request is unknown or expired; start the install again")]
+    InvalidOAuthState,
+    #[error("missing header `{0}`")]
+    MissingHeader(&'static str),
+    #[error("unknown webhook topic: {0}")]
+    UnknownTopic(String),
+    #[error("{0} has not installed this app")]
+    UnknownShop(String),
+    #[error("Shopify is not configured on this server: {0}")]
+    ShopifyNotConfigured(&'static str),
+    #[error("Shopify refused the app's credentials: {0}")]
+    ShopifyUnauthorized(String),
+    #[error("Shopify request failed: {0}")]
+    Upstream(String),
+    #[error("configuration error: {0}")]
+    Config(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -81,6 +101,16 @@ impl AppError {
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::DataDirLocked(_) => (StatusCode::SERVICE_UNAVAILABLE, "data_dir_locked"),
+            Self::InvalidSignature(_) => (StatusCode::UNAUTHORIZED, "invalid_signature"),
+            Self::InvalidSessionToken(_) => (StatusCode::UNAUTHORIZED, "invalid_session_token"),
+            Self::InvalidOAuthState => (StatusCode::FORBIDDEN, "invalid_oauth_state"),
+            Self::MissingHeader(_) => (StatusCode::BAD_REQUEST, "missing_header"),
+            Self::UnknownTopic(_) => (StatusCode::BAD_REQUEST, "unknown_topic"),
+            Self::UnknownShop(_) => (StatusCode::NOT_FOUND, "unknown_shop"),
+            Self::ShopifyNotConfigured(_) => (StatusCode::SERVICE_UNAVAILABLE, "shopify_not_configured"),
+            Self::ShopifyUnauthorized(_) => (StatusCode::BAD_GATEWAY, "shopify_unauthorized"),
+            Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "shopify_error"),
+            Self::Config(_) => (StatusCode::INTERNAL_SERVER_ERROR, "configuration_error"),
             Self::Database(_) | Self::Migration(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "database_error")
             }

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod progress;
+pub mod shopify;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

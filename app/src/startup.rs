@@ -11,6 +11,8 @@ use kindred_retriever::{EdgeIndex, ServerIndex, VectorIndex};
 use crate::catalog::service::CatalogService;
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::http::KeyCache;
+use crate::shopify::{AppSecrets, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher};
 use crate::storage::SqlStore;
 
 /// Requests that may wait for the model at once; more are answered "overloaded".
@@ -101,4 +103,39 @@ fn lock_data_dir(settings: &Settings) -> Result<File, AppError> {
             settings.data_dir.display()
         ))),
     }
+}
+
+/// The Shopify app, when its credentials are configured; `None` runs Kindred headless only.
+pub fn open_shopify(
+    settings: &Settings,
+    catalog: &CatalogService,
+    keys: &KeyCache,
+) -> Result<Option<ShopifyService>, AppError> {
+    let (client_id, secret) = match (&settings.shopify_api_key, &settings.shopify_api_secret) {
+        (Some(id), Some(secret)) => (id.clone(), secret.clone()),
+        (None, None) => return Ok(None),
+        _ => {
+            return Err(AppError::Config(
+                "set both SHOPIFY_API_KEY and SHOPIFY_API_SECRET, or neither".into(),
+            ))
+        }
+    };
+    let cipher = match &settings.token_key {
+        Some(key) => TokenCipher::from_base64(key.expose())?,
+        None => TokenCipher::load_or_create(&settings.token_key_path())?,
+    };
+    let secrets = AppSecrets::new(secret, settings.shopify_api_secret_previous.clone());
+    let api = ShopifyApi::new(client_id, secrets, settings.shopify_admin_url.clone())?;
+    let config = ShopifyAppConfig {
+        scopes: settings.shopify_scopes.clone(),
+        app_url: settings.app_url.clone(),
+        bulk_poll_interval: std::time::Duration::from_secs(settings.bulk_poll_secs.max(1)),
+    };
+    Ok(Some(ShopifyService::new(
+        catalog.clone(),
+        api,
+        cipher,
+        keys.clone(),
+        config,
+    )))
 }

@@ -122,3 +122,28 @@ impl FromRequestParts<AppState> for Admin {
         }
     }
 }
+
+/// The shop of an embedded-admin request, from its App Bridge session token. The first
+/// request of a shop without a usable access token exchanges the session token for one.
+pub struct SessionShop(pub ShopDomain);
+
+impl FromRequestParts<AppState> for SessionShop {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let shopify = state.shopify.as_ref().ok_or(AppError::ShopifyNotConfigured(
+            "set SHOPIFY_API_KEY and SHOPIFY_API_SECRET",
+        ))?;
+        let token = presented_key(parts)?;
+        let verified = crate::shopify::session_token::verify_session_token(
+            token,
+            shopify.api().client_id(),
+            shopify.api().secrets(),
+        )?;
+        shopify.ensure_installed(&verified.shop, token).await?;
+        Ok(Self(verified.shop))
+    }
+}

@@ -3,6 +3,7 @@
 pub mod auth;
 mod extract;
 mod routes;
+mod shopify;
 pub mod views;
 
 use std::time::{Duration, Instant};
@@ -27,9 +28,18 @@ pub struct AppState {
     pub keys: KeyCache,
     pub metrics: PrometheusHandle,
     pub model_id: String,
+    /// Present when the Shopify app credentials are configured.
+    pub shopify: Option<crate::shopify::ShopifyService>,
 }
 
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+/// Limits of the HTTP surface.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    pub max_body_bytes: usize,
+    pub max_webhook_body_bytes: usize,
+}
+
+pub fn router(state: AppState, limits: HttpLimits) -> Router {
     let api = Router::new()
         .route("/products/{id}", get(routes::get_product))
         .route("/products/{id}/similar", get(routes::similar_products))
@@ -42,16 +52,33 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route(
             "/shops/{shop}/products/{id}",
             axum::routing::delete(routes::delete_product),
-        );
+        )
+        .route("/shops/{shop}/shopify", get(shopify::admin_status))
+        .route("/shops/{shop}/sync", post(shopify::admin_sync))
+        .route("/shops/{shop}/privacy/exports", get(shopify::privacy_exports));
+
+    // Webhook bodies have their own (smaller) limit; they are read whole to check the HMAC.
+    let webhooks = Router::new()
+        .route("/webhooks", post(shopify::data_webhook))
+        .route("/webhooks/compliance", post(shopify::compliance_webhook))
+        .layer(DefaultBodyLimit::max(limits.max_webhook_body_bytes));
+    let shopify_app = Router::new()
+        .route("/auth", get(shopify::begin_install))
+        .route("/auth/callback", get(shopify::install_callback))
+        .route("/app", get(shopify::app_page))
+        .route("/app/api/status", get(shopify::app_status))
+        .route("/app/api/sync", post(shopify::app_sync))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes));
 
     Router::new()
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
         .route("/metrics", get(routes::metrics))
-        .nest("/api/v1", api)
+        .nest("/api/v1", api.layer(DefaultBodyLimit::max(limits.max_body_bytes)))
+        .merge(webhooks)
+        .merge(shopify_app)
         .fallback(|| async { AppError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,

@@ -3,6 +3,7 @@
 
 mod keys;
 mod products;
+mod shopify;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -13,6 +14,7 @@ use sqlx::{AnyPool, Executor};
 use crate::error::AppError;
 pub use keys::{generate_key, hash_key, KeyGrant, KeyScope};
 pub use products::{IndexState, ProductRow};
+pub use shopify::{InboxCounts, InboxDelivery, InstallRow, PendingDelivery, SealedGrant, SyncRow};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -78,7 +80,7 @@ fn create_sqlite_parent_dir(url: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-pub(crate) fn now_millis() -> i64 {
+pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -1,0 +1,176 @@
+//! Shopify's doors into Kindred: webhooks, the install (OAuth) flow and the embedded admin.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::auth::{Admin, SessionShop};
+use super::extract::ApiPath;
+use super::AppState;
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+use crate::shopify::ShopifyService;
+
+fn shopify(state: &AppState) -> Result<&ShopifyService, AppError> {
+    state
+        .shopify
+        .as_ref()
+        .ok_or(AppError::ShopifyNotConfigured("set SHOPIFY_API_KEY and SHOPIFY_API_SECRET"))
+}
+
+fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+        _ => AppError::InvalidInput(rejection.body_text()),
+    })
+}
+
+/// `POST /webhooks`: product, inventory, uninstall and bulk-operation topics.
+pub async fn data_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let receipt = shopify(&state)?.receive(&headers, &body_of(body)?, false).await?;
+    Ok(Json(json!({ "status": receipt })))
+}
+
+/// `POST /webhooks/compliance`: the mandatory privacy topics.
+pub async fn compliance_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let receipt = shopify(&state)?.receive(&headers, &body_of(body)?, true).await?;
+    Ok(Json(json!({ "status": receipt })))
+}
+
+fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// `GET /auth?shop=…`: starts the authorization code grant.
+pub async fn begin_install(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Redirect, AppError> {
+    let pairs = query_pairs(query);
+    let shop = crate::shopify::signature::single_value(&pairs, "shop")
+        .ok_or_else(|| AppError::InvalidInput("`shop` must appear exactly once".into()))?;
+    let shop = ShopDomain::parse(shop)?;
+    Ok(Redirect::to(&shopify(&state)?.begin_install(&shop).await?))
+}
+
+/// `GET /auth/callback`: Shopify's redirect back with the code.
+pub async fn install_callback(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Redirect, AppError> {
+    let service = shopify(&state)?;
+    let shop = service.complete_install(&query_pairs(query)).await?;
+    let admin = format!(
+        "{}/admin/apps/{}",
+        service.api().admin_base(&shop),
+        service.api().client_id()
+    );
+    Ok(Redirect::to(&admin))
+}
+
+/// `GET /app/api/status`: the merchant's view of sync state (embedded admin, session token).
+pub async fn app_status(
+    State(state): State<AppState>,
+    SessionShop(shop): SessionShop,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!(shopify(&state)?.status(&shop).await?)))
+}
+
+/// `POST /app/api/sync`: a full catalogue sync, on the merchant's demand.
+pub async fn app_sync(
+    State(state): State<AppState>,
+    SessionShop(shop): SessionShop,
+) -> Result<impl IntoResponse, AppError> {
+    let requested = shopify(&state)?.request_sync(&shop).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "shop": shop.as_str(), "sync": if requested { "requested" } else { "already running" } })),
+    ))
+}
+
+/// `GET /api/v1/shops/{shop}/shopify`: the same status for operators (admin key).
+pub async fn admin_status(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+) -> Result<Json<Value>, AppError> {
+    let shop = ShopDomain::parse(&shop)?;
+    Ok(Json(json!(shopify(&state)?.status(&shop).await?)))
+}
+
+/// `POST /api/v1/shops/{shop}/sync`: a full catalogue sync, for operators.
+pub async fn admin_sync(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let shop = ShopDomain::parse(&shop)?;
+    let service = shopify(&state)?;
+    if state.catalog.store().install(&shop).await?.is_none() {
+        return Err(AppError::UnknownShop(shop.to_string()));
+    }
+    let requested = service.request_sync(&shop).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "shop": shop.as_str(), "sync": if requested { "requested" } else { "already running" } })),
+    ))
+}
+
+/// `GET /api/v1/shops/{shop}/privacy/exports`: answers to customers/data_request.
+pub async fn privacy_exports(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+) -> Result<Json<Value>, AppError> {
+    let shop = ShopDomain::parse(&shop)?;
+    let exports: Vec<Value> = state
+        .catalog
+        .store()
+        .customer_exports(&shop)
+        .await?
+        .into_iter()
+        .map(|(customer, request, at, data)| {
+            json!({
+                "customer_id": customer.to_string(),
+                "request_id": request,
+                "requested_at_ms": at,
+                "data": serde_json::from_str::<Value>(&data).unwrap_or(Value::String(data)),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "shop": shop.as_str(), "exports": exports })))
+}
+
+/// `GET /app`: the embedded admin page. App Bridge supplies session tokens to `fetch`.
+pub async fn app_page(State(state): State<AppState>) -> Result<Response, AppError> {
+    let client_id = shopify(&state)?.api().client_id().to_owned();
+    let page = ADMIN_PAGE.replace("{{client_id}}", &html_escape(&client_id));
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(page),
+    )
+        .into_response())
+}
+
+fn html_escape(raw: &str) -> String {
+    raw.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const ADMIN_PAGE: &str = include_str!("admin_page.html");

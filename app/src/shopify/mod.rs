@@ -1,0 +1,16 @@
+//! Kindred as a Shopify app: install and auth, webhooks, bulk catalogue sync,
+//! reconciliation and the privacy topics.
+
+pub mod api;
+pub mod bulk;
+pub mod crypto;
+pub mod graphql;
+pub mod service;
+pub mod session_token;
+pub mod signature;
+pub mod webhooks;
+
+pub use api::{ShopifyApi, API_VERSION};
+pub use crypto::TokenCipher;
+pub use service::{Receipt, ShopifyAppConfig, ShopifyService};
+pub use signature::{AppSecrets, Secret};

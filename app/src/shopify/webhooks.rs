@@ -1,0 +1,134 @@
+//! Webhook topics Kindred subscribes to, and reading a delivery's headers.
+
+use std::fmt;
+
+use axum::http::HeaderMap;
+
+use crate::error::AppError;
+
+/// Longest webhook or event id accepted (Shopify's are UUIDs).
+const MAX_ID_LEN: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    ProductsCreate,
+    ProductsUpdate,
+    ProductsDelete,
+    InventoryLevelsUpdate,
+    AppUninstalled,
+    BulkOperationsFinish,
+    CustomersDataRequest,
+    CustomersRedact,
+    ShopRedact,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 9] = [
+        Topic::ProductsCreate,
+        Topic::ProductsUpdate,
+        Topic::ProductsDelete,
+        Topic::InventoryLevelsUpdate,
+        Topic::AppUninstalled,
+        Topic::BulkOperationsFinish,
+        Topic::CustomersDataRequest,
+        Topic::CustomersRedact,
+        Topic::ShopRedact,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProductsCreate => "products/create",
+            Self::ProductsUpdate => "products/update",
+            Self::ProductsDelete => "products/delete",
+            Self::InventoryLevelsUpdate => "inventory_levels/update",
+            Self::AppUninstalled => "app/uninstalled",
+            Self::BulkOperationsFinish => "bulk_operations/finish",
+            Self::CustomersDataRequest => "customers/data_request",
+            Self::CustomersRedact => "customers/redact",
+            Self::ShopRedact => "shop/redact",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+    }
+
+    /// The mandatory privacy topics, delivered to their own endpoint.
+    pub fn is_compliance(self) -> bool {
+        matches!(
+            self,
+            Self::CustomersDataRequest | Self::CustomersRedact | Self::ShopRedact
+        )
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The headers of a delivery that say what it is.
+#[derive(Debug, Clone)]
+pub struct DeliveryHeaders {
+    pub hmac: String,
+    pub topic: String,
+    pub shop_domain: String,
+    pub webhook_id: String,
+    pub event_id: Option<String>,
+    pub api_version: Option<String>,
+    pub triggered_at: Option<String>,
+}
+
+impl DeliveryHeaders {
+    /// Only the signature is read first: nothing else is trusted until it is checked.
+    pub fn hmac(headers: &HeaderMap) -> Result<&str, AppError> {
+        text(headers, "x-shopify-hmac-sha256")
+            .ok_or(AppError::InvalidSignature("X-Shopify-Hmac-Sha256 is missing".into()))
+    }
+
+    pub fn read(headers: &HeaderMap) -> Result<Self, AppError> {
+        let required = |name: &'static str| text(headers, name).ok_or(AppError::MissingHeader(name));
+        let id = |name: &'static str, value: &str| {
+            if value.len() > MAX_ID_LEN {
+                Err(AppError::InvalidInput(format!("`{name}` is longer than {MAX_ID_LEN} characters")))
+            } else {
+                Ok(value.to_owned())
+            }
+        };
+        Ok(Self {
+            hmac: Self::hmac(headers)?.to_owned(),
+            topic: required("x-shopify-topic")?.to_owned(),
+            shop_domain: required("x-shopify-shop-domain")?.to_owned(),
+            webhook_id: id("x-shopify-webhook-id", required("x-shopify-webhook-id")?)?,
+            event_id: text(headers, "x-shopify-event-id")
+                .map(|e| id("x-shopify-event-id", e))
+                .transpose()?,
+            api_version: text(headers, "x-shopify-api-version").map(str::to_owned),
+            triggered_at: text(headers, "x-shopify-triggered-at").map(str::to_owned),
+        })
+    }
+}
+
+fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_round_trip_and_compliance_is_separate() {
+        for topic in Topic::ALL {
+            assert_eq!(Topic::parse(topic.as_str()), Some(topic));
+        }
+        assert_eq!(Topic::parse("orders/create"), None);
+        let compliance: Vec<_> = Topic::ALL.into_iter().filter(|t| t.is_compliance()).collect();
+        assert_eq!(compliance.len(), 3);
+    }
+}

@@ -1,0 +1,623 @@
+//! The Shopify side of a shop in the database: install and (sealed) tokens, OAuth nonces,
+//! the webhook inbox, product tombstones, catalogue sync state and privacy exports.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now_millis, SqlStore};
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+
+/// A shop's install as stored; tokens are still sealed.
+#[derive(Debug, Clone)]
+pub struct InstallRow {
+    pub scopes: String,
+    pub access_token: Option<String>,
+    pub access_expires_at: Option<i64>,
+    pub refresh_token: Option<String>,
+    pub refresh_expires_at: Option<i64>,
+    pub uninstalled_at: Option<i64>,
+}
+
+impl InstallRow {
+    pub fn active(&self) -> bool {
+        self.uninstalled_at.is_none()
+    }
+}
+
+/// Sealed tokens to store after an install, a token exchange or a refresh.
+#[derive(Debug, Clone)]
+pub struct SealedGrant {
+    pub scopes: String,
+    pub access_token: String,
+    pub access_expires_at: Option<i64>,
+    pub refresh_token: Option<String>,
+    pub refresh_expires_at: Option<i64>,
+}
+
+/// A webhook delivery as received, before it is applied.
+#[derive(Debug, Clone)]
+pub struct InboxDelivery {
+    pub webhook_id: String,
+    pub event_key: Option<String>,
+    pub shop: ShopDomain,
+    pub topic: String,
+    pub api_version: Option<String>,
+    pub triggered_at: Option<String>,
+    pub body: String,
+}
+
+/// A delivery waiting to be applied.
+#[derive(Debug, Clone)]
+pub struct PendingDelivery {
+    pub webhook_id: String,
+    pub shop_domain: String,
+    pub topic: String,
+    pub triggered_at: Option<String>,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Counts of the inbox by state, for status pages and metrics.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct InboxCounts {
+    pub pending: i64,
+    pub applied: i64,
+    pub failed: i64,
+}
+
+/// Catalogue sync state of one shop.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SyncRow {
+    pub state: String,
+    pub operation_id: Option<String>,
+    pub requested_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub objects: i64,
+    pub products: i64,
+    pub deleted: i64,
+    pub last_error: Option<String>,
+    pub reconciled_until: Option<String>,
+    pub reconciled_at: Option<i64>,
+}
+
+impl SqlStore {
+    // ---- installs and tokens -------------------------------------------------------------
+
+    /// Records an install (or a re-install, or new tokens) and makes the shop active again.
+    pub async fn save_install(
+        &self,
+        shop: &ShopDomain,
+        grant: &SealedGrant,
+    ) -> Result<(), AppError> {
+        self.ensure_shop(shop).await?;
+        sqlx::query(
+            "INSERT INTO shopify_installs (shop_domain, scopes, access_token, access_expires_at, refresh_token, \
+             refresh_expires_at, installed_at, uninstalled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) \
+             ON CONFLICT (shop_domain) DO UPDATE SET scopes = excluded.scopes, access_token = excluded.access_token, \
+             access_expires_at = excluded.access_expires_at, refresh_token = excluded.refresh_token, \
+             refresh_expires_at = excluded.refresh_expires_at, uninstalled_at = NULL",
+        )
+        .bind(shop.as_str())
+        .bind(&grant.scopes)
+        .bind(&grant.access_token)
+        .bind(grant.access_expires_at)
+        .bind(&grant.refresh_token)
+        .bind(grant.refresh_expires_at)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn install(&self, shop: &ShopDomain) -> Result<Option<InstallRow>, AppError> {
+        let row = sqlx::query(
+            "SELECT scopes, access_token, access_expires_at, refresh_token, refresh_expires_at, uninstalled_at \
+             FROM shopify_installs WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(InstallRow {
+                scopes: r.try_get(0)?,
+                access_token: r.try_get(1)?,
+                access_expires_at: r.try_get(2)?,
+                refresh_token: r.try_get(3)?,
+                refresh_expires_at: r.try_get(4)?,
+                uninstalled_at: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Active installs, by domain.
+    pub async fn active_installs(&self) -> Result<Vec<ShopDomain>, AppError> {
+        let rows = sqlx::query(
+            "SELECT shop_domain FROM shopify_installs WHERE uninstalled_at IS NULL ORDER BY shop_domain",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| ShopDomain::parse(&r.try_get::<String, _>(0)?))
+            .collect()
+    }
+
+    /// app/uninstalled: tokens revoked, storefront keys removed, data kept until shop/redact.
+    pub async fn mark_uninstalled(&self, shop: &ShopDomain) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE shopify_installs SET access_token = NULL, access_expires_at = NULL, refresh_token = NULL, \
+             refresh_expires_at = NULL, uninstalled_at = $2 WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM api_keys WHERE shop_domain = $1")
+            .bind(shop.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- OAuth nonces --------------------------------------------------------------------
+
+    pub async fn save_oauth_state(&self, shop: &ShopDomain, nonce: &str) -> Result<(), AppError> {
+        // Old nonces are dropped on the way: an abandoned install leaves nothing behind for long.
+        sqlx::query("DELETE FROM oauth_states WHERE created_at < $1")
+            .bind(now_millis() - 24 * 3600 * 1000)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO oauth_states (nonce, shop_domain, created_at) VALUES ($1, $2, $3)")
+            .bind(nonce)
+            .bind(shop.as_str())
+            .bind(now_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Uses up a nonce issued for this shop no longer than `max_age_ms` ago; false when there is none.
+    pub async fn take_oauth_state(
+        &self,
+        shop: &ShopDomain,
+        nonce: &str,
+        max_age_ms: i64,
+    ) -> Result<bool, AppError> {
+        let deleted = sqlx::query(
+            "DELETE FROM oauth_states WHERE nonce = $1 AND shop_domain = $2 AND created_at >= $3",
+        )
+        .bind(nonce)
+        .bind(shop.as_str())
+        .bind(now_millis() - max_age_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    // ---- webhook inbox -------------------------------------------------------------------
+
+    /// Commits a delivery; false when the same webhook or event was received before.
+    pub async fn enqueue_delivery(&self, delivery: &InboxDelivery) -> Result<bool, AppError> {
+        let now = now_millis();
+        let inserted = sqlx::query(
+            "INSERT INTO webhook_inbox (webhook_id, event_key, shop_domain, topic, api_version, triggered_at, \
+             received_at, body, state, attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(&delivery.webhook_id)
+        .bind(&delivery.event_key)
+        .bind(delivery.shop.as_str())
+        .bind(&delivery.topic)
+        .bind(&delivery.api_version)
+        .bind(&delivery.triggered_at)
+        .bind(now)
+        .bind(&delivery.body)
+        .execute(&self.pool)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    /// Whether a delivery with this webhook id or event key is already in the inbox.
+    pub async fn delivery_seen(
+        &self,
+        webhook_id: &str,
+        event_key: Option<&str>,
+    ) -> Result<bool, AppError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM webhook_inbox WHERE webhook_id = $1 OR (event_key IS NOT NULL AND event_key = $2)",
+        )
+        .bind(webhook_id)
+        .bind(event_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Deliveries due now, oldest first.
+    pub async fn due_deliveries(&self, limit: i64) -> Result<Vec<PendingDelivery>, AppError> {
+        let rows = sqlx::query(
+            "SELECT webhook_id, shop_domain, topic, triggered_at, body, attempts FROM webhook_inbox \
+             WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY received_at, webhook_id LIMIT $2",
+        )
+        .bind(now_millis())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(pending_of).collect()
+    }
+
+    pub async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_millis();
+        for id in webhook_ids {
+            sqlx::query(
+                "UPDATE webhook_inbox SET state = 'applied', applied_at = $2, last_error = NULL WHERE webhook_id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: tried again after `retry_in_ms`, or given up on when `None`.
+    pub async fn mark_attempt_failed(
+        &self,
+        webhook_id: &str,
+        error: &str,
+        retry_in_ms: Option<i64>,
+    ) -> Result<(), AppError> {
+        let (state, next) = match retry_in_ms {
+            Some(delay) => ("pending", now_millis() + delay),
+            None => ("failed", now_millis()),
+        };
+        sqlx::query(
+            "UPDATE webhook_inbox SET state = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4 \
+             WHERE webhook_id = $1",
+        )
+        .bind(webhook_id)
+        .bind(state)
+        .bind(next)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn inbox_counts(&self, shop: Option<&ShopDomain>) -> Result<InboxCounts, AppError> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) FROM webhook_inbox WHERE ($1 IS NULL OR shop_domain = $1) GROUP BY state",
+        )
+        .bind(shop.map(|s| s.as_str().to_owned()))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts = InboxCounts::default();
+        for row in rows {
+            let n: i64 = row.try_get(1)?;
+            match row.try_get::<String, _>(0)?.as_str() {
+                "pending" => counts.pending = n,
+                "applied" => counts.applied = n,
+                _ => counts.failed = n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Forgets bodies of deliveries applied long ago; their ids stay so late duplicates are still caught.
+    pub async fn prune_inbox(&self, applied_before_ms: i64) -> Result<u64, AppError> {
+        let result = sqlx::query(
+            "UPDATE webhook_inbox SET body = NULL WHERE state = 'applied' AND applied_at < $1 AND body IS NOT NULL",
+        )
+        .bind(applied_before_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    // ---- tombstones ----------------------------------------------------------------------
+
+    pub async fn add_tombstone(&self, shop: &ShopDomain, product_id: u64) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO product_tombstones (shop_domain, product_id, deleted_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (shop_domain, product_id) DO NOTHING",
+        )
+        .bind(shop.as_str())
+        .bind(product_id as i64)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Which of `ids` were deleted in Shopify.
+    pub async fn tombstoned(&self, shop: &ShopDomain, ids: &[u64]) -> Result<Vec<u64>, AppError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT product_id FROM product_tombstones WHERE shop_domain = $1 AND product_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(shop.as_str());
+            for id in chunk {
+                query = query.bind(*id as i64);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push(row.try_get::<i64, _>(0)? as u64);
+            }
+        }
+        Ok(found)
+    }
+
+    // ---- catalogue sync ------------------------------------------------------------------
+
+    pub async fn sync_state(&self, shop: &ShopDomain) -> Result<Option<SyncRow>, AppError> {
+        let row = sqlx::query(
+            "SELECT state, operation_id, requested_at, finished_at, objects, products, deleted, last_error, \
+             reconciled_until, reconciled_at FROM catalogue_syncs WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(sync_of).transpose()
+    }
+
+    /// Asks for a bulk sync; a sync already under way is left alone. True when newly requested.
+    pub async fn request_sync(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+        let result = sqlx::query(
+            "INSERT INTO catalogue_syncs (shop_domain, state, requested_at) VALUES ($1, 'requested', $2) \
+             ON CONFLICT (shop_domain) DO UPDATE SET state = 'requested', operation_id = NULL, \
+             requested_at = excluded.requested_at, last_error = NULL, objects = 0, products = 0, deleted = 0 \
+             WHERE catalogue_syncs.state NOT IN ('requested', 'running', 'ingesting')",
+        )
+        .bind(shop.as_str())
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Shops with a sync that was requested or under way: after a restart these resume.
+    pub async fn unfinished_syncs(&self) -> Result<Vec<ShopDomain>, AppError> {
+        let rows = sqlx::query(
+            "SELECT shop_domain FROM catalogue_syncs WHERE state IN ('requested', 'running', 'ingesting')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| ShopDomain::parse(&r.try_get::<String, _>(0)?))
+            .collect()
+    }
+
+    pub async fn sync_started(&self, shop: &ShopDomain, operation_id: &str) -> Result<(), AppError> {
+        sqlx::query("UPDATE catalogue_syncs SET state = 'running', operation_id = $2 WHERE shop_domain = $1")
+            .bind(shop.as_str())
+            .bind(operation_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn sync_progress(
+        &self,
+        shop: &ShopDomain,
+        state: &str,
+        objects: i64,
+        products: i64,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE catalogue_syncs SET state = $2, objects = $3, products = $4 WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .bind(state)
+        .bind(objects)
+        .bind(products)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The sync finished; `watermark` is the newest `updatedAt` it saw (reconciliation starts there).
+    pub async fn sync_completed(
+        &self,
+        shop: &ShopDomain,
+        deleted: i64,
+        watermark: Option<&str>,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE catalogue_syncs SET state = 'completed', finished_at = $2, deleted = $3, last_error = NULL, \
+             reconciled_until = COALESCE($4, reconciled_until), reconciled_at = $2 WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .bind(now_millis())
+        .bind(deleted)
+        .bind(watermark)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn sync_failed(&self, shop: &ShopDomain, error: &str) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE catalogue_syncs SET state = 'failed', finished_at = $2, last_error = $3 WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .bind(now_millis())
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn save_watermark(&self, shop: &ShopDomain, watermark: &str) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE catalogue_syncs SET reconciled_until = $2, reconciled_at = $3 WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .bind(watermark)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Ids of the shop's products last written before `before_ms` (candidates for deletion
+    /// after a full sync that did not return them).
+    pub async fn products_written_before(
+        &self,
+        shop: &ShopDomain,
+        before_ms: i64,
+    ) -> Result<Vec<u64>, AppError> {
+        let rows = sqlx::query(
+            "SELECT product_id FROM products WHERE shop_domain = $1 AND updated_at < $2 ORDER BY product_id",
+        )
+        .bind(shop.as_str())
+        .bind(before_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>(0)? as u64))
+            .collect()
+    }
+
+    // ---- privacy -------------------------------------------------------------------------
+
+    pub async fn save_customer_export(
+        &self,
+        shop: &ShopDomain,
+        customer_id: u64,
+        request_id: &str,
+        data: &str,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO customer_data_exports (shop_domain, customer_id, request_id, requested_at, data) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (shop_domain, request_id) DO UPDATE SET data = excluded.data",
+        )
+        .bind(shop.as_str())
+        .bind(customer_id as i64)
+        .bind(request_id)
+        .bind(now_millis())
+        .bind(data)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The shop's data-request exports, newest first: (customer id, request id, requested at, data).
+    pub async fn customer_exports(
+        &self,
+        shop: &ShopDomain,
+    ) -> Result<Vec<(u64, String, i64, String)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT customer_id, request_id, requested_at, data FROM customer_data_exports \
+             WHERE shop_domain = $1 ORDER BY requested_at DESC",
+        )
+        .bind(shop.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<i64, _>(0)? as u64,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// customers/redact: everything Kindred holds about one customer of one shop.
+    pub async fn redact_customer(&self, shop: &ShopDomain, customer_id: u64) -> Result<u64, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let exports = sqlx::query(
+            "DELETE FROM customer_data_exports WHERE shop_domain = $1 AND customer_id = $2",
+        )
+        .bind(shop.as_str())
+        .bind(customer_id as i64)
+        .execute(&mut *tx)
+        .await?;
+        // Privacy deliveries name the customer in their bodies; once applied they are cleared.
+        sqlx::query(
+            "UPDATE webhook_inbox SET body = NULL WHERE shop_domain = $1 AND state <> 'pending' \
+             AND topic IN ('customers/data_request', 'customers/redact')",
+        )
+        .bind(shop.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(exports.rows_affected())
+    }
+
+    /// shop/redact: every row of the shop. Inbox records keep only their ids (for duplicates).
+    pub async fn redact_shop(&self, shop: &ShopDomain) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM products WHERE shop_domain = $1",
+            "DELETE FROM api_keys WHERE shop_domain = $1",
+            "DELETE FROM shopify_installs WHERE shop_domain = $1",
+            "DELETE FROM oauth_states WHERE shop_domain = $1",
+            "DELETE FROM product_tombstones WHERE shop_domain = $1",
+            "DELETE FROM catalogue_syncs WHERE shop_domain = $1",
+            "DELETE FROM customer_data_exports WHERE shop_domain = $1",
+            "UPDATE webhook_inbox SET body = NULL, last_error = NULL WHERE shop_domain = $1",
+            "DELETE FROM shops WHERE domain = $1",
+        ] {
+            sqlx::query(sql).bind(shop.as_str()).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rows of the shop left anywhere (a redacted shop must have none).
+    pub async fn rows_of_shop(&self, shop: &ShopDomain) -> Result<i64, AppError> {
+        let mut total = 0;
+        for sql in [
+            "SELECT COUNT(*) FROM shops WHERE domain = $1",
+            "SELECT COUNT(*) FROM products WHERE shop_domain = $1",
+            "SELECT COUNT(*) FROM api_keys WHERE shop_domain = $1",
+            "SELECT COUNT(*) FROM shopify_installs WHERE shop_domain = $1",
+            "SELECT COUNT(*) FROM oauth_states WHERE shop_domain = $1",
+            "SELECT COUNT(*) FROM product_tombstones WHERE shop_domain = $1",
+            "SELECT COUNT(*) FROM catalogue_syncs WHERE shop_domain = $1",
+            "SELECT COUNT(*) FROM customer_data_exports WHERE shop_domain = $1",
+            "SELECT COUNT(*) FROM webhook_inbox WHERE shop_domain = $1 AND body IS NOT NULL",
+        ] {
+            let row = sqlx::query(sql).bind(shop.as_str()).fetch_one(&self.pool).await?;
+            total += row.try_get::<i64, _>(0)?;
+        }
+        Ok(total)
+    }
+}
+
+fn pending_of(row: &AnyRow) -> Result<PendingDelivery, AppError> {
+    Ok(PendingDelivery {
+        webhook_id: row.try_get(0)?,
+        shop_domain: row.try_get(1)?,
+        topic: row.try_get(2)?,
+        triggered_at: row.try_get(3)?,
+        body: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+        attempts: row.try_get(5)?,
+    })
+}
+
+fn sync_of(row: &AnyRow) -> Result<SyncRow, AppError> {
+    Ok(SyncRow {
+        state: row.try_get(0)?,
+        operation_id: row.try_get(1)?,
+        requested_at: row.try_get(2)?,
+        finished_at: row.try_get(3)?,
+        objects: row.try_get(4)?,
+        products: row.try_get(5)?,
+        deleted: row.try_get(6)?,
+        last_error: row.try_get(7)?,
+        reconciled_until: row.try_get(8)?,
+        reconciled_at: row.try_get(9)?,
+    })
+}
