@@ -72,6 +72,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
         Some(shopify) => start_shopify_tasks(shopify, settings).await?,
         None => tracing::info!("Shopify app not configured (SHOPIFY_API_KEY/SHOPIFY_API_SECRET); serving the REST API only"),
     }
+    let index = catalog.index().clone();
     let state = AppState {
         catalog,
         keys,
@@ -88,6 +89,8 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
     axum::serve(listener, router(state, limits))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // Vectors written in the last second are flushed before the process goes.
+    index.flush().await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Body;
@@ -15,7 +15,8 @@ use tower::ServiceExt;
 use kindred::catalog::read_catalogue;
 use kindred::catalog::service::{CatalogService, IngestReport};
 use kindred::domain::ShopDomain;
-use kindred::http::{router, AppState, KeyCache};
+use kindred::http::{router, AppState, HttpLimits, KeyCache};
+use kindred::shopify::{AppSecrets, Secret, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher};
 use kindred::progress::Silent;
 use kindred::storage::{generate_key, KeyScope, SqlStore};
 use kindred_embedder::{
@@ -23,13 +24,10 @@ use kindred_embedder::{
 };
 use kindred_retriever::{EdgeIndex, VectorIndex};
 
+pub use crate::fake_shopify::shared_data;
+
 pub const YOGA_2026_01_13: &str = "catalogs/yoga-stores/2026-01-13";
 
-pub fn shared_data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(rel)
-}
 
 /// The real model, with the vectors of texts already seen kept, so the many tests that
 /// import the same real catalogue pay for its embedding once.
@@ -69,7 +67,7 @@ impl Embedder for MemoisedModel {
     }
 }
 
-fn model() -> Arc<dyn Embedder> {
+pub fn model() -> Arc<dyn Embedder> {
     static MODEL: OnceLock<Arc<dyn Embedder>> = OnceLock::new();
     MODEL
         .get_or_init(|| {
@@ -117,24 +115,39 @@ pub struct TestApp {
     pub store: SqlStore,
     pub admin_key: String,
     pub database_url: String,
+    pub shopify: ShopifyService,
+    /// Admin URL template of the (fake) Shopify this app talks to.
+    pub shopify_admin: String,
+    /// Last, so it is removed after everything that has files in it is closed.
     pub data_dir: tempfile::TempDir,
 }
+
+/// Where apps that do not use a fake Shopify send Admin API calls: nothing listens there.
+const NO_SHOPIFY: &str = "http://127.0.0.1:9/{shop}";
 
 impl TestApp {
     pub async fn spawn(database: &Database) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
-        let database_url = match database {
-            Database::Sqlite => format!(
-                "sqlite://{}?mode=rwc",
-                data_dir.path().join("kindred.db").display()
-            ),
-            Database::Postgres(admin_url) => fresh_postgres_database(admin_url).await,
-        };
-        Self::open(data_dir, database_url).await
+        let database_url = fresh_database(database, data_dir.path()).await;
+        Self::open(data_dir, database_url, NO_SHOPIFY.to_owned()).await
+    }
+
+    /// A fresh app whose Shopify is the given (fake) Admin URL template.
+    pub async fn spawn_with_shopify(database: &Database, admin_template: &str) -> Self {
+        let (data_dir, database_url, _) = Self::spawn(database).await.close().await;
+        Self::open(data_dir, database_url, admin_template.to_owned()).await
+    }
+
+    /// Closes everything (the vector index with it) but the data folder and database.
+    async fn close(self) -> (tempfile::TempDir, String, String) {
+        let Self { data_dir, database_url, router, catalog, store, shopify, shopify_admin, .. } = self;
+        drop((router, catalog, shopify));
+        store.pool().close().await;
+        (data_dir, database_url, shopify_admin)
     }
 
     /// Opens (or re-opens, after a "restart") the app on an existing data folder and database.
-    pub async fn open(data_dir: tempfile::TempDir, database_url: String) -> Self {
+    pub async fn open(data_dir: tempfile::TempDir, database_url: String, shopify_admin: String) -> Self {
         let store = SqlStore::connect(&database_url).await.unwrap();
         let model = model();
         let index: Arc<dyn VectorIndex> =
@@ -144,35 +157,49 @@ impl TestApp {
         let catalog = CatalogService::new(store.clone(), index, worker, model_id.clone());
         let admin_key = generate_key(KeyScope::Admin);
         store.add_key(&admin_key, None).await.unwrap();
+        let keys = KeyCache::new(store.clone());
+        let api = ShopifyApi::new(
+            crate::fake_shopify::CLIENT_ID.to_owned(),
+            AppSecrets::new(Secret::new(crate::fake_shopify::SECRET), None),
+            shopify_admin.clone(),
+        )
+        .unwrap();
+        let cipher = TokenCipher::load_or_create(&data_dir.path().join("token.key")).unwrap();
+        let shopify = ShopifyService::new(
+            catalog.clone(),
+            api,
+            cipher,
+            keys.clone(),
+            ShopifyAppConfig {
+                scopes: "read_products,read_inventory".into(),
+                app_url: Some("https://kindred.test".into()),
+                bulk_poll_interval: std::time::Duration::from_millis(200),
+            },
+        );
         let state = AppState {
             catalog: catalog.clone(),
-            keys: KeyCache::new(store.clone()),
+            keys,
             metrics: kindred::telemetry::metrics_handle(),
             model_id,
+            shopify: Some(shopify.clone()),
         };
+        let limits = HttpLimits { max_body_bytes: 1024 * 1024, max_webhook_body_bytes: 256 * 1024 };
         Self {
-            router: router(state, 1024 * 1024),
+            router: router(state, limits),
             catalog,
             store,
             admin_key,
             database_url,
             data_dir,
+            shopify,
+            shopify_admin,
         }
     }
 
     /// Closes everything but the data folder and database, and opens them again.
     pub async fn restart(self) -> Self {
-        let Self {
-            data_dir,
-            database_url,
-            router,
-            catalog,
-            store,
-            ..
-        } = self;
-        drop((router, catalog));
-        store.pool().close().await;
-        Self::open(data_dir, database_url).await
+        let (data_dir, database_url, shopify_admin) = self.close().await;
+        Self::open(data_dir, database_url, shopify_admin).await
     }
 
     pub async fn import(&self, shop: &str, rel: &str) -> IngestReport {
@@ -199,7 +226,23 @@ impl TestApp {
         key: Option<&str>,
         body: Option<Vec<u8>>,
     ) -> (StatusCode, Value) {
+        let (status, _, body) = self.request_with_headers(method, path, key, &[], body).await;
+        (status, body)
+    }
+
+    /// A request with extra headers; returns the status, the response headers and the body.
+    pub async fn request_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        headers: &[(&str, String)],
+        body: Option<Vec<u8>>,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
         let mut builder = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
         if let Some(key) = key {
             builder = builder.header("authorization", format!("Bearer {key}"));
         }
@@ -211,6 +254,7 @@ impl TestApp {
             .unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
+        let response_headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .unwrap();
@@ -220,7 +264,7 @@ impl TestApp {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        (status, json)
+        (status, response_headers, json)
     }
 
     pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
@@ -233,6 +277,14 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["recommendations"].as_array().unwrap().clone()
+    }
+}
+
+/// A new, empty database: a SQLite file in `data_dir`, or a new PostgreSQL database.
+pub async fn fresh_database(database: &Database, data_dir: &Path) -> String {
+    match database {
+        Database::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("kindred.db").display()),
+        Database::Postgres(admin_url) => fresh_postgres_database(admin_url).await,
     }
 }
 

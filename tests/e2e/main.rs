@@ -3,8 +3,14 @@
 //! Shopify catalogues from the shared data folder.
 
 mod common;
+mod fake_shopify;
+mod kindred_process;
 
 mod api_errors;
 mod catalogue_sync;
+mod shopify_app;
+mod shopify_config;
+mod shopify_graphql;
+mod shopify_replay;
 mod similar_products;
 mod tenancy;

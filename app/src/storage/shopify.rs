@@ -555,7 +555,8 @@ impl SqlStore {
         Ok(exports.rows_affected())
     }
 
-    /// shop/redact: every row of the shop. Inbox records keep only their ids (for duplicates).
+    /// shop/redact: every row of the shop, its webhook deliveries included (a late duplicate
+    /// then finds no install and changes nothing).
     pub async fn redact_shop(&self, shop: &ShopDomain) -> Result<(), AppError> {
         let mut tx = self.pool.begin().await?;
         for sql in [
@@ -566,7 +567,7 @@ impl SqlStore {
             "DELETE FROM product_tombstones WHERE shop_domain = $1",
             "DELETE FROM catalogue_syncs WHERE shop_domain = $1",
             "DELETE FROM customer_data_exports WHERE shop_domain = $1",
-            "UPDATE webhook_inbox SET body = NULL, last_error = NULL WHERE shop_domain = $1",
+            "DELETE FROM webhook_inbox WHERE shop_domain = $1",
             "DELETE FROM shops WHERE domain = $1",
         ] {
             sqlx::query(sql).bind(shop.as_str()).execute(&mut *tx).await?;
@@ -587,7 +588,7 @@ impl SqlStore {
             "SELECT COUNT(*) FROM product_tombstones WHERE shop_domain = $1",
             "SELECT COUNT(*) FROM catalogue_syncs WHERE shop_domain = $1",
             "SELECT COUNT(*) FROM customer_data_exports WHERE shop_domain = $1",
-            "SELECT COUNT(*) FROM webhook_inbox WHERE shop_domain = $1 AND body IS NOT NULL",
+            "SELECT COUNT(*) FROM webhook_inbox WHERE shop_domain = $1",
         ] {
             let row = sqlx::query(sql).bind(shop.as_str()).fetch_one(&self.pool).await?;
             total += row.try_get::<i64, _>(0)?;
