@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL cluster on loopback for the test suite and prints its URL.
 # Installs PostgreSQL from Debian's packages when it is missing. Stop it with `$0 stop`.
+# Tests run it with fsync off (speed, nothing to keep); benchmarks of durable writes start
+# another with KINDRED_PG_FSYNC=on KINDRED_PG_PORT=55433 KINDRED_PG_DIR=<another folder>.
 set -euo pipefail
 
 root="${KINDRED_PG_DIR:-${TMPDIR:-/tmp}/kindred-test-pg}"
 port="${KINDRED_PG_PORT:-55432}"
+fsync="${KINDRED_PG_FSYNC:-off}"
 
 find_bin() {
     local dir
@@ -36,6 +39,6 @@ if ! as_pg "$bin/pg_ctl" -D "$root/data" status >/dev/null 2>&1; then
     [ "$(id -u)" = 0 ] && chown postgres "$root"
     as_pg "$bin/initdb" -D "$root/data" -U kindred --auth=trust -E UTF8 >/dev/null
     as_pg "$bin/pg_ctl" -D "$root/data" -l "$root/log" -w \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $root -c fsync=off -c max_connections=300" start >/dev/null
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $root -c fsync=$fsync -c max_connections=300" start >/dev/null
 fi
 echo "postgres://kindred@127.0.0.1:$port/postgres"

@@ -19,7 +19,7 @@ use kindred::storage::{generate_key, KeyScope, SqlStore};
 use kindred_retriever::{EdgeIndex, VectorIndex};
 
 use crate::common::{databases, fresh_database, model, shared_data, Database};
-use crate::fake_shopify::{capture, webhook_body, FakeShopify};
+use crate::fake_shopify::{capture, webhook_body, FakeShopify, SECRET};
 use crate::kindred_process::{log_tail, send, Delivery, KindredServer, ServerEnv};
 
 const SHOP: &str = "yoga-week.myshopify.com";
@@ -167,6 +167,13 @@ async fn replay(db: &Database) {
     let metrics = client.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
     server.stop();
 
+    // Neither the app secret nor any token Shopify issued reached the logs.
+    let log = std::fs::read_to_string(data_dir.path().join("server.log")).unwrap();
+    assert!(log.contains("catalogue sync completed"), "the log is the server's");
+    for secret in fake.issued_access_tokens(SHOP).iter().map(String::as_str).chain([SECRET]) {
+        assert!(!log.contains(secret), "a secret is in the server log");
+    }
+
     // The database equals the last capture, read the way the import reads it.
     let expected = read_catalogue(&shared_data(&format!("catalogs/yoga-stores/{}", CAPTURES[last])))
         .unwrap()
@@ -199,6 +206,10 @@ async fn replay(db: &Database) {
         let point = index.fetch(SHOP, product.id).await.unwrap().unwrap_or_else(|| panic!("no vector for {}", product.id));
         assert_eq!(point.payload.available, product.available, "{}", product.title);
         assert_eq!(point.payload.price, product.price_cents.map(|c| c as f64 / 100.0), "{}", product.title);
+        assert_eq!(point.payload.collections, product.collections, "{}", product.title);
+        // Product webhooks carry no collections: what the install's sync read is kept.
+        let synced: &[u64] = if captures[0].contains_key(&product.id) { &[1001] } else { &[] };
+        assert_eq!(product.collections, synced, "{}", product.title);
     }
     let sample: Vec<_> = stored.choose_multiple(&mut rng, 12).collect();
     let texts: Vec<String> = sample.iter().map(|p| text_of(p)).collect();

@@ -19,8 +19,9 @@ pub const API_VERSION: &str = "2025-10";
 /// Most waits for throttled GraphQL calls before giving up on one call.
 const MAX_THROTTLE_WAITS: usize = 10;
 
-/// Tokens Shopify grants at install, token exchange or refresh.
-#[derive(Debug, Clone, Deserialize)]
+/// Tokens Shopify grants at install, token exchange or refresh. Its `Debug` leaves the
+/// tokens out, so no log line can carry them.
+#[derive(Clone, Deserialize)]
 pub struct TokenGrant {
     pub access_token: String,
     #[serde(default)]
@@ -32,6 +33,18 @@ pub struct TokenGrant {
     pub refresh_token: Option<String>,
     #[serde(default)]
     pub refresh_token_expires_in: Option<i64>,
+}
+
+impl std::fmt::Debug for TokenGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenGrant")
+            .field("access_token", &"[redacted]")
+            .field("scope", &self.scope)
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("refresh_token_expires_in", &self.refresh_token_expires_in)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -37,7 +37,7 @@ use crate::storage::{now_millis, InboxDelivery, PendingDelivery, SealedGrant, Sq
 
 /// Deliveries applied per round of the inbox worker.
 const INBOX_BATCH: i64 = 200;
-/// Attempts before a delivery is parked as failed (with backoff, about a day in all).
+/// Attempts before a delivery is parked as failed (backoff from 2 s to 68 min: about six hours in all).
 const MAX_ATTEMPTS: i64 = 16;
 /// An OAuth `state` is good for this long.
 const OAUTH_STATE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -76,6 +76,14 @@ struct Inner {
 pub enum Receipt {
     Accepted,
     Duplicate,
+}
+
+/// Whether products carry their collections. The Admin REST shape of product webhooks has
+/// none, so a webhook keeps what the bulk sync or reconciliation last read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collections {
+    Included,
+    Unknown,
 }
 
 /// A shop's Shopify state, for the merchant's admin page and operators.
@@ -262,7 +270,7 @@ impl ShopifyService {
         pending: Vec<(PendingDelivery, Product)>,
     ) -> Result<(), AppError> {
         let (deliveries, products): (Vec<_>, Vec<_>) = pending.into_iter().unzip();
-        match self.upsert_from_shopify(shop, products).await {
+        match self.upsert_from_shopify(shop, products, Collections::Unknown).await {
             Ok(_) => {
                 let ids: Vec<String> = deliveries.iter().map(|d| d.webhook_id.clone()).collect();
                 self.store().mark_applied(&ids).await?;
@@ -339,6 +347,7 @@ impl ShopifyService {
         &self,
         shop: &ShopDomain,
         products: Vec<Product>,
+        collections: Collections,
     ) -> Result<usize, AppError> {
         if !self.serving(shop).await? {
             return Ok(0);
@@ -360,6 +369,8 @@ impl ShopifyService {
             for stored in self.store().get_products(shop, chunk).await? {
                 if newest.get(&stored.id).is_some_and(|incoming| is_older(incoming, &stored)) {
                     newest.remove(&stored.id);
+                } else if let (Collections::Unknown, Some(incoming)) = (collections, newest.get_mut(&stored.id)) {
+                    incoming.collections = stored.collections;
                 }
             }
         }
@@ -405,7 +416,7 @@ impl ShopifyService {
             return Ok(()); // the item or its product is gone; products/delete covers that
         };
         let product = product_from_graphql_node(node).map_err(AppError::Upstream)?;
-        self.upsert_from_shopify(shop, vec![product]).await?;
+        self.upsert_from_shopify(shop, vec![product], Collections::Included).await?;
         Ok(())
     }
 
@@ -675,7 +686,7 @@ impl ShopifyService {
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let seen: HashSet<u64> = products.iter().map(|p| p.id).collect();
         let count = products.len() as i64;
-        self.upsert_from_shopify(shop, products).await?;
+        self.upsert_from_shopify(shop, products, Collections::Included).await?;
         self.store().sync_progress(shop, "ingesting", objects, count).await?;
 
         // What Shopify no longer has: rows written before this sync began and absent from it.
@@ -791,7 +802,7 @@ impl ShopifyService {
                 }
             }
             read += products.len();
-            self.upsert_from_shopify(shop, products).await?;
+            self.upsert_from_shopify(shop, products, Collections::Included).await?;
             match page.pointer("/pageInfo/endCursor").and_then(Value::as_str) {
                 Some(cursor) if page.pointer("/pageInfo/hasNextPage") == Some(&Value::Bool(true)) => {
                     after = Some(cursor.to_owned())

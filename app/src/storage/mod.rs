@@ -40,8 +40,9 @@ impl SqlStore {
                 Box::pin(async move {
                     if is_sqlite {
                         // WAL lets readers run beside the one writer; the timeout makes
-                        // writers wait for each other instead of failing.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+                        // writers wait for each other instead of failing. FULL syncs each
+                        // commit: an acknowledged webhook survives a power cut, not just a crash.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
                             .await?;
                     }
                     Ok(())
