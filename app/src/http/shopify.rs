@@ -96,10 +96,7 @@ pub async fn app_sync(
     SessionShop(shop): SessionShop,
 ) -> Result<impl IntoResponse, AppError> {
     let requested = shopify(&state)?.request_sync(&shop).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "shop": shop.as_str(), "sync": if requested { "requested" } else { "already running" } })),
-    ))
+    Ok(sync_accepted(&shop, requested))
 }
 
 /// `GET /api/v1/shops/{shop}/shopify`: the same status for operators (admin key).
@@ -124,10 +121,13 @@ pub async fn admin_sync(
         return Err(AppError::UnknownShop(shop.to_string()));
     }
     let requested = service.request_sync(&shop).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "shop": shop.as_str(), "sync": if requested { "requested" } else { "already running" } })),
-    ))
+    Ok(sync_accepted(&shop, requested))
+}
+
+/// `202`: the sync runs in the background; its progress is in the status.
+fn sync_accepted(shop: &ShopDomain, requested: bool) -> impl IntoResponse {
+    let sync = if requested { "requested" } else { "already running" };
+    (StatusCode::ACCEPTED, Json(json!({ "shop": shop.as_str(), "sync": sync })))
 }
 
 /// `GET /api/v1/shops/{shop}/privacy/exports`: answers to customers/data_request.

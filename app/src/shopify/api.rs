@@ -149,12 +149,21 @@ impl ShopifyApi {
 
     async fn token_request(&self, shop: &ShopDomain, form: Value) -> Result<TokenGrant, AppError> {
         let url = format!("{}/admin/oauth/access_token", self.admin_base(shop));
-        let body = (|| async {
-            let response = self
-                .http
-                .post(&url)
-                .header("accept", "application/json")
-                .json(&form)
+        let body = self.post_json(&url, None, &form).await?;
+        serde_json::from_value(body).map_err(|err| {
+            AppError::Upstream(format!("Shopify's token response was not understood: {err}"))
+        })
+    }
+
+    /// POSTs JSON and reads the JSON answer, retrying transient failures (connection
+    /// errors, 5xx, 429) with backoff.
+    async fn post_json(&self, url: &str, access_token: Option<&str>, body: &Value) -> Result<Value, AppError> {
+        (|| async {
+            let mut request = self.http.post(url).header("accept", "application/json").json(body);
+            if let Some(token) = access_token {
+                request = request.header("x-shopify-access-token", token);
+            }
+            let response = request
                 .send()
                 .await
                 .map_err(|err| CallError::Transient(err.to_string()))?;
@@ -163,10 +172,7 @@ impl ShopifyApi {
         .retry(retry_policy())
         .when(|err| matches!(err, CallError::Transient(_)))
         .await
-        .map_err(CallError::into_app_error)?;
-        serde_json::from_value(body).map_err(|err| {
-            AppError::Upstream(format!("Shopify's token response was not understood: {err}"))
-        })
+        .map_err(CallError::into_app_error)
     }
 
     /// Runs a GraphQL document. Transient failures are retried with backoff; a throttled
@@ -181,21 +187,7 @@ impl ShopifyApi {
         let url = format!("{}/admin/api/{API_VERSION}/graphql.json", self.admin_base(shop));
         let request = json!({ "query": query, "variables": variables });
         for _ in 0..MAX_THROTTLE_WAITS {
-            let body = (|| async {
-                let response = self
-                    .http
-                    .post(&url)
-                    .header("x-shopify-access-token", access_token)
-                    .json(&request)
-                    .send()
-                    .await
-                    .map_err(|err| CallError::Transient(err.to_string()))?;
-                read_response(response).await
-            })
-            .retry(retry_policy())
-            .when(|err| matches!(err, CallError::Transient(_)))
-            .await
-            .map_err(CallError::into_app_error)?;
+            let body = self.post_json(&url, Some(access_token), &request).await?;
 
             if let Some(wait) = throttled_wait(&body) {
                 metrics::counter!("kindred_shopify_throttled_total").increment(1);

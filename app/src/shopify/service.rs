@@ -401,13 +401,9 @@ impl ShopifyService {
             .ok_or_else(|| AppError::InvalidInput("inventory_levels/update without `inventory_item_id`".into()))?;
         // The delivery names only the inventory item: read the product it belongs to, whole,
         // so availability is computed from every variant as Shopify has it now.
-        let token = self.access_token(shop).await?;
         let data = self
-            .inner
-            .api
-            .graphql(
+            .admin_graphql(
                 shop,
-                &token,
                 PRODUCT_OF_INVENTORY_ITEM,
                 json!({ "id": format!("gid://shopify/InventoryItem/{item}") }),
             )
@@ -594,6 +590,12 @@ impl ShopifyService {
         Ok(grant.access_token)
     }
 
+    /// A GraphQL call to the shop's Admin API with a fresh (refreshed if need be) token.
+    async fn admin_graphql(&self, shop: &ShopDomain, document: &str, variables: Value) -> Result<Value, AppError> {
+        let token = self.access_token(shop).await?;
+        self.inner.api.graphql(shop, &token, document, variables).await
+    }
+
     pub async fn status(&self, shop: &ShopDomain) -> Result<ShopStatus, AppError> {
         let install = self.store().install(shop).await?;
         let (products, indexed) = self.store().catalogue_counts(shop).await?;
@@ -708,11 +710,8 @@ impl ShopifyService {
     }
 
     async fn start_bulk(&self, shop: &ShopDomain) -> Result<String, AppError> {
-        let token = self.access_token(shop).await?;
         let data = self
-            .inner
-            .api
-            .graphql(shop, &token, RUN_BULK_QUERY, json!({ "query": BULK_PRODUCTS_QUERY }))
+            .admin_graphql(shop, RUN_BULK_QUERY, json!({ "query": BULK_PRODUCTS_QUERY }))
             .await?;
         let result = &data["bulkOperationRunQuery"];
         if let Some(errors) = result["userErrors"].as_array().filter(|e| !e.is_empty()) {
@@ -732,11 +731,8 @@ impl ShopifyService {
     /// result URL (none when it found nothing) and object count.
     async fn wait_for_bulk(&self, shop: &ShopDomain, id: &str) -> Result<(Option<String>, i64), AppError> {
         loop {
-            let token = self.access_token(shop).await?;
             let data = self
-                .inner
-                .api
-                .graphql(shop, &token, BULK_OPERATION_STATUS, json!({ "id": id }))
+                .admin_graphql(shop, BULK_OPERATION_STATUS, json!({ "id": id }))
                 .await?;
             let node = &data["node"];
             let objects = node["objectCount"]
@@ -775,17 +771,13 @@ impl ShopifyService {
         let Some(since) = sync.reconciled_until.filter(|_| sync.state == "completed") else {
             return Ok(0); // the first full sync sets the watermark
         };
-        let token = self.access_token(shop).await?;
         let mut after: Option<String> = None;
         let mut watermark = parse_time(&since);
         let mut read = 0;
         loop {
             let data = self
-                .inner
-                .api
-                .graphql(
+                .admin_graphql(
                     shop,
-                    &token,
                     PRODUCTS_UPDATED_SINCE,
                     json!({ "query": format!("updated_at:>'{since}'"), "after": after }),
                 )
