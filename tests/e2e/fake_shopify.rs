@@ -1,6 +1,6 @@
 //! A local stand-in for Shopify's Admin API, serving real catalogues from the shared data:
 //! OAuth token endpoints (code grant, token exchange, refresh with rotation), GraphQL for
-//! bulk operations, reconciliation and inventory lookups (throttling now and then), and
+//! bulk operations, reconciliation and inventory lookups (throttling and failing now and then), and
 //! the bulk JSONL download. It also signs webhooks and OAuth redirects as Shopify does.
 
 use std::collections::{BTreeMap, HashMap};
@@ -37,6 +37,8 @@ pub struct FakeState {
     pub expires_in: Mutex<i64>,
     pub refreshes: Mutex<usize>,
     pub throttled: Mutex<usize>,
+    /// GraphQL calls answered with a 503.
+    pub server_errors: Mutex<usize>,
     /// Bulk operations started (a resumed sync must not start a second one).
     pub bulk_runs: Mutex<usize>,
     /// While set, bulk operations stay RUNNING (to stop the app in the middle of a sync).
@@ -179,6 +181,11 @@ async fn graphql(
         return (StatusCode::UNAUTHORIZED, Json(json!({"errors": "[API] Invalid API key or access token"})));
     }
     entry.graphql_calls += 1;
+    // Every eleventh call fails as Shopify does now and then; the client must retry it.
+    if entry.graphql_calls % 11 == 2 {
+        *state.server_errors.lock().unwrap() += 1;
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"errors": "Service Unavailable"})));
+    }
     // Every seventh call is throttled, as a busy shop's bucket would be.
     if entry.graphql_calls % 7 == 3 {
         *state.throttled.lock().unwrap() += 1;

@@ -160,6 +160,7 @@ async fn an_oauth_install_syncs_the_whole_catalogue_and_seals_the_token() {
         assert_eq!(sync.deleted, 0);
         assert!(sync.reconciled_until.is_some(), "the sync sets the reconciliation watermark");
         assert!(*fake.state.throttled.lock().unwrap() > 0, "the fake throttled some calls and the sync rode them out");
+        assert!(*fake.state.server_errors.lock().unwrap() > 0, "the fake failed some calls and the client retried them");
         assert_eq!(stored_catalogue(&app, SHOP).await, expected_catalogue(&expected), "{db:?}");
         assert_eq!(app.catalog.index().count(SHOP).await.unwrap(), expected.len() as u64);
 
