@@ -69,7 +69,13 @@ fn main() {
     for r in rows {
         println!(
             "| {} | {:.2} ms | {:.2} ms | {:.0} | {:.0} | {:.0} ms | {:.0} ms |",
-            r.inbox, r.ack_p50_ms, r.ack_p99_ms, r.acks_per_s, r.applied_per_s, r.fresh_p50_ms, r.fresh_max_ms
+            r.inbox,
+            r.ack_p50_ms,
+            r.ack_p99_ms,
+            r.acks_per_s,
+            r.applied_per_s,
+            r.fresh_p50_ms,
+            r.fresh_max_ms
         );
     }
     println!(
@@ -84,7 +90,10 @@ async fn run(inbox: &'static str, postgres_admin_url: Option<String>) -> Row {
     fake.set_products(SHOP, &products);
     let work = tempfile::tempdir().unwrap();
     let database_url = match &postgres_admin_url {
-        None => format!("sqlite://{}?mode=rwc", work.path().join("kindred.db").display()),
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            work.path().join("kindred.db").display()
+        ),
         Some(admin_url) => fresh_postgres(admin_url).await,
     };
     let env = ServerEnv {
@@ -102,7 +111,9 @@ async fn run(inbox: &'static str, postgres_admin_url: Option<String>) -> Row {
     let server = KindredServer::start(&env, &client).await;
     server.install(&client, SHOP).await;
     server
-        .wait_for(&client, &env, SHOP, "the install's sync", |s| s["sync"]["state"] == "completed")
+        .wait_for(&client, &env, SHOP, "the install's sync", |s| {
+            s["sync"]["state"] == "completed"
+        })
         .await;
     let key = storefront_key(&client, &server, &env).await;
 
@@ -140,12 +151,18 @@ async fn run(inbox: &'static str, postgres_admin_url: Option<String>) -> Row {
     let started = Instant::now();
     let senders: Vec<_> = (0..SENDERS)
         .map(|_| {
-            let (client, base, deliveries, next) =
-                (client.clone(), server.base.clone(), deliveries.clone(), next.clone());
+            let (client, base, deliveries, next) = (
+                client.clone(),
+                server.base.clone(),
+                deliveries.clone(),
+                next.clone(),
+            );
             tokio::spawn(async move {
                 loop {
                     let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(delivery) = deliveries.get(n) else { break };
+                    let Some(delivery) = deliveries.get(n) else {
+                        break;
+                    };
                     assert!(send(&client, &base, SHOP, delivery).await);
                 }
             })
@@ -164,15 +181,35 @@ async fn run(inbox: &'static str, postgres_admin_url: Option<String>) -> Row {
     let mut pair = 0;
     while fresh.len() < FRESHNESS_RUNS {
         pair += 1;
-        let (a, b) = (&products[(pair * 37) % products.len()], &products[(pair * 53 + 11) % products.len()]);
+        let (a, b) = (
+            &products[(pair * 37) % products.len()],
+            &products[(pair * 53 + 11) % products.len()],
+        );
         let (a_id, b_id) = (a["id"].as_u64().unwrap(), b["id"].as_u64().unwrap());
-        let available = |p: &Value| p["variants"].as_array().unwrap().iter().any(|v| v["available"] == true);
-        if a_id == b_id || !available(a) || !available(b) || twin_of(&client, &server, &key, b_id, a_id).await {
+        let available = |p: &Value| {
+            p["variants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["available"] == true)
+        };
+        if a_id == b_id
+            || !available(a)
+            || !available(b)
+            || twin_of(&client, &server, &key, b_id, a_id).await
+        {
             continue;
         }
         version += 1;
         let mut rewritten = a.clone();
-        for field in ["title", "body_html", "tags", "product_type", "vendor", "options"] {
+        for field in [
+            "title",
+            "body_html",
+            "tags",
+            "product_type",
+            "vendor",
+            "options",
+        ] {
             rewritten[field] = b[field].clone();
         }
         rewritten["updated_at"] = json!(updated_at(version));
@@ -186,7 +223,10 @@ async fn run(inbox: &'static str, postgres_admin_url: Option<String>) -> Row {
         assert!(send(&client, &server.base, SHOP, &delivery).await);
         let deadline = started + Duration::from_secs(60);
         while !twin_of(&client, &server, &key, b_id, a_id).await {
-            assert!(Instant::now() < deadline, "the rewritten product never became searchable");
+            assert!(
+                Instant::now() < deadline,
+                "the rewritten product never became searchable"
+            );
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         fresh.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -214,14 +254,25 @@ fn updated_at(version: u64) -> String {
 
 async fn drain(client: &reqwest::Client, server: &KindredServer, env: &ServerEnv) {
     server
-        .wait_for(client, env, SHOP, "the inbox to drain", |s| s["webhooks"]["pending"] == 0)
+        .wait_for(client, env, SHOP, "the inbox to drain", |s| {
+            s["webhooks"]["pending"] == 0
+        })
         .await;
 }
 
 /// Whether `twin` is among the neighbours of `id` with the same text (cosine ~1).
-async fn twin_of(client: &reqwest::Client, server: &KindredServer, key: &str, id: u64, twin: u64) -> bool {
+async fn twin_of(
+    client: &reqwest::Client,
+    server: &KindredServer,
+    key: &str,
+    id: u64,
+    twin: u64,
+) -> bool {
     let Ok(response) = client
-        .get(format!("{}/api/v1/products/{id}/similar?limit=5", server.base))
+        .get(format!(
+            "{}/api/v1/products/{id}/similar?limit=5",
+            server.base
+        ))
         .bearer_auth(key)
         .send()
         .await
@@ -237,7 +288,11 @@ async fn twin_of(client: &reqwest::Client, server: &KindredServer, key: &str, id
     })
 }
 
-async fn storefront_key(client: &reqwest::Client, server: &KindredServer, env: &ServerEnv) -> String {
+async fn storefront_key(
+    client: &reqwest::Client,
+    server: &KindredServer,
+    env: &ServerEnv,
+) -> String {
     let body: Value = client
         .post(format!("{}/api/v1/shops", server.base))
         .bearer_auth(&env.admin_key)
@@ -254,7 +309,10 @@ async fn storefront_key(client: &reqwest::Client, server: &KindredServer, env: &
 async fn fresh_postgres(admin_url: &str) -> String {
     let name = format!("kindred_bench_{:016x}", rand::random::<u64>());
     let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
-    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
     let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
     format!("{base}/{name}")
 }

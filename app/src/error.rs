@@ -107,7 +107,9 @@ impl AppError {
             Self::MissingHeader(_) => (StatusCode::BAD_REQUEST, "missing_header"),
             Self::UnknownTopic(_) => (StatusCode::BAD_REQUEST, "unknown_topic"),
             Self::UnknownShop(_) => (StatusCode::NOT_FOUND, "unknown_shop"),
-            Self::ShopifyNotConfigured(_) => (StatusCode::SERVICE_UNAVAILABLE, "shopify_not_configured"),
+            Self::ShopifyNotConfigured(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "shopify_not_configured")
+            }
             Self::ShopifyUnauthorized(_) => (StatusCode::BAD_GATEWAY, "shopify_unauthorized"),
             Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "shopify_error"),
             Self::Config(_) => (StatusCode::INTERNAL_SERVER_ERROR, "configuration_error"),

@@ -16,8 +16,10 @@ use kindred::catalog::read_catalogue;
 use kindred::catalog::service::{CatalogService, IngestReport};
 use kindred::domain::ShopDomain;
 use kindred::http::{router, AppState, HttpLimits, KeyCache};
-use kindred::shopify::{AppSecrets, Secret, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher};
 use kindred::progress::Silent;
+use kindred::shopify::{
+    AppSecrets, Secret, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher,
+};
 use kindred::storage::{generate_key, KeyScope, SqlStore};
 use kindred_embedder::{
     default_model_dir, BertEmbedder, DevicePreference, EmbedError, Embedder, EmbeddingWorker,
@@ -27,7 +29,6 @@ use kindred_retriever::{EdgeIndex, VectorIndex};
 pub use crate::fake_shopify::shared_data;
 
 pub const YOGA_2026_01_13: &str = "catalogs/yoga-stores/2026-01-13";
-
 
 /// The real model, with the vectors of texts already seen kept, so the many tests that
 /// import the same real catalogue pay for its embedding once.
@@ -140,14 +141,27 @@ impl TestApp {
 
     /// Closes everything (the vector index with it) but the data folder and database.
     async fn close(self) -> (tempfile::TempDir, String, String) {
-        let Self { data_dir, database_url, router, catalog, store, shopify, shopify_admin, .. } = self;
+        let Self {
+            data_dir,
+            database_url,
+            router,
+            catalog,
+            store,
+            shopify,
+            shopify_admin,
+            ..
+        } = self;
         drop((router, catalog, shopify));
         store.pool().close().await;
         (data_dir, database_url, shopify_admin)
     }
 
     /// Opens (or re-opens, after a "restart") the app on an existing data folder and database.
-    pub async fn open(data_dir: tempfile::TempDir, database_url: String, shopify_admin: String) -> Self {
+    pub async fn open(
+        data_dir: tempfile::TempDir,
+        database_url: String,
+        shopify_admin: String,
+    ) -> Self {
         let store = SqlStore::connect(&database_url).await.unwrap();
         let model = model();
         let index: Arc<dyn VectorIndex> =
@@ -183,7 +197,10 @@ impl TestApp {
             model_id,
             shopify: Some(shopify.clone()),
         };
-        let limits = HttpLimits { max_body_bytes: 1024 * 1024, max_webhook_body_bytes: 256 * 1024 };
+        let limits = HttpLimits {
+            max_body_bytes: 1024 * 1024,
+            max_webhook_body_bytes: 256 * 1024,
+        };
         Self {
             router: router(state, limits),
             catalog,
@@ -226,7 +243,9 @@ impl TestApp {
         key: Option<&str>,
         body: Option<Vec<u8>>,
     ) -> (StatusCode, Value) {
-        let (status, _, body) = self.request_with_headers(method, path, key, &[], body).await;
+        let (status, _, body) = self
+            .request_with_headers(method, path, key, &[], body)
+            .await;
         (status, body)
     }
 
@@ -283,7 +302,10 @@ impl TestApp {
 /// A new, empty database: a SQLite file in `data_dir`, or a new PostgreSQL database.
 pub async fn fresh_database(database: &Database, data_dir: &Path) -> String {
     match database {
-        Database::Sqlite => format!("sqlite://{}?mode=rwc", data_dir.join("kindred.db").display()),
+        Database::Sqlite => format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("kindred.db").display()
+        ),
         Database::Postgres(admin_url) => fresh_postgres_database(admin_url).await,
     }
 }

@@ -85,7 +85,9 @@ impl FakeShopify {
     pub fn update_product(&self, shop: &str, product: Value) {
         let mut shops = self.state.shops.lock().unwrap();
         let entry = shops.entry(shop.to_owned()).or_default();
-        entry.products.insert(product["id"].as_u64().unwrap(), product);
+        entry
+            .products
+            .insert(product["id"].as_u64().unwrap(), product);
     }
 
     pub fn set_hold_bulk(&self, hold: bool) {
@@ -98,7 +100,10 @@ impl FakeShopify {
 
     pub fn issued_access_tokens(&self, shop: &str) -> Vec<String> {
         let shops = self.state.shops.lock().unwrap();
-        shops.get(shop).map(|s| s.access_tokens.clone()).unwrap_or_default()
+        shops
+            .get(shop)
+            .map(|s| s.access_tokens.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -109,7 +114,10 @@ pub fn sign_webhook(body: &[u8]) -> String {
 
 /// Signs an OAuth redirect query as Shopify does, returning it with `hmac` added.
 pub fn signed_oauth_query(pairs: &[(&str, &str)]) -> String {
-    let owned: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let owned: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let hmac = hex_hmac(&Secret::new(SECRET), oauth_message(&owned).as_bytes());
     let mut serializer = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
@@ -129,7 +137,10 @@ async fn access_token(
     Json(body): Json<Value>,
 ) -> impl IntoResponse {
     if body["client_id"] != CLIENT_ID || body["client_secret"] != SECRET {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_client"})));
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_client"})),
+        );
     }
     let mut shops = state.shops.lock().unwrap();
     let entry = shops.entry(shop).or_default();
@@ -137,26 +148,45 @@ async fn access_token(
     entry.access_tokens.push(access.clone());
     let scope = "read_products,read_inventory";
     match body["grant_type"].as_str() {
-        None => (StatusCode::OK, Json(json!({"access_token": access, "scope": scope}))),
+        None => (
+            StatusCode::OK,
+            Json(json!({"access_token": access, "scope": scope})),
+        ),
         Some("urn:ietf:params:oauth:grant-type:token-exchange") => {
             let refresh = new_token("shprt");
             entry.refresh_token = Some(refresh.clone());
             let expires_in = *state.expires_in.lock().unwrap();
-            (StatusCode::OK, Json(json!({"access_token": access, "scope": scope, "expires_in": expires_in,
-                "refresh_token": refresh, "refresh_token_expires_in": 7_776_000})))
+            (
+                StatusCode::OK,
+                Json(
+                    json!({"access_token": access, "scope": scope, "expires_in": expires_in,
+                "refresh_token": refresh, "refresh_token_expires_in": 7_776_000}),
+                ),
+            )
         }
         Some("refresh_token") => {
             if entry.refresh_token.as_deref() != body["refresh_token"].as_str() {
-                return (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant"})));
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({"error": "invalid_grant"})),
+                );
             }
             *state.refreshes.lock().unwrap() += 1;
             let refresh = new_token("shprt");
             entry.refresh_token = Some(refresh.clone());
             let expires_in = *state.expires_in.lock().unwrap();
-            (StatusCode::OK, Json(json!({"access_token": access, "scope": scope, "expires_in": expires_in,
-                "refresh_token": refresh, "refresh_token_expires_in": 7_776_000})))
+            (
+                StatusCode::OK,
+                Json(
+                    json!({"access_token": access, "scope": scope, "expires_in": expires_in,
+                "refresh_token": refresh, "refresh_token_expires_in": 7_776_000}),
+                ),
+            )
         }
-        Some(_) => (StatusCode::BAD_REQUEST, Json(json!({"error": "unsupported_grant_type"}))),
+        Some(_) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "unsupported_grant_type"})),
+        ),
     }
 }
 
@@ -176,20 +206,30 @@ async fn graphql(
     let Some(entry) = shops.get_mut(&shop) else {
         return (StatusCode::NOT_FOUND, Json(json!({"errors": "Not Found"})));
     };
-    let token = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let token = headers
+        .get("x-shopify-access-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if !entry.access_tokens.iter().any(|t| t == token) {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"errors": "[API] Invalid API key or access token"})));
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"errors": "[API] Invalid API key or access token"})),
+        );
     }
     entry.graphql_calls += 1;
     // Every eleventh call fails as Shopify does now and then; the client must retry it.
     if entry.graphql_calls % 11 == 2 {
         *state.server_errors.lock().unwrap() += 1;
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"errors": "Service Unavailable"})));
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"errors": "Service Unavailable"})),
+        );
     }
     // Every seventh call is throttled, as a busy shop's bucket would be.
     if entry.graphql_calls % 7 == 3 {
         *state.throttled.lock().unwrap() += 1;
-        let mut body = json!({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]});
+        let mut body =
+            json!({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]});
         body["extensions"] = extensions(0.0);
         return (StatusCode::OK, Json(body));
     }
@@ -210,25 +250,47 @@ async fn graphql(
         }
     } else if query.contains("KindredProductsUpdatedSince") {
         let since = variables["query"].as_str().unwrap_or_default();
-        let since = since.trim_start_matches("updated_at:>'").trim_end_matches('\'');
+        let since = since
+            .trim_start_matches("updated_at:>'")
+            .trim_end_matches('\'');
         let since = chrono::DateTime::parse_from_rfc3339(since).unwrap();
         let nodes: Vec<Value> = entry
             .products
             .values()
-            .filter(|p| chrono::DateTime::parse_from_rfc3339(p["updated_at"].as_str().unwrap()).unwrap() > since)
+            .filter(|p| {
+                chrono::DateTime::parse_from_rfc3339(p["updated_at"].as_str().unwrap()).unwrap()
+                    > since
+            })
             .map(node_with_children)
             .collect();
         json!({"products": {"pageInfo": {"hasNextPage": false, "endCursor": null}, "nodes": nodes}})
     } else if query.contains("KindredProductOfInventoryItem") {
-        let item: u64 = variables["id"].as_str().unwrap().rsplit('/').next().unwrap().parse().unwrap();
+        let item: u64 = variables["id"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         let product = entry.products.values().find(|p| {
-            p["variants"].as_array().unwrap().iter().any(|v| v["id"].as_u64() == Some(item))
+            p["variants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["id"].as_u64() == Some(item))
         });
         json!({"inventoryItem": product.map(|p| json!({"variant": {"product": node_with_children(p)}}))})
     } else {
-        return (StatusCode::OK, Json(json!({"errors": [{"message": "unknown document"}]})));
+        return (
+            StatusCode::OK,
+            Json(json!({"errors": [{"message": "unknown document"}]})),
+        );
     };
-    (StatusCode::OK, Json(json!({"data": data, "extensions": extensions(1990.0)})))
+    (
+        StatusCode::OK,
+        Json(json!({"data": data, "extensions": extensions(1990.0)})),
+    )
 }
 
 /// A storefront-captured product as the Admin GraphQL API would show it.
@@ -252,14 +314,22 @@ fn graphql_variant(v: &Value) -> Value {
 
 fn node_with_children(p: &Value) -> Value {
     let mut node = graphql_node(p);
-    let variants: Vec<Value> = p["variants"].as_array().unwrap().iter().map(graphql_variant).collect();
+    let variants: Vec<Value> = p["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(graphql_variant)
+        .collect();
     node["variants"] = json!({"nodes": variants});
     node["collections"] = json!({"nodes": [{"id": "gid://shopify/Collection/1001"}]});
     node
 }
 
 /// The bulk JSONL: each product, then its variants and collections as child lines.
-async fn bulk_file(State(state): State<Arc<FakeState>>, Path(shop): Path<String>) -> impl IntoResponse {
+async fn bulk_file(
+    State(state): State<Arc<FakeState>>,
+    Path(shop): Path<String>,
+) -> impl IntoResponse {
     let shops = state.shops.lock().unwrap();
     let mut out = String::new();
     for p in shops[&shop].products.values() {
@@ -272,7 +342,9 @@ async fn bulk_file(State(state): State<Arc<FakeState>>, Path(shop): Path<String>
             out.push_str(&line.to_string());
             out.push('\n');
         }
-        out.push_str(&json!({"id": "gid://shopify/Collection/1001", "__parentId": parent}).to_string());
+        out.push_str(
+            &json!({"id": "gid://shopify/Collection/1001", "__parentId": parent}).to_string(),
+        );
         out.push('\n');
     }
     out
@@ -280,13 +352,18 @@ async fn bulk_file(State(state): State<Arc<FakeState>>, Path(shop): Path<String>
 
 /// A file of the shared real data (this module is also built into the benchmarks).
 pub fn shared_data(rel: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(rel)
 }
 
 /// Products of every store in one capture folder, storefront-shaped.
 pub fn capture(date: &str) -> Vec<Value> {
     let dir = shared_data(&format!("catalogs/yoga-stores/{date}"));
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     let mut products = Vec::new();
     for file in files {
@@ -302,7 +379,12 @@ pub fn capture(date: &str) -> Vec<Value> {
 
 /// A storefront product as the Admin REST webhook body: tags as one string, inventory on variants.
 pub fn webhook_body(p: &Value) -> Value {
-    let tags: Vec<&str> = p["tags"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let tags: Vec<&str> = p["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let variants: Vec<Value> = p["variants"].as_array().unwrap().iter().map(|v| {
         let available = v["available"].as_bool().unwrap_or(false);
         json!({"id": v["id"], "product_id": p["id"], "price": v["price"], "compare_at_price": v["compare_at_price"],

@@ -104,15 +104,29 @@ impl KindredServer {
         assert_eq!(response.status(), 303);
         let state = state_of(response.headers()["location"].to_str().unwrap());
         let response = client
-            .get(format!("{}/auth/callback?{}", self.base, callback_query(shop, &state)))
+            .get(format!(
+                "{}/auth/callback?{}",
+                self.base,
+                callback_query(shop, &state)
+            ))
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 303, "{}", response.text().await.unwrap_or_default());
+        assert_eq!(
+            response.status(),
+            303,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
     }
 
     /// The shop's Shopify status (install, sync, inbox counts), as operators see it.
-    pub async fn shop_status(&self, client: &reqwest::Client, env: &ServerEnv, shop: &str) -> Value {
+    pub async fn shop_status(
+        &self,
+        client: &reqwest::Client,
+        env: &ServerEnv,
+        shop: &str,
+    ) -> Value {
         client
             .get(format!("{}/api/v1/shops/{shop}/shopify", self.base))
             .bearer_auth(&env.admin_key)

@@ -30,10 +30,16 @@ async fn install(app: &TestApp, shop: &str) {
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     let location = headers["location"].to_str().unwrap();
     assert!(
-        location.starts_with(&format!("{}/{shop}/admin/oauth/authorize?", app.shopify_admin.replace("/{shop}", ""))),
+        location.starts_with(&format!(
+            "{}/{shop}/admin/oauth/authorize?",
+            app.shopify_admin.replace("/{shop}", "")
+        )),
         "{location}"
     );
-    assert!(location.contains(&format!("client_id={CLIENT_ID}")), "{location}");
+    assert!(
+        location.contains(&format!("client_id={CLIENT_ID}")),
+        "{location}"
+    );
     let state = state_of(location);
     let (status, headers, body) = app
         .request_with_headers(
@@ -46,7 +52,10 @@ async fn install(app: &TestApp, shop: &str) {
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert!(
-        headers["location"].to_str().unwrap().ends_with(&format!("/{shop}/admin/apps/{CLIENT_ID}")),
+        headers["location"]
+            .to_str()
+            .unwrap()
+            .ends_with(&format!("/{shop}/admin/apps/{CLIENT_ID}")),
         "{headers:?}"
     );
 }
@@ -69,7 +78,13 @@ async fn wait_for_sync(app: &TestApp, shop: &str) -> SyncRow {
 }
 
 /// Sends one signed delivery to the app and returns its answer.
-async fn deliver(app: &TestApp, path: &str, topic: &str, shop: &str, body: &Value) -> (StatusCode, Value) {
+async fn deliver(
+    app: &TestApp,
+    path: &str,
+    topic: &str,
+    shop: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
     let raw = serde_json::to_vec(body).unwrap();
     let webhook_id = format!("wh-{:x}", rand::random::<u64>());
     let event_id = format!("ev-{:x}", rand::random::<u64>());
@@ -91,7 +106,11 @@ async fn deliver_and_apply(app: &TestApp, path: &str, topic: &str, shop: &str, b
 /// The catalogue Kindred holds for a shop: id -> (available, price, compare-at price).
 async fn stored_catalogue(app: &TestApp, shop: &str) -> Vec<(u64, bool, Option<i64>, Option<i64>)> {
     let shop = ShopDomain::parse(shop).unwrap();
-    let ids = app.store.products_written_before(&shop, i64::MAX).await.unwrap();
+    let ids = app
+        .store
+        .products_written_before(&shop, i64::MAX)
+        .await
+        .unwrap();
     let mut rows: Vec<_> = app
         .store
         .get_products(&shop, &ids)
@@ -104,7 +123,9 @@ async fn stored_catalogue(app: &TestApp, shop: &str) -> Vec<(u64, bool, Option<i
     rows
 }
 
-fn expected_catalogue(products: &[kindred::domain::Product]) -> Vec<(u64, bool, Option<i64>, Option<i64>)> {
+fn expected_catalogue(
+    products: &[kindred::domain::Product],
+) -> Vec<(u64, bool, Option<i64>, Option<i64>)> {
     let mut rows: Vec<_> = products
         .iter()
         .map(|p| (p.id, p.available, p.price_cents, p.compare_at_price_cents))
@@ -127,45 +148,118 @@ async fn an_oauth_install_syncs_the_whole_catalogue_and_seals_the_token() {
         assert_eq!(status, StatusCode::SEE_OTHER);
         let state = state_of(headers["location"].to_str().unwrap());
         let forged = callback_query(SHOP, &state).replace("hmac=", "hmac=0");
-        let (status, body) = app.request(Method::GET, &format!("/auth/callback?{forged}"), None, None).await;
-        assert_eq!((status, error_code(&body)), (StatusCode::UNAUTHORIZED, "invalid_signature"), "{body}");
+        let (status, body) = app
+            .request(Method::GET, &format!("/auth/callback?{forged}"), None, None)
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::UNAUTHORIZED, "invalid_signature"),
+            "{body}"
+        );
         let tampered = callback_query(SHOP, &state).replace(SHOP, OTHER_SHOP);
-        let (status, body) = app.request(Method::GET, &format!("/auth/callback?{tampered}"), None, None).await;
+        let (status, body) = app
+            .request(
+                Method::GET,
+                &format!("/auth/callback?{tampered}"),
+                None,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         // Signed, but for a shop outside myshopify.com, or with a state Kindred never issued.
         let (status, body) = app
-            .request(Method::GET, &format!("/auth/callback?{}", callback_query("evil.example.com", &state)), None, None)
+            .request(
+                Method::GET,
+                &format!(
+                    "/auth/callback?{}",
+                    callback_query("evil.example.com", &state)
+                ),
+                None,
+                None,
+            )
             .await;
-        assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_shop"), "{body}");
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_shop"),
+            "{body}"
+        );
         let (status, body) = app
-            .request(Method::GET, &format!("/auth/callback?{}", callback_query(SHOP, "not-our-state")), None, None)
+            .request(
+                Method::GET,
+                &format!("/auth/callback?{}", callback_query(SHOP, "not-our-state")),
+                None,
+                None,
+            )
             .await;
-        assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "invalid_oauth_state"), "{body}");
-        let (status, body) = app.request(Method::GET, "/auth?shop=shop.example.com", None, None).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::FORBIDDEN, "invalid_oauth_state"),
+            "{body}"
+        );
+        let (status, body) = app
+            .request(Method::GET, "/auth?shop=shop.example.com", None, None)
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(app.store.install(&ShopDomain::parse(SHOP).unwrap()).await.unwrap().is_none());
+        assert!(app
+            .store
+            .install(&ShopDomain::parse(SHOP).unwrap())
+            .await
+            .unwrap()
+            .is_none());
 
         // The real install, then the same callback replayed: the state works once.
         let good = callback_query(SHOP, &state);
         let (status, _, body) = app
-            .request_with_headers(Method::GET, &format!("/auth/callback?{good}"), None, &[], None)
+            .request_with_headers(
+                Method::GET,
+                &format!("/auth/callback?{good}"),
+                None,
+                &[],
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-        let (status, body) = app.request(Method::GET, &format!("/auth/callback?{good}"), None, None).await;
-        assert_eq!((status, error_code(&body)), (StatusCode::FORBIDDEN, "invalid_oauth_state"), "{body}");
+        let (status, body) = app
+            .request(Method::GET, &format!("/auth/callback?{good}"), None, None)
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::FORBIDDEN, "invalid_oauth_state"),
+            "{body}"
+        );
 
         let sync = wait_for_sync(&app, SHOP).await;
-        let expected = read_catalogue(&shared_data(YOGA_2026_01_13)).unwrap().products;
+        let expected = read_catalogue(&shared_data(YOGA_2026_01_13))
+            .unwrap()
+            .products;
         assert_eq!(sync.products, expected.len() as i64, "{sync:?}");
         assert_eq!(sync.deleted, 0);
-        assert!(sync.reconciled_until.is_some(), "the sync sets the reconciliation watermark");
-        assert!(*fake.state.throttled.lock().unwrap() > 0, "the fake throttled some calls and the sync rode them out");
-        assert!(*fake.state.server_errors.lock().unwrap() > 0, "the fake failed some calls and the client retried them");
-        assert_eq!(stored_catalogue(&app, SHOP).await, expected_catalogue(&expected), "{db:?}");
-        assert_eq!(app.catalog.index().count(SHOP).await.unwrap(), expected.len() as u64);
+        assert!(
+            sync.reconciled_until.is_some(),
+            "the sync sets the reconciliation watermark"
+        );
+        assert!(
+            *fake.state.throttled.lock().unwrap() > 0,
+            "the fake throttled some calls and the sync rode them out"
+        );
+        assert!(
+            *fake.state.server_errors.lock().unwrap() > 0,
+            "the fake failed some calls and the client retried them"
+        );
+        assert_eq!(
+            stored_catalogue(&app, SHOP).await,
+            expected_catalogue(&expected),
+            "{db:?}"
+        );
+        assert_eq!(
+            app.catalog.index().count(SHOP).await.unwrap(),
+            expected.len() as u64
+        );
 
         // The status the merchant and operators see.
-        let (status, body) = app.get(&format!("/api/v1/shops/{SHOP}/shopify"), &app.admin_key).await;
+        let (status, body) = app
+            .get(&format!("/api/v1/shops/{SHOP}/shopify"), &app.admin_key)
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["installed"], true);
         assert_eq!(body["products"], 508);
@@ -175,15 +269,29 @@ async fn an_oauth_install_syncs_the_whole_catalogue_and_seals_the_token() {
         // The access token is stored sealed: not in the row, and (SQLite) not in the files.
         let issued = fake.issued_access_tokens(SHOP);
         assert_eq!(issued.len(), 1);
-        let install = app.store.install(&ShopDomain::parse(SHOP).unwrap()).await.unwrap().unwrap();
+        let install = app
+            .store
+            .install(&ShopDomain::parse(SHOP).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         let sealed = install.access_token.unwrap();
         assert!(!sealed.contains(&issued[0]));
-        assert_eq!(app.shopify.access_token(&ShopDomain::parse(SHOP).unwrap()).await.unwrap(), issued[0]);
+        assert_eq!(
+            app.shopify
+                .access_token(&ShopDomain::parse(SHOP).unwrap())
+                .await
+                .unwrap(),
+            issued[0]
+        );
         if matches!(db, crate::common::Database::Sqlite) {
             for file in ["kindred.db", "kindred.db-wal"] {
                 let bytes = std::fs::read(app.data_dir.path().join(file)).unwrap_or_default();
                 let needle = issued[0].as_bytes();
-                assert!(!bytes.windows(needle.len()).any(|w| w == needle), "raw token in {file}");
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "raw token in {file}"
+                );
             }
         }
     }
@@ -231,12 +339,34 @@ async fn the_embedded_admin_installs_by_token_exchange_and_refresh_tokens_rotate
             URL_SAFE_NO_PAD.encode(claims(SHOP).to_string())
         );
         let refused = [
-            ("expired", session_token(&expired, SECRET, jsonwebtoken::Algorithm::HS256)),
-            ("audience", session_token(&wrong_audience, SECRET, jsonwebtoken::Algorithm::HS256)),
-            ("issuer", session_token(&other_issuer, SECRET, jsonwebtoken::Algorithm::HS256)),
-            ("not before", session_token(&not_yet, SECRET, jsonwebtoken::Algorithm::HS256)),
-            ("other secret", session_token(&claims(SHOP), "not-the-secret", jsonwebtoken::Algorithm::HS256)),
-            ("HS512", session_token(&claims(SHOP), SECRET, jsonwebtoken::Algorithm::HS512)),
+            (
+                "expired",
+                session_token(&expired, SECRET, jsonwebtoken::Algorithm::HS256),
+            ),
+            (
+                "audience",
+                session_token(&wrong_audience, SECRET, jsonwebtoken::Algorithm::HS256),
+            ),
+            (
+                "issuer",
+                session_token(&other_issuer, SECRET, jsonwebtoken::Algorithm::HS256),
+            ),
+            (
+                "not before",
+                session_token(&not_yet, SECRET, jsonwebtoken::Algorithm::HS256),
+            ),
+            (
+                "other secret",
+                session_token(
+                    &claims(SHOP),
+                    "not-the-secret",
+                    jsonwebtoken::Algorithm::HS256,
+                ),
+            ),
+            (
+                "HS512",
+                session_token(&claims(SHOP), SECRET, jsonwebtoken::Algorithm::HS512),
+            ),
             ("alg none", unsigned),
         ];
         for (case, token) in refused {
@@ -246,12 +376,21 @@ async fn the_embedded_admin_installs_by_token_exchange_and_refresh_tokens_rotate
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}: {body}");
             assert_eq!(error_code(&body), "invalid_session_token", "{case}");
         }
-        assert!(fake.issued_access_tokens(SHOP).is_empty(), "a refused token reached Shopify");
+        assert!(
+            fake.issued_access_tokens(SHOP).is_empty(),
+            "a refused token reached Shopify"
+        );
 
         // A good token installs the shop (token exchange) and answers at once.
         let token = session_token(&claims(SHOP), SECRET, jsonwebtoken::Algorithm::HS256);
         let (status, _, body) = app
-            .request_with_headers(Method::GET, "/app/api/status", None, &bearer(token.clone()), None)
+            .request_with_headers(
+                Method::GET,
+                "/app/api/status",
+                None,
+                &bearer(token.clone()),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["installed"], true);
@@ -305,34 +444,149 @@ async fn bad_webhooks_get_a_clear_4xx_and_change_nothing() {
             headers.push((name, value.to_owned()));
             headers
         };
-        let signed = |topic: &str, shop: &str, raw: &[u8]| webhook_headers(topic, shop, "wh-2", "ev-2", raw);
+        let signed =
+            |topic: &str, shop: &str, raw: &[u8]| webhook_headers(topic, shop, "wh-2", "ev-2", raw);
         let oversize = {
             let mut big = webhook_body(&changed);
             big["body_html"] = json!("x".repeat(300 * 1024));
             serde_json::to_vec(&big).unwrap()
         };
-        let cases: Vec<(&str, &str, Vec<(&'static str, String)>, Vec<u8>, StatusCode, &str)> = vec![
-            ("no signature", "/webhooks", without("x-shopify-hmac-sha256"), body.clone(), StatusCode::UNAUTHORIZED, "invalid_signature"),
-            ("wrong signature", "/webhooks", with("x-shopify-hmac-sha256", "bm90IHRoZSBobWFj"), body.clone(), StatusCode::UNAUTHORIZED, "invalid_signature"),
-            ("body changed after signing", "/webhooks", good.clone(), [&body[..], b" "].concat(), StatusCode::UNAUTHORIZED, "invalid_signature"),
-            ("no topic", "/webhooks", without("x-shopify-topic"), body.clone(), StatusCode::BAD_REQUEST, "missing_header"),
-            ("no shop", "/webhooks", without("x-shopify-shop-domain"), body.clone(), StatusCode::BAD_REQUEST, "missing_header"),
-            ("no webhook id", "/webhooks", without("x-shopify-webhook-id"), body.clone(), StatusCode::BAD_REQUEST, "missing_header"),
-            ("malformed JSON", "/webhooks", signed("products/update", SHOP, b"{\"id\": 1,"), b"{\"id\": 1,".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
-            ("not an object", "/webhooks", signed("products/update", SHOP, b"[1, 2]"), b"[1, 2]".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
-            ("unknown topic", "/webhooks", with("x-shopify-topic", "orders/create"), body.clone(), StatusCode::BAD_REQUEST, "unknown_topic"),
-            ("compliance topic on the data endpoint", "/webhooks", signed("shop/redact", SHOP, &body), body.clone(), StatusCode::BAD_REQUEST, "unknown_topic"),
-            ("data topic on the compliance endpoint", "/webhooks/compliance", good.clone(), body.clone(), StatusCode::BAD_REQUEST, "unknown_topic"),
-            ("oversize body", "/webhooks", signed("products/update", SHOP, &oversize), oversize.clone(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ("shop that never installed", "/webhooks", signed("products/update", OTHER_SHOP, &body), body.clone(), StatusCode::NOT_FOUND, "unknown_shop"),
-            ("not a shop domain", "/webhooks", signed("products/update", "evil.example.com", &body), body.clone(), StatusCode::BAD_REQUEST, "invalid_shop"),
+        let cases: Vec<(
+            &str,
+            &str,
+            Vec<(&'static str, String)>,
+            Vec<u8>,
+            StatusCode,
+            &str,
+        )> = vec![
+            (
+                "no signature",
+                "/webhooks",
+                without("x-shopify-hmac-sha256"),
+                body.clone(),
+                StatusCode::UNAUTHORIZED,
+                "invalid_signature",
+            ),
+            (
+                "wrong signature",
+                "/webhooks",
+                with("x-shopify-hmac-sha256", "bm90IHRoZSBobWFj"),
+                body.clone(),
+                StatusCode::UNAUTHORIZED,
+                "invalid_signature",
+            ),
+            (
+                "body changed after signing",
+                "/webhooks",
+                good.clone(),
+                [&body[..], b" "].concat(),
+                StatusCode::UNAUTHORIZED,
+                "invalid_signature",
+            ),
+            (
+                "no topic",
+                "/webhooks",
+                without("x-shopify-topic"),
+                body.clone(),
+                StatusCode::BAD_REQUEST,
+                "missing_header",
+            ),
+            (
+                "no shop",
+                "/webhooks",
+                without("x-shopify-shop-domain"),
+                body.clone(),
+                StatusCode::BAD_REQUEST,
+                "missing_header",
+            ),
+            (
+                "no webhook id",
+                "/webhooks",
+                without("x-shopify-webhook-id"),
+                body.clone(),
+                StatusCode::BAD_REQUEST,
+                "missing_header",
+            ),
+            (
+                "malformed JSON",
+                "/webhooks",
+                signed("products/update", SHOP, b"{\"id\": 1,"),
+                b"{\"id\": 1,".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+            ),
+            (
+                "not an object",
+                "/webhooks",
+                signed("products/update", SHOP, b"[1, 2]"),
+                b"[1, 2]".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+            ),
+            (
+                "unknown topic",
+                "/webhooks",
+                with("x-shopify-topic", "orders/create"),
+                body.clone(),
+                StatusCode::BAD_REQUEST,
+                "unknown_topic",
+            ),
+            (
+                "compliance topic on the data endpoint",
+                "/webhooks",
+                signed("shop/redact", SHOP, &body),
+                body.clone(),
+                StatusCode::BAD_REQUEST,
+                "unknown_topic",
+            ),
+            (
+                "data topic on the compliance endpoint",
+                "/webhooks/compliance",
+                good.clone(),
+                body.clone(),
+                StatusCode::BAD_REQUEST,
+                "unknown_topic",
+            ),
+            (
+                "oversize body",
+                "/webhooks",
+                signed("products/update", SHOP, &oversize),
+                oversize.clone(),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+            ),
+            (
+                "shop that never installed",
+                "/webhooks",
+                signed("products/update", OTHER_SHOP, &body),
+                body.clone(),
+                StatusCode::NOT_FOUND,
+                "unknown_shop",
+            ),
+            (
+                "not a shop domain",
+                "/webhooks",
+                signed("products/update", "evil.example.com", &body),
+                body.clone(),
+                StatusCode::BAD_REQUEST,
+                "invalid_shop",
+            ),
         ];
         for (case, path, headers, raw, status, code) in cases {
             let (got, _, answer) = app
                 .request_with_headers(Method::POST, path, None, &headers, Some(raw))
                 .await;
-            assert_eq!((got, error_code(&answer)), (status, code), "{case}: {answer}");
-            assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{case}");
+            assert_eq!(
+                (got, error_code(&answer)),
+                (status, code),
+                "{case}: {answer}"
+            );
+            assert!(
+                answer["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{case}"
+            );
         }
         app.shopify.process_inbox().await.unwrap();
         let after = (
@@ -341,21 +595,39 @@ async fn bad_webhooks_get_a_clear_4xx_and_change_nothing() {
             app.store.inbox_counts(None).await.unwrap().applied,
             app.store.inbox_counts(None).await.unwrap().failed,
         );
-        assert_eq!(before, after, "{db:?}: a refused delivery changed something");
+        assert_eq!(
+            before, after,
+            "{db:?}: a refused delivery changed something"
+        );
 
         // The same delivery, well-formed, is taken once: a resend is a duplicate.
         let (status, _, answer) = app
             .request_with_headers(Method::POST, "/webhooks", None, &good, Some(body.clone()))
             .await;
-        assert_eq!((status, answer["status"].as_str()), (StatusCode::OK, Some("accepted")), "{answer}");
+        assert_eq!(
+            (status, answer["status"].as_str()),
+            (StatusCode::OK, Some("accepted")),
+            "{answer}"
+        );
         let (status, _, answer) = app
             .request_with_headers(Method::POST, "/webhooks", None, &good, Some(body.clone()))
             .await;
-        assert_eq!((status, answer["status"].as_str()), (StatusCode::OK, Some("duplicate")), "{answer}");
+        assert_eq!(
+            (status, answer["status"].as_str()),
+            (StatusCode::OK, Some("duplicate")),
+            "{answer}"
+        );
         app.shopify.process_inbox().await.unwrap();
-        let stored = app.store.get_products(&shop, &[changed["id"].as_u64().unwrap()]).await.unwrap();
+        let stored = app
+            .store
+            .get_products(&shop, &[changed["id"].as_u64().unwrap()])
+            .await
+            .unwrap();
         assert_eq!(stored[0].price_cents, Some(100));
-        assert_eq!(app.store.inbox_counts(Some(&shop)).await.unwrap().applied, before.2 + 1);
+        assert_eq!(
+            app.store.inbox_counts(Some(&shop)).await.unwrap().applied,
+            before.2 + 1
+        );
     }
 }
 
@@ -366,7 +638,13 @@ async fn inventory_updates_and_reconciliation_follow_the_store() {
         let products = capture("2026-01-13");
         let in_stock: Vec<Value> = products
             .iter()
-            .filter(|p| p["variants"].as_array().unwrap().iter().all(|v| v["available"] == true))
+            .filter(|p| {
+                p["variants"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|v| v["available"] == true)
+            })
             .take(30)
             .cloned()
             .collect();
@@ -393,8 +671,15 @@ async fn inventory_updates_and_reconciliation_follow_the_store() {
         let point = app.catalog.index().fetch(SHOP, id).await.unwrap().unwrap();
         assert!(!point.payload.available);
         let key = app.storefront_key(SHOP).await;
-        for neighbour in app.similar(&key, in_stock[4]["id"].as_u64().unwrap(), "limit=30").await {
-            assert_ne!(neighbour["id"], json!(id.to_string()), "a sold-out product was recommended");
+        for neighbour in app
+            .similar(&key, in_stock[4]["id"].as_u64().unwrap(), "limit=30")
+            .await
+        {
+            assert_ne!(
+                neighbour["id"],
+                json!(id.to_string()),
+                "a sold-out product was recommended"
+            );
         }
 
         // A change no webhook brought (a lost delivery): reconciliation finds it by `updated_at`.
@@ -409,10 +694,19 @@ async fn inventory_updates_and_reconciliation_follow_the_store() {
         assert_eq!(app.shopify.reconcile(&shop).await.unwrap(), 1);
         let stored = app.store.get_products(&shop, &[repriced_id]).await.unwrap();
         assert_eq!(stored[0].price_cents, Some(1234), "{db:?}");
-        let point = app.catalog.index().fetch(SHOP, repriced_id).await.unwrap().unwrap();
+        let point = app
+            .catalog
+            .index()
+            .fetch(SHOP, repriced_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(point.payload.price, Some(12.34));
         let sync = app.store.sync_state(&shop).await.unwrap().unwrap();
-        assert_eq!(sync.reconciled_until.as_deref(), Some("2030-01-01T00:00:00Z"));
+        assert_eq!(
+            sync.reconciled_until.as_deref(),
+            Some("2030-01-01T00:00:00Z")
+        );
         // Nothing newer since: the next pass reads nothing.
         assert_eq!(app.shopify.reconcile(&shop).await.unwrap(), 0);
     }
@@ -438,23 +732,55 @@ async fn privacy_topics_export_and_erase_and_never_touch_another_shop() {
         // customers/data_request: the export is kept for the merchant, per shop.
         for target in [SHOP, OTHER_SHOP] {
             let request = sample_payload("customers_data_request.json", target);
-            deliver_and_apply(&app, "/webhooks/compliance", "customers/data_request", target, &request).await;
+            deliver_and_apply(
+                &app,
+                "/webhooks/compliance",
+                "customers/data_request",
+                target,
+                &request,
+            )
+            .await;
         }
-        let (status, body) = app.get(&format!("/api/v1/shops/{SHOP}/privacy/exports"), &app.admin_key).await;
+        let (status, body) = app
+            .get(
+                &format!("/api/v1/shops/{SHOP}/privacy/exports"),
+                &app.admin_key,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let exports = body["exports"].as_array().unwrap();
         assert_eq!(exports.len(), 1, "{body}");
         assert_eq!(exports[0]["customer_id"], "191167");
         assert_eq!(exports[0]["request_id"], "9999");
         assert_eq!(exports[0]["data"]["shop"], SHOP);
-        assert_eq!(exports[0]["data"]["orders_requested"], json!([299938, 280263, 220458]));
+        assert_eq!(
+            exports[0]["data"]["orders_requested"],
+            json!([299938, 280263, 220458])
+        );
 
         // customers/redact: that customer's data goes, in that shop only.
         let redact = sample_payload("customers_redact.json", SHOP);
-        deliver_and_apply(&app, "/webhooks/compliance", "customers/redact", SHOP, &redact).await;
-        let (_, body) = app.get(&format!("/api/v1/shops/{SHOP}/privacy/exports"), &app.admin_key).await;
+        deliver_and_apply(
+            &app,
+            "/webhooks/compliance",
+            "customers/redact",
+            SHOP,
+            &redact,
+        )
+        .await;
+        let (_, body) = app
+            .get(
+                &format!("/api/v1/shops/{SHOP}/privacy/exports"),
+                &app.admin_key,
+            )
+            .await;
         assert_eq!(body["exports"], json!([]), "{db:?}");
-        let (_, body) = app.get(&format!("/api/v1/shops/{OTHER_SHOP}/privacy/exports"), &app.admin_key).await;
+        let (_, body) = app
+            .get(
+                &format!("/api/v1/shops/{OTHER_SHOP}/privacy/exports"),
+                &app.admin_key,
+            )
+            .await;
         assert_eq!(body["exports"].as_array().unwrap().len(), 1);
 
         // app/uninstalled: tokens and storefront keys revoked at once, catalogue kept for a
@@ -465,15 +791,30 @@ async fn privacy_topics_export_and_erase_and_never_touch_another_shop() {
         assert_eq!(app.similar(&key, first, "limit=3").await.len(), 3);
         let uninstalled = sample_payload("app_uninstalled.json", SHOP);
         deliver_and_apply(&app, "/webhooks", "app/uninstalled", SHOP, &uninstalled).await;
-        let (status, body) = app.get(&format!("/api/v1/products/{first}/similar"), &key).await;
+        let (status, body) = app
+            .get(&format!("/api/v1/products/{first}/similar"), &key)
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         let install = app.store.install(&shop).await.unwrap().unwrap();
-        assert!(!install.active() && install.access_token.is_none() && install.refresh_token.is_none());
+        assert!(
+            !install.active() && install.access_token.is_none() && install.refresh_token.is_none()
+        );
         let mut late = products[1].clone();
         late["updated_at"] = json!("2030-01-01T00:00:00Z");
         late["title"] = json!("Changed after uninstall");
-        deliver_and_apply(&app, "/webhooks", "products/update", SHOP, &webhook_body(&late)).await;
-        let stored = app.store.get_products(&shop, &[late["id"].as_u64().unwrap()]).await.unwrap();
+        deliver_and_apply(
+            &app,
+            "/webhooks",
+            "products/update",
+            SHOP,
+            &webhook_body(&late),
+        )
+        .await;
+        let stored = app
+            .store
+            .get_products(&shop, &[late["id"].as_u64().unwrap()])
+            .await
+            .unwrap();
         assert_ne!(stored[0].title, "Changed after uninstall");
         assert_eq!(stored_catalogue(&app, SHOP).await.len(), 25);
 
@@ -485,7 +826,12 @@ async fn privacy_topics_export_and_erase_and_never_touch_another_shop() {
         assert_eq!(stored_catalogue(&app, OTHER_SHOP).await, other_before);
         assert_eq!(app.catalog.index().count(OTHER_SHOP).await.unwrap(), 25);
         assert!(app.store.rows_of_shop(&other).await.unwrap() > 25);
-        let (status, _) = app.get(&format!("/api/v1/shops/{OTHER_SHOP}/shopify"), &app.admin_key).await;
+        let (status, _) = app
+            .get(
+                &format!("/api/v1/shops/{OTHER_SHOP}/shopify"),
+                &app.admin_key,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
     }
 }

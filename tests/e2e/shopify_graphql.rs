@@ -31,7 +31,11 @@ fn arguments(args: &Value) -> String {
         .unwrap_or_default()
         .iter()
         .map(|arg| {
-            let mut out = format!("{}: {}", arg["name"].as_str().unwrap(), type_ref(&arg["type"]));
+            let mut out = format!(
+                "{}: {}",
+                arg["name"].as_str().unwrap(),
+                type_ref(&arg["type"])
+            );
             if let Some(default) = arg["defaultValue"].as_str() {
                 let _ = write!(out, " = {default}");
             }
@@ -83,7 +87,12 @@ fn introspection_to_sdl(schema: &Value) -> String {
             .iter()
             .filter_map(Value::as_str)
             .collect();
-        let _ = writeln!(sdl, "directive @{name}{} on {}", arguments(&directive["args"]), locations.join(" | "));
+        let _ = writeln!(
+            sdl,
+            "directive @{name}{} on {}",
+            arguments(&directive["args"]),
+            locations.join(" | ")
+        );
     }
     for t in schema["types"].as_array().unwrap() {
         let name = t["name"].as_str().unwrap();
@@ -97,8 +106,16 @@ fn introspection_to_sdl(schema: &Value) -> String {
                 .unwrap_or_default()
                 .iter()
                 .map(|f| {
-                    let args = if with_args { arguments(&f["args"]) } else { String::new() };
-                    let mut line = format!("  {}{args}: {}", f["name"].as_str().unwrap(), type_ref(&f["type"]));
+                    let args = if with_args {
+                        arguments(&f["args"])
+                    } else {
+                        String::new()
+                    };
+                    let mut line = format!(
+                        "  {}{args}: {}",
+                        f["name"].as_str().unwrap(),
+                        type_ref(&f["type"])
+                    );
                     if let Some(default) = f["defaultValue"].as_str() {
                         let _ = write!(line, " = {default}");
                     }
@@ -111,10 +128,20 @@ fn introspection_to_sdl(schema: &Value) -> String {
                 let _ = writeln!(sdl, "scalar {name}");
             }
             "OBJECT" => {
-                let _ = writeln!(sdl, "type {name}{} {{\n{}}}", implements(t), fields("fields", true));
+                let _ = writeln!(
+                    sdl,
+                    "type {name}{} {{\n{}}}",
+                    implements(t),
+                    fields("fields", true)
+                );
             }
             "INTERFACE" => {
-                let _ = writeln!(sdl, "interface {name}{} {{\n{}}}", implements(t), fields("fields", true));
+                let _ = writeln!(
+                    sdl,
+                    "interface {name}{} {{\n{}}}",
+                    implements(t),
+                    fields("fields", true)
+                );
             }
             "INPUT_OBJECT" => {
                 let _ = writeln!(sdl, "input {name} {{\n{}}}", fields("inputFields", false));
@@ -162,7 +189,12 @@ fn every_document_kindred_sends_is_valid_against_the_admin_schema() {
     assert!(schema.types.contains_key("BulkOperation"));
     for (name, document) in ALL_DOCUMENTS {
         ExecutableDocument::parse_and_validate(&schema, *document, format!("{name}.graphql"))
-            .unwrap_or_else(|err| panic!("{name} is not valid against Admin {API_VERSION}: {}", err.errors));
+            .unwrap_or_else(|err| {
+                panic!(
+                    "{name} is not valid against Admin {API_VERSION}: {}",
+                    err.errors
+                )
+            });
     }
 }
 

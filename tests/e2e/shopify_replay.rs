@@ -23,10 +23,20 @@ use crate::fake_shopify::{capture, webhook_body, FakeShopify, SECRET};
 use crate::kindred_process::{log_tail, send, Delivery, KindredServer, ServerEnv};
 
 const SHOP: &str = "yoga-week.myshopify.com";
-const CAPTURES: [&str; 5] = ["2026-01-06", "2026-01-07", "2026-01-09", "2026-01-11", "2026-01-13"];
+const CAPTURES: [&str; 5] = [
+    "2026-01-06",
+    "2026-01-07",
+    "2026-01-09",
+    "2026-01-11",
+    "2026-01-13",
+];
 
 /// The signed traffic that turns one capture into the next: creates, updates, deletes.
-fn traffic_between(date: &str, old: &BTreeMap<u64, Value>, new: &BTreeMap<u64, Value>) -> Vec<Delivery> {
+fn traffic_between(
+    date: &str,
+    old: &BTreeMap<u64, Value>,
+    new: &BTreeMap<u64, Value>,
+) -> Vec<Delivery> {
     let mut deliveries = Vec::new();
     let mut push = |topic: &'static str, id: u64, body: Value| {
         deliveries.push(Delivery {
@@ -39,7 +49,9 @@ fn traffic_between(date: &str, old: &BTreeMap<u64, Value>, new: &BTreeMap<u64, V
     for (id, product) in new {
         match old.get(id) {
             None => push("products/create", *id, webhook_body(product)),
-            Some(before) if before != product => push("products/update", *id, webhook_body(product)),
+            Some(before) if before != product => {
+                push("products/update", *id, webhook_body(product))
+            }
             Some(_) => {}
         }
     }
@@ -50,7 +62,10 @@ fn traffic_between(date: &str, old: &BTreeMap<u64, Value>, new: &BTreeMap<u64, V
 }
 
 fn by_id(products: Vec<Value>) -> BTreeMap<u64, Value> {
-    products.into_iter().map(|p| (p["id"].as_u64().unwrap(), p)).collect()
+    products
+        .into_iter()
+        .map(|p| (p["id"].as_u64().unwrap(), p))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,9 +108,16 @@ async fn replay(db: &Database) {
     let server = KindredServer::start(&env, &client).await;
     fake.set_hold_bulk(false);
     let status = server
-        .wait_for(&client, &env, SHOP, "the first sync", |s| s["sync"]["state"] == "completed")
+        .wait_for(&client, &env, SHOP, "the first sync", |s| {
+            s["sync"]["state"] == "completed"
+        })
         .await;
-    assert_eq!(fake.bulk_runs(), 1, "the sync was resumed, not started again:\n{}", log_tail(data_dir.path()));
+    assert_eq!(
+        fake.bulk_runs(),
+        1,
+        "the sync was resumed, not started again:\n{}",
+        log_tail(data_dir.path())
+    );
     assert_eq!(status["products"], 460, "{status}");
 
     // A week of traffic, in Shopify's delivery order: roughly in order, but never reliably.
@@ -126,7 +148,10 @@ async fn replay(db: &Database) {
     // Late updates of deleted products: their last version, after the delete.
     let last = captures.len() - 1;
     for (i, capture) in captures.iter().enumerate().take(last) {
-        for (id, product) in capture.iter().filter(|(id, _)| !captures[i + 1].contains_key(id)) {
+        for (id, product) in capture
+            .iter()
+            .filter(|(id, _)| !captures[i + 1].contains_key(id))
+        {
             traffic.push(Delivery {
                 topic: "products/update",
                 webhook_id: format!("late-update-{id}"),
@@ -137,7 +162,10 @@ async fn replay(db: &Database) {
     }
     assert!(traffic.len() > in_order + 150);
     let stale_pairs = count_stale_arrivals(&traffic);
-    assert!(stale_pairs > 100, "the reordering produced only {stale_pairs} stale arrivals");
+    assert!(
+        stale_pairs > 100,
+        "the reordering produced only {stale_pairs} stale arrivals"
+    );
     fake.set_products(SHOP, &captures[last].values().cloned().collect::<Vec<_>>());
 
     // Half the traffic, then SIGKILL while the worker is applying it; deliveries sent while
@@ -163,36 +191,76 @@ async fn replay(db: &Database) {
             s["webhooks"]["pending"] == 0 && s["products"] == s["indexed"]
         })
         .await;
-    assert_eq!(status["webhooks"]["failed"], 0, "{status}\n{}", log_tail(data_dir.path()));
-    let metrics = client.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        status["webhooks"]["failed"],
+        0,
+        "{status}\n{}",
+        log_tail(data_dir.path())
+    );
+    let metrics = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     server.stop();
 
     // Neither the app secret nor any token Shopify issued reached the logs.
     let log = std::fs::read_to_string(data_dir.path().join("server.log")).unwrap();
-    assert!(log.contains("catalogue sync completed"), "the log is the server's");
-    for secret in fake.issued_access_tokens(SHOP).iter().map(String::as_str).chain([SECRET]) {
+    assert!(
+        log.contains("catalogue sync completed"),
+        "the log is the server's"
+    );
+    for secret in fake
+        .issued_access_tokens(SHOP)
+        .iter()
+        .map(String::as_str)
+        .chain([SECRET])
+    {
         assert!(!log.contains(secret), "a secret is in the server log");
     }
 
     // The database equals the last capture, read the way the import reads it.
-    let expected = read_catalogue(&shared_data(&format!("catalogs/yoga-stores/{}", CAPTURES[last])))
-        .unwrap()
-        .products;
+    let expected = read_catalogue(&shared_data(&format!(
+        "catalogs/yoga-stores/{}",
+        CAPTURES[last]
+    )))
+    .unwrap()
+    .products;
     let store = SqlStore::connect(&env.database_url).await.unwrap();
     let shop = ShopDomain::parse(SHOP).unwrap();
-    let ids = store.products_written_before(&shop, i64::MAX).await.unwrap();
+    let ids = store
+        .products_written_before(&shop, i64::MAX)
+        .await
+        .unwrap();
     let mut stored = store.get_products(&shop, &ids).await.unwrap();
     stored.sort_by_key(|p| p.id);
     let facts = |p: &kindred::domain::Product| {
-        (p.id, p.available, p.price_cents, p.compare_at_price_cents, p.title.clone(), p.updated_at.clone())
+        (
+            p.id,
+            p.available,
+            p.price_cents,
+            p.compare_at_price_cents,
+            p.title.clone(),
+            p.updated_at.clone(),
+        )
     };
     let mut want: Vec<_> = expected.iter().map(facts).collect();
     want.sort();
     let got: Vec<_> = stored.iter().map(facts).collect();
     let missing: Vec<_> = want.iter().filter(|w| !got.contains(w)).take(3).collect();
     let extra: Vec<_> = got.iter().filter(|g| !want.contains(g)).take(3).collect();
-    assert_eq!(got.len(), want.len(), "{db:?}: missing {missing:?}, extra {extra:?}");
-    assert!(missing.is_empty() && extra.is_empty(), "{db:?}: missing {missing:?}, extra {extra:?}");
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{db:?}: missing {missing:?}, extra {extra:?}"
+    );
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{db:?}: missing {missing:?}, extra {extra:?}"
+    );
     let (total, indexed) = store.catalogue_counts(&shop).await.unwrap();
     assert_eq!((total, indexed), (508, 508));
 
@@ -203,12 +271,33 @@ async fn replay(db: &Database) {
     assert_eq!(index.count(SHOP).await.unwrap(), 508);
     let stored_ids: HashSet<u64> = stored.iter().map(|p| p.id).collect();
     for product in &stored {
-        let point = index.fetch(SHOP, product.id).await.unwrap().unwrap_or_else(|| panic!("no vector for {}", product.id));
-        assert_eq!(point.payload.available, product.available, "{}", product.title);
-        assert_eq!(point.payload.price, product.price_cents.map(|c| c as f64 / 100.0), "{}", product.title);
-        assert_eq!(point.payload.collections, product.collections, "{}", product.title);
+        let point = index
+            .fetch(SHOP, product.id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no vector for {}", product.id));
+        assert_eq!(
+            point.payload.available, product.available,
+            "{}",
+            product.title
+        );
+        assert_eq!(
+            point.payload.price,
+            product.price_cents.map(|c| c as f64 / 100.0),
+            "{}",
+            product.title
+        );
+        assert_eq!(
+            point.payload.collections, product.collections,
+            "{}",
+            product.title
+        );
         // Product webhooks carry no collections: what the install's sync read is kept.
-        let synced: &[u64] = if captures[0].contains_key(&product.id) { &[1001] } else { &[] };
+        let synced: &[u64] = if captures[0].contains_key(&product.id) {
+            &[1001]
+        } else {
+            &[]
+        };
         assert_eq!(product.collections, synced, "{}", product.title);
     }
     let sample: Vec<_> = stored.choose_multiple(&mut rng, 12).collect();
@@ -223,7 +312,10 @@ async fn replay(db: &Database) {
     // Price and stock changes were payload updates: the restarted app embedded only new
     // products, text edits, and what the kill left unindexed, not its ~1,000 updates.
     let embedded = metric(&metrics, "kindred_products_embedded_total");
-    assert!(embedded < 400.0, "the restarted app embedded {embedded} products");
+    assert!(
+        embedded < 400.0,
+        "the restarted app embedded {embedded} products"
+    );
 }
 
 /// Deliveries of a product that arrive after a newer version of it.

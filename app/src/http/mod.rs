@@ -55,7 +55,10 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         )
         .route("/shops/{shop}/shopify", get(shopify::admin_status))
         .route("/shops/{shop}/sync", post(shopify::admin_sync))
-        .route("/shops/{shop}/privacy/exports", get(shopify::privacy_exports));
+        .route(
+            "/shops/{shop}/privacy/exports",
+            get(shopify::privacy_exports),
+        );
 
     // Webhook bodies have their own (smaller) limit; they are read whole to check the HMAC.
     let webhooks = Router::new()
@@ -74,7 +77,10 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route("/health", get(routes::health))
         .route("/ready", get(routes::ready))
         .route("/metrics", get(routes::metrics))
-        .nest("/api/v1", api.layer(DefaultBodyLimit::max(limits.max_body_bytes)))
+        .nest(
+            "/api/v1",
+            api.layer(DefaultBodyLimit::max(limits.max_body_bytes)),
+        )
         .merge(webhooks)
         .merge(shopify_app)
         .fallback(|| async { AppError::NotFound("no such endpoint".into()) })

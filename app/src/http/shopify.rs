@@ -16,10 +16,9 @@ use crate::error::AppError;
 use crate::shopify::ShopifyService;
 
 fn shopify(state: &AppState) -> Result<&ShopifyService, AppError> {
-    state
-        .shopify
-        .as_ref()
-        .ok_or(AppError::ShopifyNotConfigured("set SHOPIFY_API_KEY and SHOPIFY_API_SECRET"))
+    state.shopify.as_ref().ok_or(AppError::ShopifyNotConfigured(
+        "set SHOPIFY_API_KEY and SHOPIFY_API_SECRET",
+    ))
 }
 
 fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
@@ -35,7 +34,9 @@ pub async fn data_webhook(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, AppError> {
-    let receipt = shopify(&state)?.receive(&headers, &body_of(body)?, false).await?;
+    let receipt = shopify(&state)?
+        .receive(&headers, &body_of(body)?, false)
+        .await?;
     Ok(Json(json!({ "status": receipt })))
 }
 
@@ -45,7 +46,9 @@ pub async fn compliance_webhook(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, AppError> {
-    let receipt = shopify(&state)?.receive(&headers, &body_of(body)?, true).await?;
+    let receipt = shopify(&state)?
+        .receive(&headers, &body_of(body)?, true)
+        .await?;
     Ok(Json(json!({ "status": receipt })))
 }
 
@@ -126,8 +129,15 @@ pub async fn admin_sync(
 
 /// `202`: the sync runs in the background; its progress is in the status.
 fn sync_accepted(shop: &ShopDomain, requested: bool) -> impl IntoResponse {
-    let sync = if requested { "requested" } else { "already running" };
-    (StatusCode::ACCEPTED, Json(json!({ "shop": shop.as_str(), "sync": sync })))
+    let sync = if requested {
+        "requested"
+    } else {
+        "already running"
+    };
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({ "shop": shop.as_str(), "sync": sync })),
+    )
 }
 
 /// `GET /api/v1/shops/{shop}/privacy/exports`: answers to customers/data_request.
@@ -159,11 +169,7 @@ pub async fn privacy_exports(
 pub async fn app_page(State(state): State<AppState>) -> Result<Response, AppError> {
     let client_id = shopify(&state)?.api().client_id().to_owned();
     let page = ADMIN_PAGE.replace("{{client_id}}", &html_escape(&client_id));
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(page),
-    )
-        .into_response())
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response())
 }
 
 fn html_escape(raw: &str) -> String {

@@ -41,7 +41,10 @@ impl std::fmt::Debug for TokenGrant {
             .field("access_token", &"[redacted]")
             .field("scope", &self.scope)
             .field("expires_in", &self.expires_in)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("refresh_token_expires_in", &self.refresh_token_expires_in)
             .finish()
     }
@@ -100,7 +103,11 @@ impl ShopifyApi {
     }
 
     /// Authorization code grant: the code from the install callback for an offline token.
-    pub async fn exchange_code(&self, shop: &ShopDomain, code: &str) -> Result<TokenGrant, AppError> {
+    pub async fn exchange_code(
+        &self,
+        shop: &ShopDomain,
+        code: &str,
+    ) -> Result<TokenGrant, AppError> {
         self.token_request(
             shop,
             json!({
@@ -134,7 +141,11 @@ impl ShopifyApi {
     }
 
     /// A new access token (and a new refresh token: the old one stops working).
-    pub async fn refresh(&self, shop: &ShopDomain, refresh_token: &str) -> Result<TokenGrant, AppError> {
+    pub async fn refresh(
+        &self,
+        shop: &ShopDomain,
+        refresh_token: &str,
+    ) -> Result<TokenGrant, AppError> {
         self.token_request(
             shop,
             json!({
@@ -151,15 +162,26 @@ impl ShopifyApi {
         let url = format!("{}/admin/oauth/access_token", self.admin_base(shop));
         let body = self.post_json(&url, None, &form).await?;
         serde_json::from_value(body).map_err(|err| {
-            AppError::Upstream(format!("Shopify's token response was not understood: {err}"))
+            AppError::Upstream(format!(
+                "Shopify's token response was not understood: {err}"
+            ))
         })
     }
 
     /// POSTs JSON and reads the JSON answer, retrying transient failures (connection
     /// errors, 5xx, 429) with backoff.
-    async fn post_json(&self, url: &str, access_token: Option<&str>, body: &Value) -> Result<Value, AppError> {
+    async fn post_json(
+        &self,
+        url: &str,
+        access_token: Option<&str>,
+        body: &Value,
+    ) -> Result<Value, AppError> {
         (|| async {
-            let mut request = self.http.post(url).header("accept", "application/json").json(body);
+            let mut request = self
+                .http
+                .post(url)
+                .header("accept", "application/json")
+                .json(body);
             if let Some(token) = access_token {
                 request = request.header("x-shopify-access-token", token);
             }
@@ -184,7 +206,10 @@ impl ShopifyApi {
         query: &str,
         variables: Value,
     ) -> Result<Value, AppError> {
-        let url = format!("{}/admin/api/{API_VERSION}/graphql.json", self.admin_base(shop));
+        let url = format!(
+            "{}/admin/api/{API_VERSION}/graphql.json",
+            self.admin_base(shop)
+        );
         let request = json!({ "query": query, "variables": variables });
         for _ in 0..MAX_THROTTLE_WAITS {
             let body = self.post_json(&url, Some(access_token), &request).await?;
@@ -207,7 +232,9 @@ impl ShopifyApi {
                 .cloned()
                 .ok_or_else(|| AppError::Upstream("GraphQL response without data".into()));
         }
-        Err(AppError::Upstream("GraphQL stayed throttled; will retry later".into()))
+        Err(AppError::Upstream(
+            "GraphQL stayed throttled; will retry later".into(),
+        ))
     }
 
     /// Opens a bulk operation's JSONL for streaming, line by line.
@@ -236,7 +263,9 @@ impl ShopifyApi {
         .await
         .map_err(CallError::into_app_error)?;
         let stream = response.bytes_stream().map_err(std::io::Error::other);
-        Ok(tokio::io::BufReader::new(tokio_util::io::StreamReader::new(stream)))
+        Ok(tokio::io::BufReader::new(
+            tokio_util::io::StreamReader::new(stream),
+        ))
     }
 }
 
@@ -258,10 +287,12 @@ async fn read_response(response: reqwest::Response) -> Result<Value, CallError> 
         .await
         .map_err(|err| CallError::Transient(err.to_string()))?;
     if status.as_u16() == 401 || status.as_u16() == 403 {
-        return Err(CallError::Permanent(AppError::ShopifyUnauthorized(format!(
-            "Shopify answered {status}: {}",
-            text.chars().take(300).collect::<String>()
-        ))));
+        return Err(CallError::Permanent(AppError::ShopifyUnauthorized(
+            format!(
+                "Shopify answered {status}: {}",
+                text.chars().take(300).collect::<String>()
+            ),
+        )));
     }
     if !status.is_success() {
         return Err(CallError::Permanent(AppError::Upstream(format!(
@@ -269,8 +300,11 @@ async fn read_response(response: reqwest::Response) -> Result<Value, CallError> 
             text.chars().take(300).collect::<String>()
         ))));
     }
-    serde_json::from_str(&text)
-        .map_err(|err| CallError::Permanent(AppError::Upstream(format!("Shopify sent invalid JSON: {err}"))))
+    serde_json::from_str(&text).map_err(|err| {
+        CallError::Permanent(AppError::Upstream(format!(
+            "Shopify sent invalid JSON: {err}"
+        )))
+    })
 }
 
 impl CallError {
@@ -304,7 +338,9 @@ fn throttled_wait(body: &Value) -> Option<Duration> {
 fn low_bucket_wait(body: &Value) -> Option<Duration> {
     let cost = body.pointer("/extensions/cost")?;
     let spent = cost.get("actualQueryCost").and_then(Value::as_f64)?;
-    let available = cost.pointer("/throttleStatus/currentlyAvailable").and_then(Value::as_f64)?;
+    let available = cost
+        .pointer("/throttleStatus/currentlyAvailable")
+        .and_then(Value::as_f64)?;
     (available < spent).then(|| refill_time(Some(cost), spent))
 }
 

@@ -39,12 +39,16 @@ impl BulkAssembler {
         };
         let id = value.get("id").and_then(Value::as_str).unwrap_or_default();
         match value.get("__parentId").and_then(Value::as_str) {
-            Some(parent) if id.starts_with("gid://shopify/ProductVariant/") => {
-                self.variants.entry(parent.to_owned()).or_default().push(value)
-            }
-            Some(parent) if id.starts_with("gid://shopify/Collection/") => {
-                self.collections.entry(parent.to_owned()).or_default().push(value)
-            }
+            Some(parent) if id.starts_with("gid://shopify/ProductVariant/") => self
+                .variants
+                .entry(parent.to_owned())
+                .or_default()
+                .push(value),
+            Some(parent) if id.starts_with("gid://shopify/Collection/") => self
+                .collections
+                .entry(parent.to_owned())
+                .or_default()
+                .push(value),
             Some(_) => self.skip(line_no, format!("unexpected child object `{id}`")),
             None if id.starts_with("gid://shopify/Product/") => {
                 self.products.push((id.to_owned(), line_no, value))
@@ -54,7 +58,8 @@ impl BulkAssembler {
     }
 
     fn skip(&mut self, line: usize, reason: String) {
-        self.skipped.push(SkippedRecord::new(format!("bulk.jsonl:{line}"), reason));
+        self.skipped
+            .push(SkippedRecord::new(format!("bulk.jsonl:{line}"), reason));
     }
 
     /// The products, in file order, and the lines that could not be used.
@@ -99,9 +104,14 @@ mod tests {
         assert_eq!(products.len(), 1);
         assert_eq!(products[0].price_cents, Some(2000));
         assert_eq!(products[0].collections, [5]);
-        let reasons: Vec<String> = skipped.iter().map(|s| format!("{}: {}", s.location, s.reason)).collect();
+        let reasons: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.location, s.reason))
+            .collect();
         assert_eq!(skipped.len(), 3, "{reasons:?}");
-        assert!(reasons.iter().any(|r| r.starts_with("bulk.jsonl:4") && r.contains("title")));
+        assert!(reasons
+            .iter()
+            .any(|r| r.starts_with("bulk.jsonl:4") && r.contains("title")));
         assert!(reasons.iter().any(|r| r.starts_with("bulk.jsonl:5")));
         assert!(reasons.iter().any(|r| r.contains("Product/404")));
     }

@@ -69,7 +69,13 @@ impl TokenCipher {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let sealed = self
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: shop.as_str().as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: shop.as_str().as_bytes(),
+                },
+            )
             .map_err(|_| AppError::Internal("token encryption failed".into()))?;
         let mut bytes = nonce.to_vec();
         bytes.extend_from_slice(&sealed);
@@ -77,7 +83,11 @@ impl TokenCipher {
     }
 
     pub fn open(&self, shop: &ShopDomain, sealed: &str) -> Result<String, AppError> {
-        let failed = || AppError::Internal(format!("a stored token of {shop} does not decrypt (was KINDRED_TOKEN_KEY changed?)"));
+        let failed = || {
+            AppError::Internal(format!(
+                "a stored token of {shop} does not decrypt (was KINDRED_TOKEN_KEY changed?)"
+            ))
+        };
         let bytes = sealed
             .strip_prefix(VERSION_PREFIX)
             .and_then(|b| BASE64.decode(b).ok())
@@ -86,7 +96,13 @@ impl TokenCipher {
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let plain = self
             .cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: shop.as_str().as_bytes() })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: shop.as_str().as_bytes(),
+                },
+            )
             .map_err(|_| failed())?;
         String::from_utf8(plain).map_err(|_| failed())
     }
@@ -105,7 +121,11 @@ mod tests {
         let other = ShopDomain::parse("other.myshopify.com").unwrap();
         let sealed = cipher.seal(&shop, "shpat_secret_token").unwrap();
         assert!(!sealed.contains("shpat"));
-        assert_ne!(sealed, cipher.seal(&shop, "shpat_secret_token").unwrap(), "nonce reused");
+        assert_ne!(
+            sealed,
+            cipher.seal(&shop, "shpat_secret_token").unwrap(),
+            "nonce reused"
+        );
         assert_eq!(cipher.open(&shop, &sealed).unwrap(), "shpat_secret_token");
         assert!(cipher.open(&other, &sealed).is_err());
         // The same key file opens it again after a restart.

@@ -142,7 +142,11 @@ pub fn product_from_graphql_node(node: &Value) -> Result<Product, String> {
             .cloned()
             .unwrap_or_default()
     };
-    product_from_graphql(node, &nodes("/variants/nodes"), &nodes("/collections/nodes"))
+    product_from_graphql(
+        node,
+        &nodes("/variants/nodes"),
+        &nodes("/collections/nodes"),
+    )
 }
 
 #[cfg(test)]
@@ -169,10 +173,15 @@ mod tests {
         assert_eq!(product.compare_at_price_cents, Some(14900));
         assert!(product.available);
         assert_eq!(product.collections, [12, 44]);
-        assert_eq!(product.image_url.as_deref(), Some("https://cdn.shopify.com/pro.jpg"));
+        assert_eq!(
+            product.image_url.as_deref(),
+            Some("https://cdn.shopify.com/pro.jpg")
+        );
         assert_eq!(product.updated_at.as_deref(), Some("2026-01-13T09:12:44Z"));
         assert_eq!(product.status.as_str(), "active");
         let no_id = json!({"title": "x"});
-        assert!(product_from_graphql_node(&no_id).unwrap_err().contains("`id`"));
+        assert!(product_from_graphql_node(&no_id)
+            .unwrap_err()
+            .contains("`id`"));
     }
 }

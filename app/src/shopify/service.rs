@@ -142,7 +142,8 @@ impl ShopifyService {
         // The signature first: nothing in an unsigned request is read.
         let hmac = DeliveryHeaders::hmac(headers)?;
         if !self.inner.api.secrets().verify_webhook(body, hmac) {
-            metrics::counter!("kindred_webhooks_rejected_total", "reason" => "signature").increment(1);
+            metrics::counter!("kindred_webhooks_rejected_total", "reason" => "signature")
+                .increment(1);
             return Err(AppError::InvalidSignature(
                 "X-Shopify-Hmac-Sha256 does not match the body".into(),
             ));
@@ -153,7 +154,11 @@ impl ShopifyService {
         if topic.is_compliance() != compliance_endpoint {
             return Err(AppError::UnknownTopic(format!(
                 "{topic} is not delivered to this endpoint (use /webhooks{})",
-                if topic.is_compliance() { "/compliance" } else { "" }
+                if topic.is_compliance() {
+                    "/compliance"
+                } else {
+                    ""
+                }
             )));
         }
         let shop = ShopDomain::parse(&headers.shop_domain)?;
@@ -176,7 +181,11 @@ impl ShopifyService {
             .map_err(|_| AppError::InvalidJson("the body is not UTF-8".into()))?;
         match serde_json::from_str::<Value>(body) {
             Ok(Value::Object(_)) => {}
-            Ok(_) => return Err(AppError::InvalidJson("the body is not a JSON object".into())),
+            Ok(_) => {
+                return Err(AppError::InvalidJson(
+                    "the body is not a JSON object".into(),
+                ))
+            }
             Err(err) => return Err(AppError::InvalidJson(err.to_string())),
         }
         let delivery = InboxDelivery {
@@ -191,7 +200,8 @@ impl ShopifyService {
         if !self.store().enqueue_delivery(&delivery).await? {
             return Ok(Receipt::Duplicate);
         }
-        metrics::counter!("kindred_webhooks_received_total", "topic" => topic.as_str()).increment(1);
+        metrics::counter!("kindred_webhooks_received_total", "topic" => topic.as_str())
+            .increment(1);
         self.inner.inbox_ready.notify_one();
         Ok(Receipt::Accepted)
     }
@@ -270,7 +280,10 @@ impl ShopifyService {
         pending: Vec<(PendingDelivery, Product)>,
     ) -> Result<(), AppError> {
         let (deliveries, products): (Vec<_>, Vec<_>) = pending.into_iter().unzip();
-        match self.upsert_from_shopify(shop, products, Collections::Unknown).await {
+        match self
+            .upsert_from_shopify(shop, products, Collections::Unknown)
+            .await
+        {
             Ok(_) => {
                 let ids: Vec<String> = deliveries.iter().map(|d| d.webhook_id.clone()).collect();
                 self.store().mark_applied(&ids).await?;
@@ -285,11 +298,17 @@ impl ShopifyService {
         Ok(())
     }
 
-    async fn record(&self, delivery: &PendingDelivery, outcome: Result<(), String>) -> Result<(), AppError> {
+    async fn record(
+        &self,
+        delivery: &PendingDelivery,
+        outcome: Result<(), String>,
+    ) -> Result<(), AppError> {
         match outcome {
             Ok(()) => {
                 metrics::counter!("kindred_webhooks_applied_total").increment(1);
-                self.store().mark_applied(std::slice::from_ref(&delivery.webhook_id)).await
+                self.store()
+                    .mark_applied(std::slice::from_ref(&delivery.webhook_id))
+                    .await
             }
             Err(reason) => {
                 let attempts = delivery.attempts + 1;
@@ -299,7 +318,9 @@ impl ShopifyService {
                 if retry.is_none() {
                     metrics::counter!("kindred_webhooks_failed_total").increment(1);
                 }
-                self.store().mark_attempt_failed(&delivery.webhook_id, &reason, retry).await
+                self.store()
+                    .mark_attempt_failed(&delivery.webhook_id, &reason, retry)
+                    .await
             }
         }
     }
@@ -308,10 +329,17 @@ impl ShopifyService {
     async fn give_up(&self, delivery: &PendingDelivery, reason: &str) -> Result<(), AppError> {
         tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, %reason, "webhook cannot be applied");
         metrics::counter!("kindred_webhooks_failed_total").increment(1);
-        self.store().mark_attempt_failed(&delivery.webhook_id, reason, None).await
+        self.store()
+            .mark_attempt_failed(&delivery.webhook_id, reason, None)
+            .await
     }
 
-    async fn apply_one(&self, shop: &ShopDomain, topic: Topic, delivery: &PendingDelivery) -> Result<(), String> {
+    async fn apply_one(
+        &self,
+        shop: &ShopDomain,
+        topic: Topic,
+        delivery: &PendingDelivery,
+    ) -> Result<(), String> {
         let body: Value = serde_json::from_str(&delivery.body).map_err(|e| e.to_string())?;
         let result = match topic {
             Topic::ProductsCreate | Topic::ProductsUpdate => {
@@ -334,7 +362,10 @@ impl ShopifyService {
             Topic::CustomersDataRequest => self.export_customer(shop, &body).await,
             Topic::CustomersRedact => {
                 let customer = customer_id(&body)?;
-                self.store().redact_customer(shop, customer).await.map(|_| ())
+                self.store()
+                    .redact_customer(shop, customer)
+                    .await
+                    .map(|_| ())
             }
             Topic::ShopRedact => self.redact_shop(shop).await,
         };
@@ -367,9 +398,14 @@ impl ShopifyService {
         }
         for chunk in ids.chunks(500) {
             for stored in self.store().get_products(shop, chunk).await? {
-                if newest.get(&stored.id).is_some_and(|incoming| is_older(incoming, &stored)) {
+                if newest
+                    .get(&stored.id)
+                    .is_some_and(|incoming| is_older(incoming, &stored))
+                {
                     newest.remove(&stored.id);
-                } else if let (Collections::Unknown, Some(incoming)) = (collections, newest.get_mut(&stored.id)) {
+                } else if let (Collections::Unknown, Some(incoming)) =
+                    (collections, newest.get_mut(&stored.id))
+                {
                     incoming.collections = stored.collections;
                 }
             }
@@ -391,14 +427,20 @@ impl ShopifyService {
         Ok(())
     }
 
-    async fn apply_inventory_update(&self, shop: &ShopDomain, body: &Value) -> Result<(), AppError> {
+    async fn apply_inventory_update(
+        &self,
+        shop: &ShopDomain,
+        body: &Value,
+    ) -> Result<(), AppError> {
         if !self.serving(shop).await? {
             return Ok(());
         }
         let item = body
             .get("inventory_item_id")
             .and_then(Value::as_u64)
-            .ok_or_else(|| AppError::InvalidInput("inventory_levels/update without `inventory_item_id`".into()))?;
+            .ok_or_else(|| {
+                AppError::InvalidInput("inventory_levels/update without `inventory_item_id`".into())
+            })?;
         // The delivery names only the inventory item: read the product it belongs to, whole,
         // so availability is computed from every variant as Shopify has it now.
         let data = self
@@ -408,11 +450,15 @@ impl ShopifyService {
                 json!({ "id": format!("gid://shopify/InventoryItem/{item}") }),
             )
             .await?;
-        let Some(node) = data.pointer("/inventoryItem/variant/product").filter(|n| !n.is_null()) else {
+        let Some(node) = data
+            .pointer("/inventoryItem/variant/product")
+            .filter(|n| !n.is_null())
+        else {
             return Ok(()); // the item or its product is gone; products/delete covers that
         };
         let product = product_from_graphql_node(node).map_err(AppError::Upstream)?;
-        self.upsert_from_shopify(shop, vec![product], Collections::Included).await?;
+        self.upsert_from_shopify(shop, vec![product], Collections::Included)
+            .await?;
         Ok(())
     }
 
@@ -461,19 +507,25 @@ impl ShopifyService {
 
     /// Whether the shop is installed and served now.
     async fn serving(&self, shop: &ShopDomain) -> Result<bool, AppError> {
-        Ok(self.store().install(shop).await?.is_some_and(|i| i.active()))
+        Ok(self
+            .store()
+            .install(shop)
+            .await?
+            .is_some_and(|i| i.active()))
     }
 
     // ---- install and tokens --------------------------------------------------------------
 
     /// Start of the authorization code grant: where to send the merchant.
     pub async fn begin_install(&self, shop: &ShopDomain) -> Result<String, AppError> {
-        let app_url = self
-            .inner
-            .config
-            .app_url
-            .as_deref()
-            .ok_or(AppError::ShopifyNotConfigured("KINDRED_APP_URL (the public URL for the OAuth redirect) is not set"))?;
+        let app_url =
+            self.inner
+                .config
+                .app_url
+                .as_deref()
+                .ok_or(AppError::ShopifyNotConfigured(
+                    "KINDRED_APP_URL (the public URL for the OAuth redirect) is not set",
+                ))?;
         let mut nonce = [0u8; 16];
         rand::rng().fill_bytes(&mut nonce);
         let nonce = hex::encode(nonce);
@@ -495,15 +547,28 @@ impl ShopifyService {
 
     /// The install callback: signature, shop and state checked, code exchanged, tokens
     /// stored sealed, the first catalogue sync started. Returns the shop.
-    pub async fn complete_install(&self, query: &[(String, String)]) -> Result<ShopDomain, AppError> {
+    pub async fn complete_install(
+        &self,
+        query: &[(String, String)],
+    ) -> Result<ShopDomain, AppError> {
         if !self.inner.api.secrets().verify_oauth_query(query) {
-            return Err(AppError::InvalidSignature("the `hmac` of the install callback does not match".into()));
+            return Err(AppError::InvalidSignature(
+                "the `hmac` of the install callback does not match".into(),
+            ));
         }
-        let param = |name: &'static str| single_value(query, name).ok_or(AppError::InvalidInput(format!("`{name}` must appear exactly once")));
+        let param = |name: &'static str| {
+            single_value(query, name).ok_or(AppError::InvalidInput(format!(
+                "`{name}` must appear exactly once"
+            )))
+        };
         let shop = ShopDomain::parse(param("shop")?)?;
         let state = param("state")?;
         let code = param("code")?;
-        if !self.store().take_oauth_state(&shop, state, OAUTH_STATE_TTL_MS).await? {
+        if !self
+            .store()
+            .take_oauth_state(&shop, state, OAUTH_STATE_TTL_MS)
+            .await?
+        {
             return Err(AppError::InvalidOAuthState);
         }
         let grant = self.inner.api.exchange_code(&shop, code).await?;
@@ -515,7 +580,11 @@ impl ShopifyService {
 
     /// Embedded admin: the first request with a session token from a shop without a usable
     /// token exchanges it for an expiring offline token (and starts the first sync).
-    pub async fn ensure_installed(&self, shop: &ShopDomain, session_token: &str) -> Result<(), AppError> {
+    pub async fn ensure_installed(
+        &self,
+        shop: &ShopDomain,
+        session_token: &str,
+    ) -> Result<(), AppError> {
         let usable = self
             .store()
             .install(shop)
@@ -524,7 +593,11 @@ impl ShopifyService {
         if usable {
             return Ok(());
         }
-        let grant = self.inner.api.exchange_session_token(shop, session_token).await?;
+        let grant = self
+            .inner
+            .api
+            .exchange_session_token(shop, session_token)
+            .await?;
         self.save_grant(shop, &grant).await?;
         tracing::info!(%shop, "installed through token exchange");
         self.request_sync(shop).await?;
@@ -538,7 +611,11 @@ impl ShopifyService {
             scopes: grant.scope.clone(),
             access_token: cipher.seal(shop, &grant.access_token)?,
             access_expires_at: grant.expires_in.map(|s| now + s * 1000),
-            refresh_token: grant.refresh_token.as_deref().map(|t| cipher.seal(shop, t)).transpose()?,
+            refresh_token: grant
+                .refresh_token
+                .as_deref()
+                .map(|t| cipher.seal(shop, t))
+                .transpose()?,
             refresh_expires_at: grant.refresh_token_expires_in.map(|s| now + s * 1000),
         };
         self.store().save_install(shop, &sealed).await?;
@@ -581,7 +658,9 @@ impl ShopifyService {
             .refresh_token
             .filter(|_| install.refresh_expires_at.is_none_or(|e| e > now_millis()))
             .ok_or_else(|| {
-                AppError::ShopifyUnauthorized(format!("the refresh token of {shop} expired; open the app in Shopify admin again"))
+                AppError::ShopifyUnauthorized(format!(
+                    "the refresh token of {shop} expired; open the app in Shopify admin again"
+                ))
             })?;
         let refresh = self.inner.cipher.open(shop, &refresh)?;
         let grant = self.inner.api.refresh(shop, &refresh).await?;
@@ -591,9 +670,17 @@ impl ShopifyService {
     }
 
     /// A GraphQL call to the shop's Admin API with a fresh (refreshed if need be) token.
-    async fn admin_graphql(&self, shop: &ShopDomain, document: &str, variables: Value) -> Result<Value, AppError> {
+    async fn admin_graphql(
+        &self,
+        shop: &ShopDomain,
+        document: &str,
+        variables: Value,
+    ) -> Result<Value, AppError> {
         let token = self.access_token(shop).await?;
-        self.inner.api.graphql(shop, &token, document, variables).await
+        self.inner
+            .api
+            .graphql(shop, &token, document, variables)
+            .await
     }
 
     pub async fn status(&self, shop: &ShopDomain) -> Result<ShopStatus, AppError> {
@@ -668,7 +755,9 @@ impl ShopifyService {
             _ => return Ok(()),
         };
         let (url, objects) = self.wait_for_bulk(shop, &operation_id).await?;
-        self.store().sync_progress(shop, "ingesting", objects, 0).await?;
+        self.store()
+            .sync_progress(shop, "ingesting", objects, 0)
+            .await?;
 
         let mut assembler = BulkAssembler::default();
         if let Some(url) = url {
@@ -688,8 +777,11 @@ impl ShopifyService {
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let seen: HashSet<u64> = products.iter().map(|p| p.id).collect();
         let count = products.len() as i64;
-        self.upsert_from_shopify(shop, products, Collections::Included).await?;
-        self.store().sync_progress(shop, "ingesting", objects, count).await?;
+        self.upsert_from_shopify(shop, products, Collections::Included)
+            .await?;
+        self.store()
+            .sync_progress(shop, "ingesting", objects, count)
+            .await?;
 
         // What Shopify no longer has: rows written before this sync began and absent from it.
         // (Rows written since came from webhooks newer than the snapshot.)
@@ -704,18 +796,27 @@ impl ShopifyService {
         for id in &gone {
             self.delete_from_shopify(shop, *id).await?;
         }
-        self.store().sync_completed(shop, gone.len() as i64, watermark.as_deref()).await?;
+        self.store()
+            .sync_completed(shop, gone.len() as i64, watermark.as_deref())
+            .await?;
         tracing::info!(%shop, products = count, deleted = gone.len(), skipped = skipped.len(), "catalogue sync completed");
         Ok(())
     }
 
     async fn start_bulk(&self, shop: &ShopDomain) -> Result<String, AppError> {
         let data = self
-            .admin_graphql(shop, RUN_BULK_QUERY, json!({ "query": BULK_PRODUCTS_QUERY }))
+            .admin_graphql(
+                shop,
+                RUN_BULK_QUERY,
+                json!({ "query": BULK_PRODUCTS_QUERY }),
+            )
             .await?;
         let result = &data["bulkOperationRunQuery"];
         if let Some(errors) = result["userErrors"].as_array().filter(|e| !e.is_empty()) {
-            return Err(AppError::Upstream(format!("bulk operation refused: {}", Value::Array(errors.clone()))));
+            return Err(AppError::Upstream(format!(
+                "bulk operation refused: {}",
+                Value::Array(errors.clone())
+            )));
         }
         let id = result
             .pointer("/bulkOperation/id")
@@ -729,7 +830,11 @@ impl ShopifyService {
 
     /// Polls until the operation ends (the finish webhook cuts the wait short); returns its
     /// result URL (none when it found nothing) and object count.
-    async fn wait_for_bulk(&self, shop: &ShopDomain, id: &str) -> Result<(Option<String>, i64), AppError> {
+    async fn wait_for_bulk(
+        &self,
+        shop: &ShopDomain,
+        id: &str,
+    ) -> Result<(Option<String>, i64), AppError> {
         loop {
             let data = self
                 .admin_graphql(shop, BULK_OPERATION_STATUS, json!({ "id": id }))
@@ -750,7 +855,9 @@ impl ShopifyService {
                 }
                 None => return Err(AppError::Upstream(format!("bulk operation {id} not found"))),
                 Some(_) => {
-                    self.store().sync_progress(shop, "running", objects, 0).await?;
+                    self.store()
+                        .sync_progress(shop, "running", objects, 0)
+                        .await?;
                     tokio::select! {
                         _ = self.inner.bulk_finished.notified() => {}
                         _ = tokio::time::sleep(self.inner.config.bulk_poll_interval) => {}
@@ -784,19 +891,29 @@ impl ShopifyService {
                 .await?;
             let page = &data["products"];
             let mut products = Vec::new();
-            for node in page["nodes"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            for node in page["nodes"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
                 match product_from_graphql_node(node) {
                     Ok(product) => {
-                        watermark = watermark.max(product.updated_at.as_deref().and_then(parse_time));
+                        watermark =
+                            watermark.max(product.updated_at.as_deref().and_then(parse_time));
                         products.push(product);
                     }
-                    Err(reason) => tracing::warn!(%shop, %reason, "reconciliation skipped a product"),
+                    Err(reason) => {
+                        tracing::warn!(%shop, %reason, "reconciliation skipped a product")
+                    }
                 }
             }
             read += products.len();
-            self.upsert_from_shopify(shop, products, Collections::Included).await?;
+            self.upsert_from_shopify(shop, products, Collections::Included)
+                .await?;
             match page.pointer("/pageInfo/endCursor").and_then(Value::as_str) {
-                Some(cursor) if page.pointer("/pageInfo/hasNextPage") == Some(&Value::Bool(true)) => {
+                Some(cursor)
+                    if page.pointer("/pageInfo/hasNextPage") == Some(&Value::Bool(true)) =>
+                {
                     after = Some(cursor.to_owned())
                 }
                 _ => break,
@@ -804,7 +921,10 @@ impl ShopifyService {
         }
         if let Some(mark) = watermark {
             self.store()
-                .save_watermark(shop, &mark.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .save_watermark(
+                    shop,
+                    &mark.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )
                 .await?;
         }
         Ok(read)
@@ -820,7 +940,9 @@ impl ShopifyService {
             match self.reconcile(&shop).await {
                 Ok(0) => {}
                 Ok(read) => tracing::info!(%shop, read, "reconciled"),
-                Err(err) => tracing::warn!(%shop, error = %err, "reconciliation failed; next pass retries"),
+                Err(err) => {
+                    tracing::warn!(%shop, error = %err, "reconciliation failed; next pass retries")
+                }
             }
         }
     }
@@ -828,12 +950,17 @@ impl ShopifyService {
 
 fn customer_id(body: &Value) -> Result<u64, &'static str> {
     body.pointer("/customer/id")
-        .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
         .ok_or("privacy request without `customer.id`")
 }
 
 fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Whether `incoming` is an older version than `kept`, by Shopify's `updated_at`. Equal

@@ -103,8 +103,12 @@ mod tests {
     }
 
     fn sign(claims: &serde_json::Value, secret: &str) -> String {
-        encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes()))
-            .unwrap()
+        encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
     }
 
     fn secrets() -> AppSecrets {
@@ -134,18 +138,30 @@ mod tests {
             ("wrong audience", with(&|c| c["aud"] = json!("another-app"))),
             ("expired", with(&|c| c["exp"] = json!(now() - 11))),
             ("not yet valid", with(&|c| c["nbf"] = json!(now() + 30))),
-            ("iss and dest differ", with(&|c| c["iss"] = json!("https://evil.myshopify.com/admin"))),
-            ("not a shop", with(&|c| {
-                c["dest"] = json!("https://evil.com");
-                c["iss"] = json!("https://evil.com/admin");
-            })),
-            ("no nbf", with(&|c| {
-                c.as_object_mut().unwrap().remove("nbf");
-            })),
+            (
+                "iss and dest differ",
+                with(&|c| c["iss"] = json!("https://evil.myshopify.com/admin")),
+            ),
+            (
+                "not a shop",
+                with(&|c| {
+                    c["dest"] = json!("https://evil.com");
+                    c["iss"] = json!("https://evil.com/admin");
+                }),
+            ),
+            (
+                "no nbf",
+                with(&|c| {
+                    c.as_object_mut().unwrap().remove("nbf");
+                }),
+            ),
         ];
         for (what, token) in cases {
             assert!(
-                matches!(verify_session_token(&token, CLIENT_ID, &secrets()), Err(AppError::InvalidSessionToken(_))),
+                matches!(
+                    verify_session_token(&token, CLIENT_ID, &secrets()),
+                    Err(AppError::InvalidSessionToken(_))
+                ),
                 "{what} accepted"
             );
         }
@@ -157,7 +173,10 @@ mod tests {
     #[test]
     fn rejects_other_algorithms_and_none() {
         let payload = URL_SAFE_NO_PAD.encode(claims("demo-yoga.myshopify.com").to_string());
-        let none = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#));
+        let none = format!(
+            "{}.{payload}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#)
+        );
         assert!(verify_session_token(&none, CLIENT_ID, &secrets()).is_err());
         let hs512 = encode(
             &Header::new(Algorithm::HS512),

@@ -79,7 +79,8 @@ impl AppSecrets {
             return false;
         };
         let message = oauth_message(pairs);
-        self.all().any(|secret| verify(secret, message.as_bytes(), &tag))
+        self.all()
+            .any(|secret| verify(secret, message.as_bytes(), &tag))
     }
 
     /// Checks the `signature` parameter of an app proxy request.
@@ -88,7 +89,8 @@ impl AppSecrets {
             return false;
         };
         let message = app_proxy_message(pairs);
-        self.all().any(|secret| verify(secret, message.as_bytes(), &tag))
+        self.all()
+            .any(|secret| verify(secret, message.as_bytes(), &tag))
     }
 }
 
@@ -103,7 +105,10 @@ fn verify(secret: &Secret, message: &[u8], tag: &[u8]) -> bool {
 
 /// The one value of `name`; `None` when it is absent or repeated (a repeated signature is forged).
 pub fn single_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let mut values = pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str());
     let first = values.next()?;
     values.next().is_none().then_some(first)
 }
@@ -175,7 +180,9 @@ mod tests {
     use super::*;
 
     fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
-        raw.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        raw.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -199,7 +206,10 @@ mod tests {
     fn oauth_hmac_matches_shopifys_documented_example() {
         let query = pairs(&[
             ("code", "0907a61c0c8d55e99db179b68161bc00"),
-            ("hmac", "700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"),
+            (
+                "hmac",
+                "700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf",
+            ),
             ("shop", "some-shop.myshopify.com"),
             ("state", "0.6784241404160823"),
             ("timestamp", "1337178173"),
@@ -221,7 +231,10 @@ mod tests {
     #[test]
     fn oauth_message_escapes_and_lists_repeated_keys() {
         let query = pairs(&[("b", "x&y%"), ("a=", "1"), ("ids[]", "2"), ("ids[]", "3")]);
-        assert_eq!(oauth_message(&query), "a%3D=1&b=x%26y%25&ids[]=[\"2\", \"3\"]");
+        assert_eq!(
+            oauth_message(&query),
+            "a%3D=1&b=x%26y%25&ids[]=[\"2\", \"3\"]"
+        );
     }
 
     #[test]

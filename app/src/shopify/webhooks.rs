@@ -83,15 +83,19 @@ pub struct DeliveryHeaders {
 impl DeliveryHeaders {
     /// Only the signature is read first: nothing else is trusted until it is checked.
     pub fn hmac(headers: &HeaderMap) -> Result<&str, AppError> {
-        text(headers, "x-shopify-hmac-sha256")
-            .ok_or(AppError::InvalidSignature("X-Shopify-Hmac-Sha256 is missing".into()))
+        text(headers, "x-shopify-hmac-sha256").ok_or(AppError::InvalidSignature(
+            "X-Shopify-Hmac-Sha256 is missing".into(),
+        ))
     }
 
     pub fn read(headers: &HeaderMap) -> Result<Self, AppError> {
-        let required = |name: &'static str| text(headers, name).ok_or(AppError::MissingHeader(name));
+        let required =
+            |name: &'static str| text(headers, name).ok_or(AppError::MissingHeader(name));
         let id = |name: &'static str, value: &str| {
             if value.len() > MAX_ID_LEN {
-                Err(AppError::InvalidInput(format!("`{name}` is longer than {MAX_ID_LEN} characters")))
+                Err(AppError::InvalidInput(format!(
+                    "`{name}` is longer than {MAX_ID_LEN} characters"
+                )))
             } else {
                 Ok(value.to_owned())
             }
@@ -128,7 +132,10 @@ mod tests {
             assert_eq!(Topic::parse(topic.as_str()), Some(topic));
         }
         assert_eq!(Topic::parse("orders/create"), None);
-        let compliance: Vec<_> = Topic::ALL.into_iter().filter(|t| t.is_compliance()).collect();
+        let compliance: Vec<_> = Topic::ALL
+            .into_iter()
+            .filter(|t| t.is_compliance())
+            .collect();
         assert_eq!(compliance.len(), 3);
     }
 }

@@ -170,12 +170,14 @@ impl SqlStore {
             .bind(now_millis() - 24 * 3600 * 1000)
             .execute(&self.pool)
             .await?;
-        sqlx::query("INSERT INTO oauth_states (nonce, shop_domain, created_at) VALUES ($1, $2, $3)")
-            .bind(nonce)
-            .bind(shop.as_str())
-            .bind(now_millis())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO oauth_states (nonce, shop_domain, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(nonce)
+        .bind(shop.as_str())
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -395,7 +397,11 @@ impl SqlStore {
             .collect()
     }
 
-    pub async fn sync_started(&self, shop: &ShopDomain, operation_id: &str) -> Result<(), AppError> {
+    pub async fn sync_started(
+        &self,
+        shop: &ShopDomain,
+        operation_id: &str,
+    ) -> Result<(), AppError> {
         sqlx::query("UPDATE catalogue_syncs SET state = 'running', operation_id = $2 WHERE shop_domain = $1")
             .bind(shop.as_str())
             .bind(operation_id)
@@ -534,7 +540,11 @@ impl SqlStore {
     }
 
     /// customers/redact: everything Kindred holds about one customer of one shop.
-    pub async fn redact_customer(&self, shop: &ShopDomain, customer_id: u64) -> Result<u64, AppError> {
+    pub async fn redact_customer(
+        &self,
+        shop: &ShopDomain,
+        customer_id: u64,
+    ) -> Result<u64, AppError> {
         let mut tx = self.pool.begin().await?;
         let exports = sqlx::query(
             "DELETE FROM customer_data_exports WHERE shop_domain = $1 AND customer_id = $2",
@@ -570,7 +580,10 @@ impl SqlStore {
             "DELETE FROM webhook_inbox WHERE shop_domain = $1",
             "DELETE FROM shops WHERE domain = $1",
         ] {
-            sqlx::query(sql).bind(shop.as_str()).execute(&mut *tx).await?;
+            sqlx::query(sql)
+                .bind(shop.as_str())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -590,7 +603,10 @@ impl SqlStore {
             "SELECT COUNT(*) FROM customer_data_exports WHERE shop_domain = $1",
             "SELECT COUNT(*) FROM webhook_inbox WHERE shop_domain = $1",
         ] {
-            let row = sqlx::query(sql).bind(shop.as_str()).fetch_one(&self.pool).await?;
+            let row = sqlx::query(sql)
+                .bind(shop.as_str())
+                .fetch_one(&self.pool)
+                .await?;
             total += row.try_get::<i64, _>(0)?;
         }
         Ok(total)
