@@ -33,6 +33,7 @@ pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
             println!("index optimised in {:.1}s", started.elapsed().as_secs_f64());
             Ok(())
         }
+        Command::Eval { data, no_content } => evaluate(&settings, &data, no_content),
         Command::Migrate => {
             startup::open_store(&settings).await?;
             println!("database is up to date");
@@ -117,6 +118,36 @@ async fn start_shopify_tasks(
             }
         }
     });
+    Ok(())
+}
+
+/// `kindred eval`: both data sets, one table.
+fn evaluate(
+    settings: &Settings,
+    folder: &std::path::Path,
+    no_content: bool,
+) -> Result<(), AppError> {
+    let model = if no_content {
+        None
+    } else {
+        Some(startup::load_embedder(settings)?)
+    };
+    let (retail, diginetica) = crate::eval::datasets(folder);
+    let mut rows = Vec::new();
+    for split in [
+        crate::eval::online_retail(&retail)?,
+        crate::eval::diginetica(&diginetica)?,
+    ] {
+        tracing::info!(
+            dataset = split.name,
+            train = split.train.len(),
+            test_cases = split.test.len(),
+            validation_cases = split.validation.len(),
+            "evaluating"
+        );
+        rows.extend(crate::eval::evaluate(&split, model.as_deref())?);
+    }
+    println!("{}", crate::eval::table(&rows));
     Ok(())
 }
 

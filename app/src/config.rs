@@ -44,6 +44,16 @@ pub enum Command {
     Optimize,
     /// Apply database migrations and exit.
     Migrate,
+    /// Offline evaluation of the recommendation strategies on real interaction data;
+    /// prints a markdown table (deterministic: same data, same table).
+    Eval {
+        /// Folder holding `online-retail/` and `diginetica-sample/`.
+        #[arg(long, default_value = "../shared/data/interactions")]
+        data: std::path::PathBuf,
+        /// Skip the embedding model (content-only rows become n/a).
+        #[arg(long)]
+        no_content: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -146,10 +156,20 @@ pub struct Settings {
     #[arg(long, env = "SHOPIFY_API_KEY", global = true)]
     pub shopify_api_key: Option<String>,
     /// The Shopify app's client secret.
-    #[arg(long, env = "SHOPIFY_API_SECRET", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "SHOPIFY_API_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
     pub shopify_api_secret: Option<Secret>,
     /// The previous client secret, accepted for signatures while a rotation is under way.
-    #[arg(long, env = "SHOPIFY_API_SECRET_PREVIOUS", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "SHOPIFY_API_SECRET_PREVIOUS",
+        hide_env_values = true,
+        global = true
+    )]
     pub shopify_api_secret_previous: Option<Secret>,
     /// Access scopes asked for at install (keep in step with shopify.app.toml).
     #[arg(
@@ -163,16 +183,31 @@ pub struct Settings {
     #[arg(long, env = "KINDRED_APP_URL", global = true)]
     pub app_url: Option<String>,
     /// Admin API base URL of a shop; `{shop}` is replaced by its domain. Tests point it at a fake Shopify.
-    #[arg(long, env = "KINDRED_SHOPIFY_ADMIN_URL", default_value = "https://{shop}", global = true)]
+    #[arg(
+        long,
+        env = "KINDRED_SHOPIFY_ADMIN_URL",
+        default_value = "https://{shop}",
+        global = true
+    )]
     pub shopify_admin_url: String,
     /// Key that seals Shopify tokens at rest: base64 of 32 bytes. Default: a key file created in the data folder.
     #[arg(long, env = "KINDRED_TOKEN_KEY", hide_env_values = true, global = true)]
     pub token_key: Option<Secret>,
     /// Seconds between polls of a running bulk operation (the finish webhook cuts the wait short).
-    #[arg(long, env = "KINDRED_BULK_POLL_SECS", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "KINDRED_BULK_POLL_SECS",
+        default_value_t = 10,
+        global = true
+    )]
     pub bulk_poll_secs: u64,
     /// Seconds between reconciliation passes (products updated since the last pass).
-    #[arg(long, env = "KINDRED_RECONCILE_INTERVAL_SECS", default_value_t = 900, global = true)]
+    #[arg(
+        long,
+        env = "KINDRED_RECONCILE_INTERVAL_SECS",
+        default_value_t = 900,
+        global = true
+    )]
     pub reconcile_interval_secs: u64,
     /// Log format: `pretty` or `json`.
     #[arg(

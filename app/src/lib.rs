@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod eval;
 pub mod http;
 pub mod progress;
 pub mod shopify;

@@ -52,7 +52,7 @@ pub async fn open_store(settings: &Settings) -> Result<SqlStore, AppError> {
     SqlStore::connect(&settings.database_url()).await
 }
 
-fn load_embedder(settings: &Settings) -> Result<Arc<dyn Embedder>, AppError> {
+pub fn load_embedder(settings: &Settings) -> Result<Arc<dyn Embedder>, AppError> {
     let model_dir = settings.model_dir.clone().unwrap_or_else(default_model_dir);
     let device = match settings.device.as_str() {
         "auto" => DevicePreference::Auto,

@@ -13,6 +13,7 @@ mod error;
 mod exact;
 mod filter;
 mod model;
+pub mod recommend;
 mod server;
 
 use async_trait::async_trait;

@@ -1,0 +1,73 @@
+//! Frequently bought (or viewed) together: how often two items share a session, summed
+//! over the context with the most recent items weighing most. `normalise` dampens items
+//! that co-occur with everything: a count is divided by `count(j)^normalise`.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{distinct, recency_weight, top_k, Candidate, CandidateSource, ItemId, Session};
+
+pub struct CoOccurrence {
+    pairs: HashMap<ItemId, HashMap<ItemId, f64>>,
+    counts: HashMap<ItemId, f64>,
+    normalise: f64,
+    recency_decay: f64,
+}
+
+impl CoOccurrence {
+    /// Sessions longer than `max_session` items are skipped: they pair everything with everything.
+    pub fn train(
+        sessions: &[Session],
+        normalise: f64,
+        recency_decay: f64,
+        max_session: usize,
+    ) -> Self {
+        let mut pairs: HashMap<ItemId, HashMap<ItemId, f64>> = HashMap::new();
+        let mut counts: HashMap<ItemId, f64> = HashMap::new();
+        for session in sessions {
+            let items = distinct(&session.items);
+            for item in &items {
+                *counts.entry(*item).or_default() += 1.0;
+            }
+            if items.len() > max_session {
+                continue;
+            }
+            for a in &items {
+                let row = pairs.entry(*a).or_default();
+                for b in &items {
+                    if a != b {
+                        *row.entry(*b).or_default() += 1.0;
+                    }
+                }
+            }
+        }
+        Self {
+            pairs,
+            counts,
+            normalise,
+            recency_decay,
+        }
+    }
+}
+
+impl CandidateSource for CoOccurrence {
+    fn name(&self) -> &'static str {
+        "bought_together"
+    }
+
+    fn recommend(&self, context: &[ItemId], k: usize, exclude: &HashSet<ItemId>) -> Vec<Candidate> {
+        let mut scores: HashMap<ItemId, f64> = HashMap::new();
+        for (position, item) in context.iter().enumerate() {
+            let weight = recency_weight(position, context.len(), self.recency_decay);
+            for (other, together) in self.pairs.get(item).into_iter().flatten() {
+                let damp = self
+                    .counts
+                    .get(other)
+                    .copied()
+                    .unwrap_or(1.0)
+                    .powf(self.normalise);
+                *scores.entry(*other).or_default() += weight * together / damp;
+            }
+        }
+        top_k(scores, k, exclude)
+    }
+}

@@ -1,0 +1,81 @@
+//! Recommendation strategies over shopper interactions: each is a candidate source that
+//! scores items for a context (the items a shopper touched, most recent last), and a
+//! blender that fuses several sources. The server and the offline evaluation run the same
+//! code, so what is measured is what is served.
+
+mod blend;
+mod content;
+mod cooccurrence;
+mod metrics;
+mod popularity;
+mod sequential_rules;
+mod session_knn;
+
+use std::collections::{HashMap, HashSet};
+
+pub use blend::{Blender, Fusion, SourceWeight};
+pub use content::ContentSimilarity;
+pub use cooccurrence::CoOccurrence;
+pub use metrics::{Evaluation, Metrics};
+pub use popularity::Popularity;
+pub use sequential_rules::SequentialRules;
+pub use session_knn::SessionKnn;
+
+pub type ItemId = u64;
+
+/// What a shopper did, in time order: a basket's items or a session's views.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub items: Vec<ItemId>,
+    /// When the session ended (seconds); popularity decays with it.
+    pub time: i64,
+}
+
+/// An item a source suggests, with its score (comparable within one source only).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub item: ItemId,
+    pub score: f64,
+}
+
+/// A strategy that scores items for a shopper's context.
+pub trait CandidateSource: Send + Sync {
+    /// A short name for reasons and reports: `popular`, `bought_together`, …
+    fn name(&self) -> &'static str;
+
+    /// Up to `k` items, best first, none of them in `exclude`. `context` is in time order.
+    fn recommend(&self, context: &[ItemId], k: usize, exclude: &HashSet<ItemId>) -> Vec<Candidate>;
+}
+
+/// The `k` best-scored items, best first; ties go to the smaller id so results never depend
+/// on hash order.
+pub(crate) fn top_k(
+    scores: HashMap<ItemId, f64>,
+    k: usize,
+    exclude: &HashSet<ItemId>,
+) -> Vec<Candidate> {
+    let mut candidates: Vec<Candidate> = scores
+        .into_iter()
+        .filter(|(item, score)| *score > 0.0 && !exclude.contains(item))
+        .map(|(item, score)| Candidate { item, score })
+        .collect();
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+    candidates.truncate(k);
+    candidates
+}
+
+/// Weight of the context item at `position` (0 = oldest) of `len`: the most recent counts
+/// most; `decay` 0 weighs all alike.
+pub(crate) fn recency_weight(position: usize, len: usize, decay: f64) -> f64 {
+    let age = (len - 1 - position) as f64;
+    (-decay * age).exp()
+}
+
+/// Each item once, first occurrence kept, order kept.
+pub fn distinct(items: &[ItemId]) -> Vec<ItemId> {
+    let mut seen = HashSet::with_capacity(items.len());
+    items.iter().copied().filter(|i| seen.insert(*i)).collect()
+}
+
+#[cfg(test)]
+mod tests;
