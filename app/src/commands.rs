@@ -55,9 +55,19 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
     // and keep the ANN index fresh; both run beside the server, never on a request.
     let background = catalog.clone();
     let interval = Duration::from_secs(settings.optimize_interval_secs.max(1));
+    let retention_ms = i64::from(settings.event_retention_days) * 24 * 3600 * 1000;
     tokio::spawn(async move {
         loop {
             finish_pending_indexing(&background).await;
+            match background
+                .store()
+                .prune_events(crate::storage::now_millis() - retention_ms)
+                .await
+            {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "shopper events past retention dropped"),
+                Err(err) => tracing::warn!(error = %err, "could not prune shopper events"),
+            }
             match background.optimize_if_dirty().await {
                 Ok(true) => tracing::info!("ANN index rebuilt"),
                 Ok(false) => {}
@@ -80,6 +90,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
         metrics: telemetry::metrics_handle(),
         model_id: components.model_id.clone(),
         shopify,
+        event_limiter: crate::http::EventLimiter::per_minute(settings.events_per_minute),
     };
     let limits = HttpLimits {
         max_body_bytes: settings.max_body_bytes,

@@ -201,6 +201,22 @@ pub struct Settings {
         global = true
     )]
     pub bulk_poll_secs: u64,
+    /// Shopper events a shop may send per minute (`POST /api/v1/events`; 429 beyond it).
+    #[arg(
+        long,
+        env = "KINDRED_EVENTS_PER_MINUTE",
+        default_value_t = 12_000,
+        global = true
+    )]
+    pub events_per_minute: u32,
+    /// Days shopper events are kept.
+    #[arg(
+        long,
+        env = "KINDRED_EVENT_RETENTION_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub event_retention_days: u32,
     /// Seconds between reconciliation passes (products updated since the last pass).
     #[arg(
         long,

@@ -52,6 +52,8 @@ pub enum AppError {
     Upstream(String),
     #[error("configuration error: {0}")]
     Config(String),
+    #[error("too many requests for this shop; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -113,6 +115,7 @@ impl AppError {
             Self::ShopifyUnauthorized(_) => (StatusCode::BAD_GATEWAY, "shopify_unauthorized"),
             Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "shopify_error"),
             Self::Config(_) => (StatusCode::INTERNAL_SERVER_ERROR, "configuration_error"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Database(_) | Self::Migration(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "database_error")
             }
@@ -137,12 +140,18 @@ impl IntoResponse for AppError {
         } else {
             self.to_string()
         };
-        (
+        let mut response = (
             status,
             Json(ErrorBody {
                 error: ErrorDetail { code, message },
             }),
         )
-            .into_response()
+            .into_response();
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }

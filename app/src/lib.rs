@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod eval;
+pub mod events;
 pub mod http;
 pub mod progress;
 pub mod shopify;

@@ -196,6 +196,7 @@ impl TestApp {
             metrics: kindred::telemetry::metrics_handle(),
             model_id,
             shopify: Some(shopify.clone()),
+            event_limiter: kindred::http::EventLimiter::per_minute(600),
         };
         let limits = HttpLimits {
             max_body_bytes: 1024 * 1024,

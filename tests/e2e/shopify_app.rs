@@ -729,6 +729,27 @@ async fn privacy_topics_export_and_erase_and_never_touch_another_shop() {
         let other_before = stored_catalogue(&app, OTHER_SHOP).await;
         assert_eq!(other_before.len(), 25);
 
+        // The customer browsed and bought in the first shop.
+        let shopper_key = app.storefront_key(SHOP).await;
+        let events = json!({"events": [
+            {"id": "v1", "type": "product_viewed", "client_id": "their-browser", "product_id": products[0]["id"]},
+            {"id": "c1", "type": "checkout_completed", "client_id": "their-browser", "customer_id": 191167,
+             "line_items": [{"product_id": products[0]["id"], "quantity": 1}]},
+        ]});
+        let (status, body) = app
+            .request(
+                Method::POST,
+                "/api/v1/events",
+                Some(&shopper_key),
+                Some(serde_json::to_vec(&events).unwrap()),
+            )
+            .await;
+        assert_eq!(
+            (status, body["accepted"].as_u64()),
+            (StatusCode::OK, Some(2)),
+            "{body}"
+        );
+
         // customers/data_request: the export is kept for the merchant, per shop.
         for target in [SHOP, OTHER_SHOP] {
             let request = sample_payload("customers_data_request.json", target);
@@ -753,6 +774,18 @@ async fn privacy_topics_export_and_erase_and_never_touch_another_shop() {
         assert_eq!(exports[0]["customer_id"], "191167");
         assert_eq!(exports[0]["request_id"], "9999");
         assert_eq!(exports[0]["data"]["shop"], SHOP);
+        let mut exported: Vec<&str> = exports[0]["data"]["data"]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event_id"].as_str().unwrap())
+            .collect();
+        exported.sort_unstable();
+        assert_eq!(
+            exported,
+            ["c1", "v1"],
+            "the export holds the customer's events, anonymous ones included"
+        );
         assert_eq!(
             exports[0]["data"]["orders_requested"],
             json!([299938, 280263, 220458])
@@ -775,6 +808,14 @@ async fn privacy_topics_export_and_erase_and_never_touch_another_shop() {
             )
             .await;
         assert_eq!(body["exports"], json!([]), "{db:?}");
+        assert!(
+            app.store
+                .client_events(&shop, "their-browser")
+                .await
+                .unwrap()
+                .is_empty(),
+            "the customer's events are gone"
+        );
         let (_, body) = app
             .get(
                 &format!("/api/v1/shops/{OTHER_SHOP}/privacy/exports"),

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, shared state, and the layers every request passes.
 
 pub mod auth;
+mod events;
 mod extract;
 mod routes;
 mod shopify;
@@ -21,6 +22,7 @@ use tower_http::trace::TraceLayer;
 use crate::catalog::service::CatalogService;
 use crate::error::AppError;
 pub use auth::KeyCache;
+pub use events::EventLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,6 +32,7 @@ pub struct AppState {
     pub model_id: String,
     /// Present when the Shopify app credentials are configured.
     pub shopify: Option<crate::shopify::ShopifyService>,
+    pub event_limiter: EventLimiter,
 }
 
 /// Limits of the HTTP surface.
@@ -43,6 +46,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
     let api = Router::new()
         .route("/products/{id}", get(routes::get_product))
         .route("/products/{id}/similar", get(routes::similar_products))
+        .route("/events", post(events::record_events))
         .route("/shops", post(routes::create_shop))
         .route(
             "/shops/{shop}",

@@ -496,8 +496,7 @@ impl ShopifyService {
             "generated_at": Utc::now().to_rfc3339(),
             "orders_requested": body.get("orders_requested").cloned().unwrap_or(json!([])),
             "data": {
-                "events": [],
-                "session_profiles": [],
+                "events": self.store().customer_events(shop, customer).await?,
             },
         });
         self.store()

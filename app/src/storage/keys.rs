@@ -92,6 +92,10 @@ impl SqlStore {
             .bind(shop.as_str())
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM shopper_events WHERE shop_domain = $1")
+            .bind(shop.as_str())
+            .execute(&mut *tx)
+            .await?;
         let deleted = sqlx::query("DELETE FROM shops WHERE domain = $1")
             .bind(shop.as_str())
             .execute(&mut *tx)

@@ -1,6 +1,7 @@
 //! Relational storage with sqlx: SQLite (the embedded default) or PostgreSQL, one portable
 //! SQL dialect through sqlx's `Any` driver, and one set of migrations for both.
 
+mod events;
 mod keys;
 mod products;
 mod shopify;

@@ -553,6 +553,12 @@ impl SqlStore {
         .bind(customer_id as i64)
         .execute(&mut *tx)
         .await?;
+        // Their events, and those of every browser they used while logged in.
+        let events = sqlx::query(&super::events::delete_customer_events_sql())
+            .bind(shop.as_str())
+            .bind((customer_id as i64).to_string())
+            .execute(&mut *tx)
+            .await?;
         // Privacy deliveries name the customer in their bodies; once applied they are cleared.
         sqlx::query(
             "UPDATE webhook_inbox SET body = NULL WHERE shop_domain = $1 AND state <> 'pending' \
@@ -562,7 +568,7 @@ impl SqlStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(exports.rows_affected())
+        Ok(exports.rows_affected() + events.rows_affected())
     }
 
     /// shop/redact: every row of the shop, its webhook deliveries included (a late duplicate
@@ -578,6 +584,7 @@ impl SqlStore {
             "DELETE FROM catalogue_syncs WHERE shop_domain = $1",
             "DELETE FROM customer_data_exports WHERE shop_domain = $1",
             "DELETE FROM webhook_inbox WHERE shop_domain = $1",
+            "DELETE FROM shopper_events WHERE shop_domain = $1",
             "DELETE FROM shops WHERE domain = $1",
         ] {
             sqlx::query(sql)
@@ -602,6 +609,7 @@ impl SqlStore {
             "SELECT COUNT(*) FROM catalogue_syncs WHERE shop_domain = $1",
             "SELECT COUNT(*) FROM customer_data_exports WHERE shop_domain = $1",
             "SELECT COUNT(*) FROM webhook_inbox WHERE shop_domain = $1",
+            "SELECT COUNT(*) FROM shopper_events WHERE shop_domain = $1",
         ] {
             let row = sqlx::query(sql)
                 .bind(shop.as_str())

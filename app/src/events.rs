@@ -1,0 +1,305 @@
+//! Shopper events: what the storefront script, a Shopify web pixel or a headless frontend
+//! reports (views, cart changes, checkouts, searches, collection views), validated one by
+//! one so a bad event is refused with its reason and the rest of its batch is kept.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::ProductId;
+
+/// Most events in one batch.
+pub const MAX_BATCH: usize = 100;
+const MAX_ID_LEN: usize = 128;
+const MAX_QUERY_LEN: usize = 200;
+const MAX_LINE_ITEMS: usize = 100;
+/// Events older than this are refused (a device whose queue held them too long).
+const MAX_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
+/// Clocks run ahead; more than this is an error.
+const MAX_SKEW_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    ProductViewed,
+    ProductAddedToCart,
+    ProductRemovedFromCart,
+    CheckoutCompleted,
+    SearchSubmitted,
+    CollectionViewed,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ProductViewed => "product_viewed",
+            Self::ProductAddedToCart => "product_added_to_cart",
+            Self::ProductRemovedFromCart => "product_removed_from_cart",
+            Self::CheckoutCompleted => "checkout_completed",
+            Self::SearchSubmitted => "search_submitted",
+            Self::CollectionViewed => "collection_viewed",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(raw.to_owned())).ok()
+    }
+}
+
+/// A bought line of a completed checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineItem {
+    pub product_id: u64,
+    pub quantity: u32,
+}
+
+/// A validated event, ready to store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShopperEvent {
+    pub event_id: String,
+    pub client_id: String,
+    pub customer_id: Option<u64>,
+    pub kind: EventKind,
+    pub product_id: Option<u64>,
+    pub collection_id: Option<u64>,
+    pub search_query: Option<String>,
+    pub line_items: Vec<LineItem>,
+    /// Milliseconds since the epoch.
+    pub occurred_at: i64,
+}
+
+/// Reads one event of a batch. `fallback_id` names it when the sender gave no id.
+pub fn parse_event(
+    raw: &Value,
+    now_ms: i64,
+    fallback_id: impl FnOnce() -> String,
+) -> Result<ShopperEvent, String> {
+    let object = raw.as_object().ok_or("an event must be a JSON object")?;
+    let text = |name: &str| object.get(name).filter(|v| !v.is_null());
+    let kind_raw = text("type")
+        .and_then(Value::as_str)
+        .ok_or("`type` is required")?;
+    let kind = EventKind::parse(kind_raw).ok_or_else(|| {
+        format!(
+            "`type` `{}` is not one of product_viewed, product_added_to_cart, product_removed_from_cart, checkout_completed, search_submitted, collection_viewed",
+            kind_raw.chars().take(40).collect::<String>()
+        )
+    })?;
+    let client_id = bounded_id(text("client_id"), "client_id")?.ok_or("`client_id` is required")?;
+    let event_id = match bounded_id(text("id"), "id")? {
+        Some(id) => id,
+        None => fallback_id(),
+    };
+    let customer_id = text("customer_id")
+        .map(|v| numeric_id(v, "customer_id"))
+        .transpose()?;
+    let product_id = text("product_id")
+        .map(|v| numeric_id(v, "product_id"))
+        .transpose()?;
+    let collection_id = text("collection_id")
+        .map(|v| numeric_id(v, "collection_id"))
+        .transpose()?;
+    let search_query = match text("query") {
+        None => None,
+        Some(v) => {
+            let query = v.as_str().ok_or("`query` must be a string")?.trim();
+            if query.is_empty() || query.chars().count() > MAX_QUERY_LEN {
+                return Err(format!("`query` must be 1 to {MAX_QUERY_LEN} characters"));
+            }
+            Some(query.to_owned())
+        }
+    };
+    let line_items = match text("line_items") {
+        None => Vec::new(),
+        Some(v) => {
+            let items = v.as_array().ok_or("`line_items` must be an array")?;
+            if items.len() > MAX_LINE_ITEMS {
+                return Err(format!("at most {MAX_LINE_ITEMS} `line_items`"));
+            }
+            items
+                .iter()
+                .map(|item| {
+                    let product_id = item
+                        .get("product_id")
+                        .ok_or_else(|| "each line item needs `product_id`".to_owned())
+                        .and_then(|v| numeric_id(v, "line_items[].product_id"))?;
+                    let quantity = match item.get("quantity") {
+                        None => 1,
+                        Some(q) => q
+                            .as_u64()
+                            .filter(|q| (1..=10_000).contains(q))
+                            .ok_or("`quantity` must be a whole number from 1 to 10000")?
+                            as u32,
+                    };
+                    Ok(LineItem {
+                        product_id,
+                        quantity,
+                    })
+                })
+                .collect::<Result<_, String>>()?
+        }
+    };
+    let occurred_at = match text("occurred_at") {
+        None => now_ms,
+        Some(v) => {
+            let raw = v.as_str().ok_or("`occurred_at` must be an RFC 3339 time")?;
+            chrono::DateTime::parse_from_rfc3339(raw)
+                .map_err(|_| {
+                    format!(
+                        "`occurred_at` `{}` is not an RFC 3339 time",
+                        raw.chars().take(40).collect::<String>()
+                    )
+                })?
+                .timestamp_millis()
+        }
+    };
+    if occurred_at < now_ms - MAX_AGE_MS || occurred_at > now_ms + MAX_SKEW_MS {
+        return Err("`occurred_at` must be within the last 7 days (and not in the future)".into());
+    }
+    // What each kind needs.
+    match kind {
+        EventKind::ProductViewed
+        | EventKind::ProductAddedToCart
+        | EventKind::ProductRemovedFromCart
+            if product_id.is_none() =>
+        {
+            return Err(format!("`{}` needs `product_id`", kind.as_str()))
+        }
+        EventKind::CheckoutCompleted if line_items.is_empty() => {
+            return Err("`checkout_completed` needs `line_items`".into())
+        }
+        EventKind::SearchSubmitted if search_query.is_none() => {
+            return Err("`search_submitted` needs `query`".into())
+        }
+        EventKind::CollectionViewed if collection_id.is_none() => {
+            return Err("`collection_viewed` needs `collection_id`".into())
+        }
+        _ => {}
+    }
+    Ok(ShopperEvent {
+        event_id,
+        client_id,
+        customer_id,
+        kind,
+        product_id,
+        collection_id,
+        search_query,
+        line_items,
+        occurred_at,
+    })
+}
+
+fn bounded_id(value: Option<&Value>, name: &str) -> Result<Option<String>, String> {
+    let Some(value) = value else { return Ok(None) };
+    let id = match value {
+        Value::String(s) => s.trim().to_owned(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err(format!("`{name}` must be a string")),
+    };
+    if id.is_empty() || id.len() > MAX_ID_LEN || id.chars().any(char::is_control) {
+        return Err(format!(
+            "`{name}` must be 1 to {MAX_ID_LEN} printable characters"
+        ));
+    }
+    Ok(Some(id))
+}
+
+/// Shopify ids arrive as numbers, strings or `gid://shopify/Type/123`.
+fn numeric_id(value: &Value, name: &str) -> Result<u64, String> {
+    let raw = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.rsplit('/').next().unwrap_or_default().to_owned(),
+        _ => return Err(format!("`{name}` must be a Shopify id")),
+    };
+    ProductId::parse(&raw).map(|id| id.0).map_err(|_| {
+        format!(
+            "`{name}` `{}` is not a Shopify id",
+            raw.chars().take(40).collect::<String>()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_790_000_000_000;
+
+    fn parse(raw: Value) -> Result<ShopperEvent, String> {
+        parse_event(&raw, NOW, || "generated".into())
+    }
+
+    #[test]
+    fn each_kind_needs_its_fields_and_ids_come_in_every_shopify_form() {
+        let viewed = parse(json!({"type": "product_viewed", "client_id": "c1", "product_id": "gid://shopify/Product/42"})).unwrap();
+        assert_eq!(
+            (
+                viewed.product_id,
+                viewed.event_id.as_str(),
+                viewed.occurred_at
+            ),
+            (Some(42), "generated", NOW)
+        );
+        let bought = parse(
+            json!({"type": "checkout_completed", "client_id": "c1", "customer_id": "7", "id": "e-1",
+            "line_items": [{"product_id": 42, "quantity": 2}, {"product_id": "43"}]}),
+        )
+        .unwrap();
+        assert_eq!(bought.customer_id, Some(7));
+        assert_eq!(
+            bought.line_items,
+            [
+                LineItem {
+                    product_id: 42,
+                    quantity: 2
+                },
+                LineItem {
+                    product_id: 43,
+                    quantity: 1
+                }
+            ]
+        );
+        for (event, reason) in [
+            (
+                json!({"type": "product_viewed", "client_id": "c1"}),
+                "needs `product_id`",
+            ),
+            (
+                json!({"type": "checkout_completed", "client_id": "c1"}),
+                "needs `line_items`",
+            ),
+            (
+                json!({"type": "search_submitted", "client_id": "c1", "query": "  "}),
+                "`query` must be",
+            ),
+            (
+                json!({"type": "collection_viewed", "client_id": "c1"}),
+                "needs `collection_id`",
+            ),
+            (
+                json!({"type": "page_viewed", "client_id": "c1"}),
+                "is not one of",
+            ),
+            (
+                json!({"type": "product_viewed", "product_id": 1}),
+                "`client_id` is required",
+            ),
+            (
+                json!({"type": "product_viewed", "client_id": "c1", "product_id": -4}),
+                "is not a Shopify id",
+            ),
+            (
+                json!({"type": "product_viewed", "client_id": "c1", "product_id": 1, "occurred_at": "2020-01-01T00:00:00Z"}),
+                "last 7 days",
+            ),
+            (
+                json!({"type": "product_viewed", "client_id": "x".repeat(200), "product_id": 1}),
+                "printable characters",
+            ),
+            (json!([1]), "JSON object"),
+        ] {
+            let err = parse(event.clone()).unwrap_err();
+            assert!(err.contains(reason), "{event}: {err}");
+        }
+    }
+}

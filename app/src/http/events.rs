@@ -1,0 +1,90 @@
+//! `POST /api/v1/events`: shopper events from the storefront script, a web pixel or a
+//! headless frontend. The shop comes from the storefront key. Each event is checked on its
+//! own: the good ones are stored, the bad ones come back with their index and reason.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde_json::{json, Value};
+
+use super::auth::StorefrontShop;
+use super::extract::ApiJson;
+use super::AppState;
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+use crate::events::{parse_event, MAX_BATCH};
+use crate::storage::now_millis;
+
+/// Events per shop per minute, with a minute's worth as burst; a batch costs one per event.
+#[derive(Clone)]
+pub struct EventLimiter {
+    limiter: Arc<DefaultKeyedRateLimiter<ShopDomain>>,
+}
+
+impl EventLimiter {
+    pub fn per_minute(events: u32) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(events.max(1)).unwrap_or(NonZeroU32::MIN));
+        Self {
+            limiter: Arc::new(RateLimiter::keyed(quota)),
+        }
+    }
+
+    fn admit(&self, shop: &ShopDomain, events: usize) -> Result<(), AppError> {
+        let Some(cells) = NonZeroU32::new(events as u32) else {
+            return Ok(());
+        };
+        match self.limiter.check_key_n(shop, cells) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(AppError::RateLimited {
+                    retry_after_secs: wait.as_secs() + 1,
+                })
+            }
+            // A batch larger than the whole burst can never pass.
+            Err(_) => Err(AppError::RateLimited {
+                retry_after_secs: 60,
+            }),
+        }
+    }
+}
+
+pub async fn record_events(
+    State(state): State<AppState>,
+    StorefrontShop(shop): StorefrontShop,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, AppError> {
+    let events = body
+        .get("events")
+        .and_then(Value::as_array)
+        .ok_or_else(|| AppError::InvalidInput("the body must be {\"events\": [...]}".into()))?;
+    if events.is_empty() || events.len() > MAX_BATCH {
+        return Err(AppError::InvalidInput(format!(
+            "send 1 to {MAX_BATCH} events per request"
+        )));
+    }
+    state.event_limiter.admit(&shop, events.len())?;
+    let now = now_millis();
+    let mut good = Vec::with_capacity(events.len());
+    let mut rejected = Vec::new();
+    for (index, raw) in events.iter().enumerate() {
+        match parse_event(raw, now, || {
+            format!("kindred-{:032x}", rand::random::<u128>())
+        }) {
+            Ok(event) => good.push(event),
+            Err(reason) => rejected.push(json!({ "index": index, "error": reason })),
+        }
+    }
+    let stored = state.catalog.store().insert_events(&shop, &good).await?;
+    metrics::counter!("kindred_events_received_total").increment(good.len() as u64);
+    metrics::counter!("kindred_events_rejected_total").increment(rejected.len() as u64);
+    Ok(Json(json!({
+        "accepted": good.len(),
+        "duplicates": good.len() as u64 - stored,
+        "rejected": rejected,
+    })))
+}

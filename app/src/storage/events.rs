@@ -1,0 +1,131 @@
+//! Shopper events in the database: stored once per (shop, event id), read back per client
+//! or customer, pruned after the retention window, and erased for a customer on request.
+
+use sqlx::Row;
+
+use super::{now_millis, SqlStore};
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+use crate::events::{EventKind, LineItem, ShopperEvent};
+
+impl SqlStore {
+    /// Stores a batch in one transaction; events already stored (same id) are skipped.
+    /// Returns how many were new.
+    pub async fn insert_events(
+        &self,
+        shop: &ShopDomain,
+        events: &[ShopperEvent],
+    ) -> Result<u64, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let received = now_millis();
+        let mut inserted = 0;
+        for event in events {
+            let line_items = (!event.line_items.is_empty())
+                .then(|| serde_json::to_string(&event.line_items))
+                .transpose()
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let result = sqlx::query(
+                "INSERT INTO shopper_events (shop_domain, event_id, client_id, customer_id, kind, product_id, \
+                 collection_id, search_query, line_items, occurred_at, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (shop_domain, event_id) DO NOTHING",
+            )
+            .bind(shop.as_str())
+            .bind(&event.event_id)
+            .bind(&event.client_id)
+            .bind(event.customer_id.map(|c| c as i64))
+            .bind(event.kind.as_str())
+            .bind(event.product_id.map(|p| p as i64))
+            .bind(event.collection_id.map(|c| c as i64))
+            .bind(&event.search_query)
+            .bind(line_items)
+            .bind(event.occurred_at)
+            .bind(received)
+            .execute(&mut *tx)
+            .await?;
+            inserted += result.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    /// A client's events in time order (its session history).
+    pub async fn client_events(
+        &self,
+        shop: &ShopDomain,
+        client_id: &str,
+    ) -> Result<Vec<ShopperEvent>, AppError> {
+        self.events_where(shop, "client_id = $2", client_id.to_owned())
+            .await
+    }
+
+    /// Every event of a customer: those sent with their id, and those of any browser that
+    /// ever sent their id (the anonymous part of their sessions).
+    pub async fn customer_events(
+        &self,
+        shop: &ShopDomain,
+        customer_id: u64,
+    ) -> Result<Vec<ShopperEvent>, AppError> {
+        self.events_where(shop, CUSTOMER_EVENTS, (customer_id as i64).to_string())
+            .await
+    }
+
+    async fn events_where(
+        &self,
+        shop: &ShopDomain,
+        condition: &str,
+        value: String,
+    ) -> Result<Vec<ShopperEvent>, AppError> {
+        let sql = format!(
+            "SELECT event_id, client_id, customer_id, kind, product_id, collection_id, search_query, line_items, occurred_at \
+             FROM shopper_events WHERE shop_domain = $1 AND {condition} ORDER BY occurred_at, event_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(shop.as_str())
+            .bind(value)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get(3)?;
+                let line_items: Option<String> = row.try_get(7)?;
+                Ok(ShopperEvent {
+                    event_id: row.try_get(0)?,
+                    client_id: row.try_get(1)?,
+                    customer_id: row.try_get::<Option<i64>, _>(2)?.map(|c| c as u64),
+                    kind: serde_json::from_value::<EventKind>(serde_json::Value::String(kind))
+                        .map_err(|e| AppError::Internal(format!("stored event kind: {e}")))?,
+                    product_id: row.try_get::<Option<i64>, _>(4)?.map(|p| p as u64),
+                    collection_id: row.try_get::<Option<i64>, _>(5)?.map(|c| c as u64),
+                    search_query: row.try_get(6)?,
+                    line_items: line_items
+                        .map(|raw| serde_json::from_str::<Vec<LineItem>>(&raw))
+                        .transpose()
+                        .map_err(|e| AppError::Internal(format!("stored line items: {e}")))?
+                        .unwrap_or_default(),
+                    occurred_at: row.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Drops events older than the retention window; returns how many.
+    pub async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError> {
+        let result = sqlx::query("DELETE FROM shopper_events WHERE occurred_at < $1")
+            .bind(occurred_before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+/// The customer's own events and those of every browser that ever sent their id. The id is
+/// bound as text and compared as text, the same on SQLite and PostgreSQL.
+const CUSTOMER_EVENTS: &str =
+    "(client_id IN (SELECT client_id FROM shopper_events WHERE shop_domain = $1 \
+     AND CAST(customer_id AS TEXT) = $2) OR CAST(customer_id AS TEXT) = $2)";
+
+/// The same selection, for deletion (customers/redact).
+pub(super) fn delete_customer_events_sql() -> String {
+    format!("DELETE FROM shopper_events WHERE shop_domain = $1 AND {CUSTOMER_EVENTS}")
+}

@@ -1,0 +1,212 @@
+//! Shopper events: a batch keeps its good events and names its bad ones, a resent batch is
+//! stored once, each shop sees only its own, a shop is rate-limited with `Retry-After`, and
+//! a customer's events (with their anonymous browsing) go when the customer is redacted.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use kindred::domain::ShopDomain;
+
+use crate::common::{databases, error_code, TestApp};
+
+const SHOP: &str = "events-shop.myshopify.com";
+const OTHER: &str = "events-other.myshopify.com";
+
+async fn send(app: &TestApp, key: &str, events: Value) -> (StatusCode, Value) {
+    let body = serde_json::to_vec(&json!({ "events": events })).unwrap();
+    app.request(Method::POST, "/api/v1/events", Some(key), Some(body))
+        .await
+}
+
+#[tokio::test]
+async fn a_batch_keeps_its_good_events_names_its_bad_ones_and_is_stored_once() {
+    for db in databases() {
+        let app = TestApp::spawn(&db).await;
+        app.import(SHOP, "catalogs/yoga-stores/2026-01-13").await;
+        let key = app.storefront_key(SHOP).await;
+        let batch = json!([
+            {"id": "e1", "type": "product_viewed", "client_id": "browser-1", "product_id": "4357742755898"},
+            {"id": "e2", "type": "product_viewed", "client_id": "browser-1"},
+            {"id": "e3", "type": "search_submitted", "client_id": "browser-1", "query": "cork yoga mat"},
+            {"id": "e4", "type": "teleported", "client_id": "browser-1"},
+            {"id": "e5", "type": "checkout_completed", "client_id": "browser-1", "customer_id": "gid://shopify/Customer/77",
+             "line_items": [{"product_id": 4357742755898u64, "quantity": 1}]},
+        ]);
+        let (status, body) = send(&app, &key, batch.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{db:?}: {body}");
+        assert_eq!(body["accepted"], 3);
+        let rejected: Vec<u64> = body["rejected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(rejected, [1, 3]);
+        assert!(body["rejected"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("product_id"));
+
+        let shop = ShopDomain::parse(SHOP).unwrap();
+        let stored = app.store.client_events(&shop, "browser-1").await.unwrap();
+        let ids: Vec<&str> = stored.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids.len(), 3);
+        assert!(ids.contains(&"e1") && ids.contains(&"e3") && ids.contains(&"e5"));
+        let checkout = stored.iter().find(|e| e.event_id == "e5").unwrap();
+        assert_eq!(
+            (checkout.customer_id, checkout.line_items.len()),
+            (Some(77), 1)
+        );
+
+        // The same batch again (a retry after a lost answer): nothing new is stored.
+        let (_, again) = send(&app, &key, batch).await;
+        assert_eq!(
+            (again["accepted"].as_u64(), again["duplicates"].as_u64()),
+            (Some(3), Some(3))
+        );
+        assert_eq!(
+            app.store
+                .client_events(&shop, "browser-1")
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+
+        // Bad requests as a whole.
+        let (status, body) = send(&app, &key, json!([])).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_request")
+        );
+        let many: Vec<Value> = (0..101)
+            .map(|i| json!({"type": "product_viewed", "client_id": "b", "product_id": i + 1}))
+            .collect();
+        let (status, _) = send(&app, &key, Value::Array(many)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, body) = app
+            .request(
+                Method::POST,
+                "/api/v1/events",
+                Some(&key),
+                Some(b"[1,2]".to_vec()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (status, _) = app
+            .request(Method::POST, "/api/v1/events", None, Some(b"{}".to_vec()))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn a_shop_sees_only_its_own_events_and_is_rate_limited_alone() {
+    for db in databases() {
+        let app = TestApp::spawn(&db).await;
+        let key = app.storefront_key(SHOP).await;
+        let other_key = app.storefront_key(OTHER).await;
+        let batch = |prefix: &str| -> Value {
+            (0..100)
+                .map(|i| json!({"id": format!("{prefix}-{i}"), "type": "product_viewed", "client_id": "same-browser", "product_id": i + 1}))
+                .collect()
+        };
+        // The test app allows 600 events a minute per shop.
+        for round in 0..6 {
+            let (status, body) = send(&app, &key, batch(&format!("a{round}"))).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let (status, headers, body) = app
+            .request_with_headers(
+                Method::POST,
+                "/api/v1/events",
+                Some(&key),
+                &[],
+                Some(serde_json::to_vec(&json!({"events": batch("a6")})).unwrap()),
+            )
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            "{db:?}"
+        );
+        let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry));
+        // The other shop is not held back by this one, and sees none of its events.
+        let (status, _) = send(&app, &other_key, batch("b")).await;
+        assert_eq!(status, StatusCode::OK);
+        let shop = ShopDomain::parse(SHOP).unwrap();
+        let other = ShopDomain::parse(OTHER).unwrap();
+        assert_eq!(
+            app.store
+                .client_events(&shop, "same-browser")
+                .await
+                .unwrap()
+                .len(),
+            600
+        );
+        let theirs = app
+            .store
+            .client_events(&other, "same-browser")
+            .await
+            .unwrap();
+        assert_eq!(theirs.len(), 100);
+        assert!(theirs.iter().all(|e| e.event_id.starts_with("b-")));
+    }
+}
+
+#[tokio::test]
+async fn redacting_a_customer_takes_their_events_and_their_browsers_anonymous_ones() {
+    for db in databases() {
+        let app = TestApp::spawn(&db).await;
+        let key = app.storefront_key(SHOP).await;
+        let other_key = app.storefront_key(OTHER).await;
+        let events = json!([
+            {"id": "anon-before-login", "type": "product_viewed", "client_id": "laptop", "product_id": 1},
+            {"id": "logged-in", "type": "product_viewed", "client_id": "laptop", "customer_id": 500, "product_id": 2},
+            {"id": "phone", "type": "product_viewed", "client_id": "phone", "customer_id": "500", "product_id": 3},
+            {"id": "someone-else", "type": "product_viewed", "client_id": "tablet", "customer_id": 501, "product_id": 4},
+        ]);
+        assert_eq!(send(&app, &key, events.clone()).await.0, StatusCode::OK);
+        assert_eq!(send(&app, &other_key, events).await.0, StatusCode::OK);
+        let shop = ShopDomain::parse(SHOP).unwrap();
+        let other = ShopDomain::parse(OTHER).unwrap();
+        let held: Vec<String> = app
+            .store
+            .customer_events(&shop, 500)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_id)
+            .collect();
+        assert_eq!(held, ["anon-before-login", "logged-in", "phone"], "{db:?}");
+
+        app.store.redact_customer(&shop, 500).await.unwrap();
+        assert!(app
+            .store
+            .customer_events(&shop, 500)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(app
+            .store
+            .client_events(&shop, "laptop")
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            app.store
+                .client_events(&shop, "tablet")
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "another customer's events stay"
+        );
+        assert_eq!(
+            app.store.customer_events(&other, 500).await.unwrap().len(),
+            3,
+            "the same customer id in another shop is another customer"
+        );
+    }
+}
