@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{distinct, recency_weight, top_k, Candidate, CandidateSource, ItemId, Session};
+use super::{distinct, sum_links, top_k, Candidate, CandidateSource, ItemId, Session};
 
 pub struct CoOccurrence {
     pairs: HashMap<ItemId, HashMap<ItemId, f64>>,
@@ -55,19 +55,9 @@ impl CandidateSource for CoOccurrence {
     }
 
     fn recommend(&self, context: &[ItemId], k: usize, exclude: &HashSet<ItemId>) -> Vec<Candidate> {
-        let mut scores: HashMap<ItemId, f64> = HashMap::new();
-        for (position, item) in context.iter().enumerate() {
-            let weight = recency_weight(position, context.len(), self.recency_decay);
-            for (other, together) in self.pairs.get(item).into_iter().flatten() {
-                let damp = self
-                    .counts
-                    .get(other)
-                    .copied()
-                    .unwrap_or(1.0)
-                    .powf(self.normalise);
-                *scores.entry(*other).or_default() += weight * together / damp;
-            }
-        }
+        let scores = sum_links(context, self.recency_decay, &self.pairs, |other, together| {
+            together / self.counts.get(&other).copied().unwrap_or(1.0).powf(self.normalise)
+        });
         top_k(scores, k, exclude)
     }
 }

@@ -71,6 +71,24 @@ pub(crate) fn recency_weight(position: usize, len: usize, decay: f64) -> f64 {
     (-decay * age).exp()
 }
 
+/// The scores of pair-based sources: every context item's links to other items, weighted
+/// by how recent the context item is; `value` turns a link's strength into a score.
+pub(crate) fn sum_links(
+    context: &[ItemId],
+    recency_decay: f64,
+    links: &HashMap<ItemId, HashMap<ItemId, f64>>,
+    value: impl Fn(ItemId, f64) -> f64,
+) -> HashMap<ItemId, f64> {
+    let mut scores: HashMap<ItemId, f64> = HashMap::new();
+    for (position, item) in context.iter().enumerate() {
+        let weight = recency_weight(position, context.len(), recency_decay);
+        for (other, strength) in links.get(item).into_iter().flatten() {
+            *scores.entry(*other).or_default() += weight * value(*other, *strength);
+        }
+    }
+    scores
+}
+
 /// Each item once, first occurrence kept, order kept.
 pub fn distinct(items: &[ItemId]) -> Vec<ItemId> {
     let mut seen = HashSet::with_capacity(items.len());

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{recency_weight, top_k, Candidate, CandidateSource, ItemId, Session};
+use super::{sum_links, top_k, Candidate, CandidateSource, ItemId, Session};
 
 pub struct SequentialRules {
     rules: HashMap<ItemId, HashMap<ItemId, f64>>,
@@ -38,13 +38,7 @@ impl CandidateSource for SequentialRules {
     }
 
     fn recommend(&self, context: &[ItemId], k: usize, exclude: &HashSet<ItemId>) -> Vec<Candidate> {
-        let mut scores: HashMap<ItemId, f64> = HashMap::new();
-        for (position, item) in context.iter().enumerate() {
-            let weight = recency_weight(position, context.len(), self.recency_decay);
-            for (next, strength) in self.rules.get(item).into_iter().flatten() {
-                *scores.entry(*next).or_default() += weight * strength;
-            }
-        }
+        let scores = sum_links(context, self.recency_decay, &self.rules, |_, strength| strength);
         top_k(scores, k, exclude)
     }
 }
