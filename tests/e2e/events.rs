@@ -210,3 +210,98 @@ async fn redacting_a_customer_takes_their_events_and_their_browsers_anonymous_on
         );
     }
 }
+
+async fn for_you(app: &TestApp, key: &str, client: &str) -> (String, Vec<Value>) {
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/recommendations/for-you?client_id={client}&limit=10"),
+            key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (
+        body["strategy"].as_str().unwrap().to_owned(),
+        body["recommendations"].as_array().unwrap().clone(),
+    )
+}
+
+fn share(list: &[Value], word: &str) -> usize {
+    list.iter()
+        .filter(|r| r["title"].as_str().unwrap().to_lowercase().contains(word))
+        .count()
+}
+
+#[tokio::test]
+async fn for_you_follows_the_live_session_and_a_new_shopper_gets_what_is_trending() {
+    for db in databases() {
+        let app = TestApp::spawn(&db).await;
+        app.import(SHOP, "catalogs/yoga-stores/2026-01-13").await;
+        let key = app.storefront_key(SHOP).await;
+        let leggings = ["6239910789300", "7404209340596"];
+
+        // Someone browsed leggings: their for-you is leggings and apparel, with reasons, and
+        // never what they already looked at.
+        let views: Vec<Value> = leggings
+            .iter()
+            .map(|id| json!({"type": "product_viewed", "client_id": "shopper-a", "product_id": id}))
+            .collect();
+        assert_eq!(
+            send(&app, &key, Value::Array(views)).await.0,
+            StatusCode::OK
+        );
+        let (strategy, list) = for_you(&app, &key, "shopper-a").await;
+        assert_eq!(strategy, "for_you", "{db:?}");
+        assert_eq!(list.len(), 10);
+        assert!(share(&list, "legging") >= 5, "{list:?}");
+        assert!(list
+            .iter()
+            .all(|r| !leggings.contains(&r["id"].as_str().unwrap())));
+        assert!(
+            list[0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("because you looked at"),
+            "{}",
+            list[0]
+        );
+
+        // The same shopper now searches for cork mats and puts one in the cart: the very next
+        // request follows (no batch job in between).
+        let turn = json!([
+            {"type": "search_submitted", "client_id": "shopper-a", "query": "cork yoga mat"},
+            {"type": "product_added_to_cart", "client_id": "shopper-a", "product_id": "876111003695"},
+        ]);
+        assert_eq!(send(&app, &key, turn).await.0, StatusCode::OK);
+        let (_, list) = for_you(&app, &key, "shopper-a").await;
+        assert!(share(&list, "cork") >= 5, "{list:?}");
+        assert!(
+            list.iter().all(|r| r["id"] != "876111003695"),
+            "the cart's item is not suggested"
+        );
+        let reasons: Vec<&str> = list.iter().map(|r| r["reason"].as_str().unwrap()).collect();
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains("“The Robin”, in your cart")),
+            "{reasons:?}"
+        );
+
+        // A shopper with no history gets what is trending here; the other shop's shoppers
+        // never count.
+        let (strategy, list) = for_you(&app, &key, "shopper-new").await;
+        assert_eq!(strategy, "trending");
+        let ids: Vec<&str> = list.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert!(
+            ids.contains(&leggings[0]) && ids.contains(&"876111003695"),
+            "{ids:?}"
+        );
+        assert!(list.iter().all(|r| r["reason"] == "trending in this shop"));
+        let other_key = app.storefront_key(OTHER).await;
+        let (strategy, list) = for_you(&app, &other_key, "shopper-a").await;
+        assert_eq!(
+            (strategy.as_str(), list.len()),
+            ("trending", 0),
+            "another shop's events never count"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Reading catalogues: files and folders of Shopify product data in any of the shapes
 //! merchants have, turned into [`Product`]s, with every unusable record reported.
 
+mod for_you;
 pub mod service;
 mod shopify_csv;
 mod shopify_json;
@@ -12,6 +13,7 @@ use serde_json::Value;
 
 use crate::domain::Product;
 use crate::error::AppError;
+pub use for_you::ForYouSource;
 pub use shopify_csv::product_id_for_handle;
 pub use shopify_json::product_from_json;
 

@@ -95,6 +95,11 @@ impl CatalogService {
         &self.index
     }
 
+    /// Embeds texts on the model's worker (search queries, for instance).
+    pub(crate) async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, AppError> {
+        Ok(self.embedder.embed(texts).await?)
+    }
+
     /// Stores new and changed products, then brings the vector index in step.
     /// Unchanged products cost one comparison: no write, no embedding.
     pub async fn ingest(

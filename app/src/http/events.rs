@@ -12,8 +12,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{json, Value};
 
 use super::auth::StorefrontShop;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiQuery};
+use super::views::RecommendationView;
 use super::AppState;
+use crate::catalog::ForYouSource;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{parse_event, MAX_BATCH};
@@ -87,4 +89,44 @@ pub async fn record_events(
         "duplicates": good.len() as u64 - stored,
         "rejected": rejected,
     })))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForYouParams {
+    client_id: String,
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/recommendations/for-you?client_id=…`: from the shopper's live session, or
+/// what is trending for a shopper with no history yet.
+pub async fn for_you(
+    State(state): State<AppState>,
+    StorefrontShop(shop): StorefrontShop,
+    ApiQuery(params): ApiQuery<ForYouParams>,
+) -> Result<Json<Value>, AppError> {
+    let limit = params.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(AppError::InvalidInput(
+            "`limit` must be a whole number from 1 to 50".into(),
+        ));
+    }
+    let client = params.client_id.trim();
+    if client.is_empty() || client.len() > 128 {
+        return Err(AppError::InvalidInput(
+            "`client_id` must be 1 to 128 characters".into(),
+        ));
+    }
+    let (source, recommendations) = state.catalog.for_you(&shop, client, limit).await?;
+    let strategy = match source {
+        ForYouSource::Session => "for_you",
+        ForYouSource::Trending => "trending",
+    };
+    let views: Vec<RecommendationView> = recommendations
+        .iter()
+        .map(RecommendationView::from)
+        .collect();
+    Ok(Json(
+        json!({ "strategy": strategy, "recommendations": views }),
+    ))
 }

@@ -47,6 +47,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route("/products/{id}", get(routes::get_product))
         .route("/products/{id}/similar", get(routes::similar_products))
         .route("/events", post(events::record_events))
+        .route("/recommendations/for-you", get(events::for_you))
         .route("/shops", post(routes::create_shop))
         .route(
             "/shops/{shop}",

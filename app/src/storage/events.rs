@@ -109,6 +109,27 @@ impl SqlStore {
             .collect()
     }
 
+    /// Products by how many events named them since `since_ms`, most first.
+    pub async fn popular_products(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(u64, i64)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT product_id, COUNT(*) AS n FROM shopper_events WHERE shop_domain = $1 AND occurred_at >= $2 \
+             AND product_id IS NOT NULL GROUP BY product_id ORDER BY n DESC, product_id LIMIT $3",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get::<i64, _>(1)?)))
+            .collect()
+    }
+
     /// Drops events older than the retention window; returns how many.
     pub async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError> {
         let result = sqlx::query("DELETE FROM shopper_events WHERE occurred_at < $1")

@@ -1,0 +1,250 @@
+//! "For you": recommendations from a shopper's live session. The session vector is a
+//! recency- and event-weighted mean of the vectors of the products they touched and of the
+//! embeddings of their searches, computed from their events at request time, so the next
+//! request already reflects the last event (no batch job). A shopper with no history gets
+//! what is trending in the shop.
+
+use std::collections::{HashMap, HashSet};
+
+use kindred_retriever::{SearchFilter, SearchQuery};
+
+use super::service::{CatalogService, Recommendation};
+use crate::domain::{Product, ShopDomain};
+use crate::error::AppError;
+use crate::events::{EventKind, ShopperEvent};
+
+/// Events of a session that count (the most recent ones).
+const SESSION_EVENTS: usize = 50;
+/// An event this many events back weighs half as much as the latest.
+const HALF_LIFE_EVENTS: f32 = 10.0;
+/// Trending: events of the last week.
+const TRENDING_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// How much one event of each kind says about what the shopper wants.
+fn kind_weight(kind: EventKind) -> f32 {
+    match kind {
+        EventKind::ProductViewed => 1.0,
+        EventKind::SearchSubmitted => 1.5,
+        EventKind::ProductAddedToCart => 3.0,
+        EventKind::CheckoutCompleted => 2.0,
+        EventKind::ProductRemovedFromCart | EventKind::CollectionViewed => 0.0,
+    }
+}
+
+/// Something the session vector is made of, kept to explain each recommendation.
+struct Signal {
+    vector: Vec<f32>,
+    weight: f32,
+    because: String,
+}
+
+/// Which strategy answered.
+pub enum ForYouSource {
+    Session,
+    Trending,
+}
+
+impl CatalogService {
+    pub async fn for_you(
+        &self,
+        shop: &ShopDomain,
+        client_id: &str,
+        limit: usize,
+    ) -> Result<(ForYouSource, Vec<Recommendation>), AppError> {
+        let history = self.store().client_events(shop, client_id).await?;
+        let recent: Vec<&ShopperEvent> = history.iter().rev().take(SESSION_EVENTS).collect();
+        // Products the shopper already has in view, in the cart or bought are not suggested.
+        let touched: HashSet<u64> = history
+            .iter()
+            .flat_map(|e| {
+                e.product_id
+                    .into_iter()
+                    .chain(e.line_items.iter().map(|l| l.product_id))
+            })
+            .collect();
+        let signals = self.signals(shop, &recent).await?;
+        if signals.is_empty() {
+            return Ok((
+                ForYouSource::Trending,
+                self.trending(shop, &touched, limit).await?,
+            ));
+        }
+        let mut session = vec![0f32; signals[0].vector.len()];
+        for signal in &signals {
+            session
+                .iter_mut()
+                .zip(&signal.vector)
+                .for_each(|(s, v)| *s += signal.weight * v);
+        }
+        let norm = session
+            .iter()
+            .map(|x| x * x)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::EPSILON);
+        session.iter_mut().for_each(|x| *x /= norm);
+
+        let query = SearchQuery {
+            vector: session,
+            limit,
+            filter: SearchFilter {
+                available_only: true,
+                exclude_product_ids: touched.into_iter().collect(),
+                status: Some("active".to_owned()),
+                ..SearchFilter::default()
+            },
+        };
+        let hits = self.index().search(shop.as_str(), &query).await?;
+        let ids: Vec<u64> = hits.iter().map(|h| h.product_id).collect();
+        let mut products: HashMap<u64, Product> = self
+            .store()
+            .get_products(shop, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let mut recommendations = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let Some(product) = products.remove(&hit.product_id) else {
+                continue;
+            };
+            // The reason: the signal this product is closest to.
+            let vector = self
+                .index()
+                .fetch(shop.as_str(), hit.product_id)
+                .await?
+                .map(|p| p.vector);
+            let reason = vector
+                .and_then(|v| {
+                    signals
+                        .iter()
+                        .max_by(|a, b| dot(&a.vector, &v).total_cmp(&dot(&b.vector, &v)))
+                })
+                .map_or_else(|| "picked for you".to_owned(), |s| s.because.clone());
+            recommendations.push(Recommendation {
+                product,
+                score: hit.score,
+                reason,
+            });
+        }
+        Ok((ForYouSource::Session, recommendations))
+    }
+
+    /// The session's products (their stored vectors) and searches (embedded now), weighted.
+    async fn signals(
+        &self,
+        shop: &ShopDomain,
+        recent: &[&ShopperEvent],
+    ) -> Result<Vec<Signal>, AppError> {
+        // Per product: its summed weight, and the kind of its weightiest event (for the reason).
+        let mut weights: HashMap<u64, (f32, EventKind, f32)> = HashMap::new();
+        let mut queries: HashMap<String, f32> = HashMap::new();
+        for (age, event) in recent.iter().enumerate() {
+            let weight = kind_weight(event.kind) * 0.5f32.powf(age as f32 / HALF_LIFE_EVENTS);
+            if weight == 0.0 {
+                continue;
+            }
+            if let Some(query) = &event.search_query {
+                *queries.entry(query.clone()).or_default() += weight;
+            }
+            for product in event
+                .product_id
+                .into_iter()
+                .chain(event.line_items.iter().map(|l| l.product_id))
+            {
+                let entry = weights.entry(product).or_insert((0.0, event.kind, 0.0));
+                entry.0 += weight;
+                if weight > entry.2 {
+                    (entry.1, entry.2) = (event.kind, weight);
+                }
+            }
+        }
+        let mut ids: Vec<u64> = weights.keys().copied().collect();
+        ids.sort_unstable();
+        let titles: HashMap<u64, String> = self
+            .store()
+            .get_products(shop, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.title))
+            .collect();
+        let mut signals = Vec::new();
+        for id in ids {
+            // A product deleted or not yet embedded says nothing.
+            if let (Some(point), Some(title)) = (
+                self.index().fetch(shop.as_str(), id).await?,
+                titles.get(&id),
+            ) {
+                let (weight, kind, _) = weights[&id];
+                let because = match kind {
+                    EventKind::ProductAddedToCart => format!("goes with {title}, in your cart"),
+                    EventKind::CheckoutCompleted => format!("because you bought {title}"),
+                    _ => format!("because you looked at {title}"),
+                };
+                signals.push(Signal {
+                    vector: point.vector,
+                    weight,
+                    because,
+                });
+            }
+        }
+        let mut queries: Vec<(String, f32)> = queries.into_iter().collect();
+        queries.sort_by(|a, b| a.0.cmp(&b.0));
+        if !queries.is_empty() {
+            let vectors = self
+                .embed(queries.iter().map(|(q, _)| q.clone()).collect())
+                .await?;
+            for ((query, weight), vector) in queries.into_iter().zip(vectors) {
+                signals.push(Signal {
+                    vector,
+                    weight,
+                    because: format!("matches your search \u{201c}{query}\u{201d}"),
+                });
+            }
+        }
+        Ok(signals)
+    }
+
+    /// The shop's most viewed, carted and bought products of the last week.
+    async fn trending(
+        &self,
+        shop: &ShopDomain,
+        exclude: &HashSet<u64>,
+        limit: usize,
+    ) -> Result<Vec<Recommendation>, AppError> {
+        let since = crate::storage::now_millis() - TRENDING_WINDOW_MS;
+        let ranked = self
+            .store()
+            .popular_products(shop, since, (limit + exclude.len()) as i64)
+            .await?;
+        let ids: Vec<u64> = ranked
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| !exclude.contains(id))
+            .collect();
+        let mut products: HashMap<u64, Product> = self
+            .store()
+            .get_products(shop, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let top = ranked.first().map_or(1.0, |(_, n)| *n as f32);
+        Ok(ranked
+            .into_iter()
+            .filter_map(|(id, count)| {
+                let product = products.remove(&id).filter(|p| p.available)?;
+                Some(Recommendation {
+                    product,
+                    score: count as f32 / top,
+                    reason: "trending in this shop".to_owned(),
+                })
+            })
+            .take(limit)
+            .collect())
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
