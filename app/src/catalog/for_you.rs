@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use kindred_retriever::{SearchFilter, SearchQuery};
 
 use super::service::{CatalogService, Recommendation};
-use crate::domain::{Product, ShopDomain};
+use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{EventKind, ShopperEvent};
 
@@ -96,13 +96,7 @@ impl CatalogService {
         };
         let hits = self.index().search(shop.as_str(), &query).await?;
         let ids: Vec<u64> = hits.iter().map(|h| h.product_id).collect();
-        let mut products: HashMap<u64, Product> = self
-            .store()
-            .get_products(shop, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let mut products = self.store().products_by_id(shop, &ids).await?;
         let mut recommendations = Vec::with_capacity(hits.len());
         for hit in hits {
             let Some(product) = products.remove(&hit.product_id) else {
@@ -222,13 +216,7 @@ impl CatalogService {
             .map(|(id, _)| *id)
             .filter(|id| !exclude.contains(id))
             .collect();
-        let mut products: HashMap<u64, Product> = self
-            .store()
-            .get_products(shop, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let mut products = self.store().products_by_id(shop, &ids).await?;
         let top = ranked.first().map_or(1.0, |(_, n)| *n as f32);
         Ok(ranked
             .into_iter()

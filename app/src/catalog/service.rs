@@ -281,13 +281,7 @@ impl CatalogService {
         };
         let hits = self.index.search(shop.as_str(), &query).await?;
         let ids: Vec<u64> = hits.iter().map(|h| h.product_id).collect();
-        let mut products: HashMap<u64, Product> = self
-            .store
-            .get_products(shop, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let mut products = self.store.products_by_id(shop, &ids).await?;
         let reason = format!("similar to {}", anchor.title);
         // A hit whose row is gone (deleted a moment ago) is dropped rather than shown half-known.
         Ok(hits

@@ -156,6 +156,20 @@ impl SqlStore {
         row.as_ref().map(document_of).transpose()
     }
 
+    /// The shop's products among `ids`, by id; unknown ids are left out.
+    pub async fn products_by_id(
+        &self,
+        shop: &ShopDomain,
+        ids: &[u64],
+    ) -> Result<HashMap<u64, Product>, AppError> {
+        Ok(self
+            .get_products(shop, ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect())
+    }
+
     /// The shop's products among `ids`, in the order of `ids`; unknown ids are left out.
     pub async fn get_products(
         &self,
