@@ -305,3 +305,71 @@ async fn for_you_follows_the_live_session_and_a_new_shopper_gets_what_is_trendin
         );
     }
 }
+
+#[tokio::test]
+async fn recently_viewed_lists_what_the_shopper_looked_at_newest_first_once_each() {
+    for db in databases() {
+        let app = TestApp::spawn(&db).await;
+        app.import(SHOP, "catalogs/yoga-stores/2026-01-13").await;
+        let key = app.storefront_key(SHOP).await;
+        // A, B, then A again; a sold-out product and an unknown one are not listed.
+        let sold_out = app
+            .store
+            .get_products(
+                &ShopDomain::parse(SHOP).unwrap(),
+                &app.store
+                    .products_written_before(&ShopDomain::parse(SHOP).unwrap(), i64::MAX)
+                    .await
+                    .unwrap(),
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| !p.available)
+            .unwrap()
+            .id
+            .to_string();
+        let (a, b) = ("6239910789300", "876111003695");
+        // Minutes ago, so the events stay within the accepted window whenever this runs.
+        let at =
+            |minutes: i64| (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339();
+        let views = json!([
+            {"type": "product_viewed", "client_id": "c", "product_id": a, "occurred_at": at(5)},
+            {"type": "product_viewed", "client_id": "c", "product_id": b, "occurred_at": at(4)},
+            {"type": "product_viewed", "client_id": "c", "product_id": sold_out, "occurred_at": at(3)},
+            {"type": "product_viewed", "client_id": "c", "product_id": "999", "occurred_at": at(2)},
+            {"type": "product_viewed", "client_id": "c", "product_id": a, "occurred_at": at(1)},
+        ]);
+        let (status, body) = send(&app, &key, views).await;
+        assert_eq!(
+            (status, body["accepted"].as_u64()),
+            (StatusCode::OK, Some(5)),
+            "{body}"
+        );
+        let (status, body) = app
+            .get(
+                "/api/v1/recommendations/recently-viewed?client_id=c&limit=5",
+                &key,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{db:?}: {body}");
+        let ids: Vec<&str> = body["recommendations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [a, b]);
+        assert_eq!(body["recommendations"][0]["reason"], "you viewed this");
+        let (status, body) = app
+            .get(
+                "/api/v1/recommendations/recently-viewed?client_id=c&limit=0",
+                &key,
+            )
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_request")
+        );
+    }
+}

@@ -199,6 +199,37 @@ impl CatalogService {
         Ok(signals)
     }
 
+    /// What the shopper looked at, most recent first, each product once; sold-out and
+    /// deleted products are left out.
+    pub async fn recently_viewed(
+        &self,
+        shop: &ShopDomain,
+        client_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Recommendation>, AppError> {
+        let history = self.store().client_events(shop, client_id).await?;
+        let mut seen = HashSet::new();
+        let ids: Vec<u64> = history
+            .iter()
+            .rev()
+            .filter(|e| e.kind == EventKind::ProductViewed)
+            .filter_map(|e| e.product_id)
+            .filter(|id| seen.insert(*id))
+            .collect();
+        let mut products = self.store().products_by_id(shop, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| products.remove(&id))
+            .filter(|p| p.available)
+            .take(limit)
+            .map(|product| Recommendation {
+                product,
+                score: 1.0,
+                reason: "you viewed this".to_owned(),
+            })
+            .collect())
+    }
+
     /// The shop's most viewed, carted and bought products of the last week.
     async fn trending(
         &self,

@@ -98,6 +98,25 @@ pub struct ForYouParams {
     limit: Option<usize>,
 }
 
+impl ForYouParams {
+    /// The client id and the number of items, checked.
+    fn checked(&self) -> Result<(&str, usize), AppError> {
+        let limit = self.limit.unwrap_or(10);
+        if !(1..=50).contains(&limit) {
+            return Err(AppError::InvalidInput(
+                "`limit` must be a whole number from 1 to 50".into(),
+            ));
+        }
+        let client = self.client_id.trim();
+        if client.is_empty() || client.len() > 128 {
+            return Err(AppError::InvalidInput(
+                "`client_id` must be 1 to 128 characters".into(),
+            ));
+        }
+        Ok((client, limit))
+    }
+}
+
 /// `GET /api/v1/recommendations/for-you?client_id=…`: from the shopper's live session, or
 /// what is trending for a shopper with no history yet.
 pub async fn for_you(
@@ -105,18 +124,7 @@ pub async fn for_you(
     StorefrontShop(shop): StorefrontShop,
     ApiQuery(params): ApiQuery<ForYouParams>,
 ) -> Result<Json<Value>, AppError> {
-    let limit = params.limit.unwrap_or(10);
-    if !(1..=50).contains(&limit) {
-        return Err(AppError::InvalidInput(
-            "`limit` must be a whole number from 1 to 50".into(),
-        ));
-    }
-    let client = params.client_id.trim();
-    if client.is_empty() || client.len() > 128 {
-        return Err(AppError::InvalidInput(
-            "`client_id` must be 1 to 128 characters".into(),
-        ));
-    }
+    let (client, limit) = params.checked()?;
     let (source, recommendations) = state.catalog.for_you(&shop, client, limit).await?;
     let strategy = match source {
         ForYouSource::Session => "for_you",
@@ -128,5 +136,23 @@ pub async fn for_you(
         .collect();
     Ok(Json(
         json!({ "strategy": strategy, "recommendations": views }),
+    ))
+}
+
+/// `GET /api/v1/recommendations/recently-viewed?client_id=…`: what the shopper looked at,
+/// most recent first.
+pub async fn recently_viewed(
+    State(state): State<AppState>,
+    StorefrontShop(shop): StorefrontShop,
+    ApiQuery(params): ApiQuery<ForYouParams>,
+) -> Result<Json<Value>, AppError> {
+    let (client, limit) = params.checked()?;
+    let recommendations = state.catalog.recently_viewed(&shop, client, limit).await?;
+    let views: Vec<RecommendationView> = recommendations
+        .iter()
+        .map(RecommendationView::from)
+        .collect();
+    Ok(Json(
+        json!({ "strategy": "recently_viewed", "recommendations": views }),
     ))
 }
