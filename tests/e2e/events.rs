@@ -373,3 +373,81 @@ async fn recently_viewed_lists_what_the_shopper_looked_at_newest_first_once_each
         );
     }
 }
+
+#[tokio::test]
+async fn the_cart_gets_what_this_shops_shoppers_bought_with_it_and_meaning_fills_the_gaps() {
+    for db in databases() {
+        let app = TestApp::spawn(&db).await;
+        app.import(SHOP, "catalogs/yoga-stores/2026-01-13").await;
+        let key = app.storefront_key(SHOP).await;
+        let (mat, long_mat, eco_mat, leggings) = (
+            "876111003695",
+            "1373998383151",
+            "6720198607023",
+            "6239910789300",
+        );
+        // Three checkouts: the mat went with its extra-long version twice, with another mat once.
+        let checkout = |client: &str, items: &[&str]| {
+            json!({"type": "checkout_completed", "client_id": client,
+                "line_items": items.iter().map(|id| json!({"product_id": id, "quantity": 1})).collect::<Vec<_>>()})
+        };
+        let events = json!([
+            checkout("x", &[mat, long_mat]),
+            checkout("y", &[mat, long_mat, eco_mat]),
+            checkout("z", &[leggings]),
+        ]);
+        assert_eq!(send(&app, &key, events).await.0, StatusCode::OK);
+        let (status, body) = app
+            .get(
+                &format!("/api/v1/recommendations/cart?product_ids={mat}&limit=5"),
+                &key,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{db:?}: {body}");
+        let list = body["recommendations"].as_array().unwrap();
+        let ids: Vec<&str> = list.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(&ids[..2], [long_mat, eco_mat], "{ids:?}");
+        assert!(
+            list[0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("often bought with Cork Lightweight Yoga Mat"),
+            "{}",
+            list[0]
+        );
+        // Nothing else was ever bought with the mat: the rest comes from meaning, never the cart.
+        assert_eq!(ids.len(), 5);
+        assert!(!ids.contains(&mat) && !ids.contains(&leggings));
+        assert!(
+            list[2]["reason"].as_str().unwrap().starts_with("goes with"),
+            "{}",
+            list[2]
+        );
+
+        // Another shop's checkouts teach this shop nothing: only meaning answers there.
+        let other_key = app.storefront_key(OTHER).await;
+        app.import(OTHER, "catalogs/yoga-stores/2026-01-13").await;
+        let (_, body) = app
+            .get(
+                &format!("/api/v1/recommendations/cart?product_ids={mat}&limit=5"),
+                &other_key,
+            )
+            .await;
+        assert!(
+            body["recommendations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["reason"].as_str().unwrap().starts_with("goes with")),
+            "{body}"
+        );
+
+        let (status, body) = app
+            .get("/api/v1/recommendations/cart?product_ids=abc", &key)
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "invalid_request")
+        );
+    }
+}

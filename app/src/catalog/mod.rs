@@ -1,6 +1,7 @@
 //! Reading catalogues: files and folders of Shopify product data in any of the shapes
 //! merchants have, turned into [`Product`]s, with every unusable record reported.
 
+mod cart;
 mod for_you;
 pub mod service;
 mod shopify_csv;

@@ -156,3 +156,41 @@ pub async fn recently_viewed(
         json!({ "strategy": "recently_viewed", "recommendations": views }),
     ))
 }
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartParams {
+    product_ids: String,
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/recommendations/cart?product_ids=1,2`: what goes with the cart's items.
+pub async fn cart(
+    State(state): State<AppState>,
+    StorefrontShop(shop): StorefrontShop,
+    ApiQuery(params): ApiQuery<CartParams>,
+) -> Result<Json<Value>, AppError> {
+    let limit = params.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(AppError::InvalidInput(
+            "`limit` must be a whole number from 1 to 50".into(),
+        ));
+    }
+    let cart: Vec<u64> = crate::domain::split_list(&params.product_ids)
+        .iter()
+        .map(|id| crate::domain::ProductId::parse(id).map(|p| p.0))
+        .collect::<Result<_, _>>()?;
+    if cart.is_empty() || cart.len() > 50 {
+        return Err(AppError::InvalidInput(
+            "`product_ids` must list 1 to 50 product ids".into(),
+        ));
+    }
+    let recommendations = state.catalog.cart(&shop, &cart, limit).await?;
+    let views: Vec<RecommendationView> = recommendations
+        .iter()
+        .map(RecommendationView::from)
+        .collect();
+    Ok(Json(
+        json!({ "strategy": "cart", "recommendations": views }),
+    ))
+}

@@ -48,6 +48,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route("/products/{id}/similar", get(routes::similar_products))
         .route("/events", post(events::record_events))
         .route("/recommendations/for-you", get(events::for_you))
+        .route("/recommendations/cart", get(events::cart))
         .route(
             "/recommendations/recently-viewed",
             get(events::recently_viewed),

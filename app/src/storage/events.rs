@@ -130,6 +130,45 @@ impl SqlStore {
             .collect()
     }
 
+    /// What shoppers put together since `since_ms`: each checkout's line items, and each
+    /// browser's cart additions.
+    pub async fn baskets(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<Vec<u64>>, AppError> {
+        let rows = sqlx::query(
+            "SELECT client_id, kind, product_id, line_items FROM shopper_events WHERE shop_domain = $1 \
+             AND occurred_at >= $2 AND kind IN ('checkout_completed', 'product_added_to_cart') \
+             ORDER BY occurred_at, event_id",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut baskets = Vec::new();
+        let mut carts: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+        for row in &rows {
+            let kind: String = row.try_get(1)?;
+            if kind == EventKind::CheckoutCompleted.as_str() {
+                let raw: Option<String> = row.try_get(3)?;
+                let items: Vec<LineItem> = raw
+                    .map(|r| serde_json::from_str(&r))
+                    .transpose()
+                    .map_err(|e| AppError::Internal(format!("stored line items: {e}")))?
+                    .unwrap_or_default();
+                baskets.push(items.into_iter().map(|i| i.product_id).collect());
+            } else if let Some(product) = row.try_get::<Option<i64>, _>(2)? {
+                carts
+                    .entry(row.try_get(0)?)
+                    .or_default()
+                    .push(product as u64);
+            }
+        }
+        baskets.extend(carts.into_values());
+        Ok(baskets)
+    }
+
     /// Drops events older than the retention window; returns how many.
     pub async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError> {
         let result = sqlx::query("DELETE FROM shopper_events WHERE occurred_at < $1")
