@@ -125,23 +125,12 @@ impl CatalogService {
                 ..SearchFilter::default()
             },
         };
-        let hits = self.index().search(shop.as_str(), &query).await?;
-        let ids: Vec<u64> = hits.iter().map(|h| h.product_id).collect();
-        let mut products = self.store().products_by_id(shop, &ids).await?;
         let anchor = cart
             .iter()
             .find_map(|id| titles.get(id))
             .cloned()
             .unwrap_or_default();
-        Ok(hits
-            .into_iter()
-            .filter_map(|hit| {
-                Some(Recommendation {
-                    product: products.remove(&hit.product_id)?,
-                    score: hit.score,
-                    reason: format!("goes with {anchor}"),
-                })
-            })
-            .collect())
+        self.search_with_reason(shop, &query, &format!("goes with {anchor}"))
+            .await
     }
 }

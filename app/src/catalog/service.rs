@@ -279,18 +279,28 @@ impl CatalogService {
             limit: request.limit,
             filter,
         };
-        let hits = self.index.search(shop.as_str(), &query).await?;
+        self.search_with_reason(shop, &query, &format!("similar to {}", anchor.title))
+            .await
+    }
+
+    /// Searches the index and reads the hits' products, all with one reason. A hit whose row
+    /// is gone (deleted a moment ago) is dropped rather than shown half-known.
+    pub(crate) async fn search_with_reason(
+        &self,
+        shop: &ShopDomain,
+        query: &SearchQuery,
+        reason: &str,
+    ) -> Result<Vec<Recommendation>, AppError> {
+        let hits = self.index.search(shop.as_str(), query).await?;
         let ids: Vec<u64> = hits.iter().map(|h| h.product_id).collect();
         let mut products = self.store.products_by_id(shop, &ids).await?;
-        let reason = format!("similar to {}", anchor.title);
-        // A hit whose row is gone (deleted a moment ago) is dropped rather than shown half-known.
         Ok(hits
             .into_iter()
             .filter_map(|hit| {
                 Some(Recommendation {
                     product: products.remove(&hit.product_id)?,
                     score: hit.score,
-                    reason: reason.clone(),
+                    reason: reason.to_owned(),
                 })
             })
             .collect())

@@ -101,12 +101,7 @@ pub struct ForYouParams {
 impl ForYouParams {
     /// The client id and the number of items, checked.
     fn checked(&self) -> Result<(&str, usize), AppError> {
-        let limit = self.limit.unwrap_or(10);
-        if !(1..=50).contains(&limit) {
-            return Err(AppError::InvalidInput(
-                "`limit` must be a whole number from 1 to 50".into(),
-            ));
-        }
+        let limit = checked_limit(self.limit)?;
         let client = self.client_id.trim();
         if client.is_empty() || client.len() > 128 {
             return Err(AppError::InvalidInput(
@@ -170,12 +165,7 @@ pub async fn cart(
     StorefrontShop(shop): StorefrontShop,
     ApiQuery(params): ApiQuery<CartParams>,
 ) -> Result<Json<Value>, AppError> {
-    let limit = params.limit.unwrap_or(10);
-    if !(1..=50).contains(&limit) {
-        return Err(AppError::InvalidInput(
-            "`limit` must be a whole number from 1 to 50".into(),
-        ));
-    }
+    let limit = checked_limit(params.limit)?;
     let cart: Vec<u64> = crate::domain::split_list(&params.product_ids)
         .iter()
         .map(|id| crate::domain::ProductId::parse(id).map(|p| p.0))
@@ -193,4 +183,16 @@ pub async fn cart(
     Ok(Json(
         json!({ "strategy": "cart", "recommendations": views }),
     ))
+}
+
+/// Items wanted: 10 unless asked, at most 50.
+fn checked_limit(limit: Option<usize>) -> Result<usize, AppError> {
+    let limit = limit.unwrap_or(10);
+    if (1..=50).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(AppError::InvalidInput(
+            "`limit` must be a whole number from 1 to 50".into(),
+        ))
+    }
 }
