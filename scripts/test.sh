@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite: fetches the model, starts PostgreSQL for the database tests, runs
-# every crate's tests and the end-to-end tests on SQLite and on PostgreSQL.
+# every crate's tests and the end-to-end tests on SQLite and on PostgreSQL; the storefront
+# tests drive Node tools and Chromium, installed by scripts/storefront-tools.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/fetch-model.sh
+scripts/storefront-tools.sh
 
 if [ -z "${KINDRED_TEST_DATABASE_URL:-}" ]; then
     KINDRED_TEST_DATABASE_URL=$(scripts/postgres-for-tests.sh)

@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use sqlx::{Connection, Executor};
 
 use fake_shopify::{capture, webhook_body, FakeShopify};
 use kindred_process::{send, Delivery, KindredServer, ServerEnv};
@@ -94,7 +93,7 @@ async fn run(inbox: &'static str, postgres_admin_url: Option<String>) -> Row {
             "sqlite://{}?mode=rwc",
             work.path().join("kindred.db").display()
         ),
-        Some(admin_url) => fresh_postgres(admin_url).await,
+        Some(admin_url) => kindred_process::fresh_postgres_database(admin_url).await,
     };
     let env = ServerEnv {
         binary: env!("CARGO_BIN_EXE_kindred").into(),
@@ -304,17 +303,6 @@ async fn storefront_key(
         .await
         .unwrap();
     body["storefront_key"].as_str().unwrap().to_owned()
-}
-
-async fn fresh_postgres(admin_url: &str) -> String {
-    let name = format!("kindred_bench_{:016x}", rand::random::<u64>());
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
-    format!("{base}/{name}")
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -90,7 +90,11 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
         metrics: telemetry::metrics_handle(),
         model_id: components.model_id.clone(),
         shopify,
-        event_limiter: crate::http::EventLimiter::per_minute(settings.events_per_minute),
+        limits: crate::http::RateLimits::per_minute(
+            settings.events_per_minute,
+            settings.key_requests_per_minute,
+            settings.proxy_requests_per_minute,
+        ),
     };
     let limits = HttpLimits {
         max_body_bytes: settings.max_body_bytes,

@@ -209,6 +209,22 @@ pub struct Settings {
         global = true
     )]
     pub events_per_minute: u32,
+    /// Requests per minute one storefront key may make (429 with `Retry-After` beyond it).
+    #[arg(
+        long,
+        env = "KINDRED_KEY_REQUESTS_PER_MINUTE",
+        default_value_t = 1_200,
+        global = true
+    )]
+    pub key_requests_per_minute: u32,
+    /// Requests per minute a shop's storefront may make through the App Proxy.
+    #[arg(
+        long,
+        env = "KINDRED_PROXY_REQUESTS_PER_MINUTE",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub proxy_requests_per_minute: u32,
     /// Days shopper events are kept.
     #[arg(
         long,

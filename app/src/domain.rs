@@ -122,6 +122,24 @@ pub struct Product {
     pub collections: Vec<u64>,
     /// Shopify's `updated_at`, as sent.
     pub updated_at: Option<String>,
+    /// When the product went on sale in the online store (Shopify's `published_at`, else
+    /// `created_at`), as sent; what "new arrivals" sorts by.
+    #[serde(default)]
+    pub published_at: Option<String>,
+}
+
+impl Product {
+    /// `published_at` in milliseconds since the epoch, when it is a valid RFC 3339 time.
+    pub fn published_at_ms(&self) -> Option<i64> {
+        self.published_at.as_deref().and_then(parse_timestamp_ms)
+    }
+}
+
+/// An RFC 3339 time (Shopify's format) in milliseconds since the epoch.
+pub fn parse_timestamp_ms(raw: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

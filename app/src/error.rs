@@ -52,7 +52,11 @@ pub enum AppError {
     Upstream(String),
     #[error("configuration error: {0}")]
     Config(String),
-    #[error("too many requests for this shop; retry in {retry_after_secs} s")]
+    #[error("the App Proxy request was refused: {0}")]
+    ProxyRefused(crate::shopify::app_proxy::ProxyRefusal),
+    #[error("this origin may not call the API: {0}")]
+    OriginNotAllowed(String),
+    #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -76,14 +80,15 @@ impl From<EmbedError> for AppError {
 }
 
 /// The JSON body of every error response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable code; never changes once published.
+    #[schema(value_type = String, example = "invalid_request")]
     pub code: &'static str,
     pub message: String,
 }
@@ -115,6 +120,11 @@ impl AppError {
             Self::ShopifyUnauthorized(_) => (StatusCode::BAD_GATEWAY, "shopify_unauthorized"),
             Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "shopify_error"),
             Self::Config(_) => (StatusCode::INTERNAL_SERVER_ERROR, "configuration_error"),
+            Self::ProxyRefused(refusal) if refusal.is_authentication_failure() => {
+                (StatusCode::UNAUTHORIZED, "invalid_proxy_signature")
+            }
+            Self::ProxyRefused(_) => (StatusCode::FORBIDDEN, "proxy_request_refused"),
+            Self::OriginNotAllowed(_) => (StatusCode::FORBIDDEN, "origin_not_allowed"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Database(_) | Self::Migration(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "database_error")

@@ -11,6 +11,7 @@ use crate::domain::ProductId;
 pub const MAX_BATCH: usize = 100;
 const MAX_ID_LEN: usize = 128;
 const MAX_QUERY_LEN: usize = 200;
+const MAX_STRATEGY_LEN: usize = 40;
 const MAX_LINE_ITEMS: usize = 100;
 /// Events older than this are refused (a device whose queue held them too long).
 const MAX_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -26,6 +27,8 @@ pub enum EventKind {
     CheckoutCompleted,
     SearchSubmitted,
     CollectionViewed,
+    RecommendationViewed,
+    RecommendationClicked,
 }
 
 impl EventKind {
@@ -37,7 +40,17 @@ impl EventKind {
             Self::CheckoutCompleted => "checkout_completed",
             Self::SearchSubmitted => "search_submitted",
             Self::CollectionViewed => "collection_viewed",
+            Self::RecommendationViewed => "recommendation_viewed",
+            Self::RecommendationClicked => "recommendation_clicked",
         }
+    }
+
+    /// Whether the event says what the shopper wants (as opposed to how a recommendation did).
+    pub fn is_shopper_intent(self) -> bool {
+        !matches!(
+            self,
+            Self::RecommendationViewed | Self::RecommendationClicked
+        )
     }
 
     fn parse(raw: &str) -> Option<Self> {
@@ -63,6 +76,8 @@ pub struct ShopperEvent {
     pub collection_id: Option<u64>,
     pub search_query: Option<String>,
     pub line_items: Vec<LineItem>,
+    /// recommendation_viewed / _clicked: the strategy that produced the item.
+    pub strategy: Option<String>,
     /// Milliseconds since the epoch.
     pub occurred_at: i64,
 }
@@ -80,7 +95,7 @@ pub fn parse_event(
         .ok_or("`type` is required")?;
     let kind = EventKind::parse(kind_raw).ok_or_else(|| {
         format!(
-            "`type` `{}` is not one of product_viewed, product_added_to_cart, product_removed_from_cart, checkout_completed, search_submitted, collection_viewed",
+            "`type` `{}` is not one of product_viewed, product_added_to_cart, product_removed_from_cart, checkout_completed, search_submitted, collection_viewed, recommendation_viewed, recommendation_clicked",
             kind_raw.chars().take(40).collect::<String>()
         )
     })?;
@@ -138,6 +153,23 @@ pub fn parse_event(
                 .collect::<Result<_, String>>()?
         }
     };
+    let strategy = match text("strategy") {
+        None => None,
+        Some(v) => {
+            let strategy = v.as_str().ok_or("`strategy` must be a string")?.trim();
+            let well_formed = !strategy.is_empty()
+                && strategy.len() <= MAX_STRATEGY_LEN
+                && strategy
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !well_formed {
+                return Err(format!(
+                    "`strategy` must be 1 to {MAX_STRATEGY_LEN} characters of a-z, 0-9 and _"
+                ));
+            }
+            Some(strategy.to_owned())
+        }
+    };
     let occurred_at = match text("occurred_at") {
         None => now_ms,
         Some(v) => {
@@ -160,6 +192,8 @@ pub fn parse_event(
         EventKind::ProductViewed
         | EventKind::ProductAddedToCart
         | EventKind::ProductRemovedFromCart
+        | EventKind::RecommendationViewed
+        | EventKind::RecommendationClicked
             if product_id.is_none() =>
         {
             return Err(format!("`{}` needs `product_id`", kind.as_str()))
@@ -173,6 +207,11 @@ pub fn parse_event(
         EventKind::CollectionViewed if collection_id.is_none() => {
             return Err("`collection_viewed` needs `collection_id`".into())
         }
+        EventKind::RecommendationViewed | EventKind::RecommendationClicked
+            if strategy.is_none() =>
+        {
+            return Err(format!("`{}` needs `strategy`", kind.as_str()))
+        }
         _ => {}
     }
     Ok(ShopperEvent {
@@ -184,6 +223,7 @@ pub fn parse_event(
         collection_id,
         search_query,
         line_items,
+        strategy,
         occurred_at,
     })
 }
@@ -246,6 +286,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(bought.customer_id, Some(7));
+        let clicked = parse(json!({"type": "recommendation_clicked", "client_id": "c1", "product_id": "42", "strategy": "for_you"})).unwrap();
+        assert_eq!(
+            (
+                clicked.kind.is_shopper_intent(),
+                clicked.strategy.as_deref()
+            ),
+            (false, Some("for_you"))
+        );
         assert_eq!(
             bought.line_items,
             [
@@ -295,6 +343,14 @@ mod tests {
             (
                 json!({"type": "product_viewed", "client_id": "x".repeat(200), "product_id": 1}),
                 "printable characters",
+            ),
+            (
+                json!({"type": "recommendation_clicked", "client_id": "c1", "product_id": 1}),
+                "needs `strategy`",
+            ),
+            (
+                json!({"type": "recommendation_viewed", "client_id": "c1", "product_id": 1, "strategy": "Similar!"}),
+                "`strategy` must be",
             ),
             (json!([1]), "JSON object"),
         ] {

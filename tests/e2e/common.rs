@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::Router;
 use serde_json::Value;
-use sqlx::{Connection, Executor};
 use tower::ServiceExt;
 
 use kindred::catalog::read_catalogue;
@@ -196,7 +195,7 @@ impl TestApp {
             metrics: kindred::telemetry::metrics_handle(),
             model_id,
             shopify: Some(shopify.clone()),
-            event_limiter: kindred::http::EventLimiter::per_minute(600),
+            limits: kindred::http::RateLimits::per_minute(600, 600, 600),
         };
         let limits = HttpLimits {
             max_body_bytes: 1024 * 1024,
@@ -307,19 +306,10 @@ pub async fn fresh_database(database: &Database, data_dir: &Path) -> String {
             "sqlite://{}?mode=rwc",
             data_dir.join("kindred.db").display()
         ),
-        Database::Postgres(admin_url) => fresh_postgres_database(admin_url).await,
+        Database::Postgres(admin_url) => {
+            crate::kindred_process::fresh_postgres_database(admin_url).await
+        }
     }
-}
-
-async fn fresh_postgres_database(admin_url: &str) -> String {
-    let name = format!("kindred_test_{}", &generate_key(KeyScope::Admin)[10..26]);
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
-    format!("{base}/{name}")
 }
 
 /// The error body's stable code.

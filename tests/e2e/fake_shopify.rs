@@ -153,16 +153,7 @@ async fn access_token(
             Json(json!({"access_token": access, "scope": scope})),
         ),
         Some("urn:ietf:params:oauth:grant-type:token-exchange") => {
-            let refresh = new_token("shprt");
-            entry.refresh_token = Some(refresh.clone());
-            let expires_in = *state.expires_in.lock().unwrap();
-            (
-                StatusCode::OK,
-                Json(
-                    json!({"access_token": access, "scope": scope, "expires_in": expires_in,
-                "refresh_token": refresh, "refresh_token_expires_in": 7_776_000}),
-                ),
-            )
+            (StatusCode::OK, Json(expiring_grant(&state, entry, access)))
         }
         Some("refresh_token") => {
             if entry.refresh_token.as_deref() != body["refresh_token"].as_str() {
@@ -172,22 +163,23 @@ async fn access_token(
                 );
             }
             *state.refreshes.lock().unwrap() += 1;
-            let refresh = new_token("shprt");
-            entry.refresh_token = Some(refresh.clone());
-            let expires_in = *state.expires_in.lock().unwrap();
-            (
-                StatusCode::OK,
-                Json(
-                    json!({"access_token": access, "scope": scope, "expires_in": expires_in,
-                "refresh_token": refresh, "refresh_token_expires_in": 7_776_000}),
-                ),
-            )
+            (StatusCode::OK, Json(expiring_grant(&state, entry, access)))
         }
         Some(_) => (
             StatusCode::BAD_REQUEST,
             Json(json!({"error": "unsupported_grant_type"})),
         ),
     }
+}
+
+/// An expiring access token with a new refresh token, which from now on is the only one
+/// that works (rotation).
+fn expiring_grant(state: &FakeState, shop: &mut Shop, access: String) -> Value {
+    let refresh = new_token("shprt");
+    shop.refresh_token = Some(refresh.clone());
+    let expires_in = *state.expires_in.lock().unwrap();
+    json!({"access_token": access, "scope": "read_products,read_inventory", "expires_in": expires_in,
+        "refresh_token": refresh, "refresh_token_expires_in": 7_776_000})
 }
 
 fn extensions(available: f64) -> Value {
@@ -299,7 +291,8 @@ pub fn graphql_node(p: &Value) -> Value {
         "id": format!("gid://shopify/Product/{}", p["id"]),
         "title": p["title"], "handle": p["handle"], "descriptionHtml": p["body_html"],
         "vendor": p["vendor"], "productType": p["product_type"], "tags": p["tags"],
-        "status": "ACTIVE", "updatedAt": p["updated_at"], "options": p["options"].as_array().map(|options| {
+        "status": "ACTIVE", "updatedAt": p["updated_at"],
+        "publishedAt": p["published_at"], "createdAt": p["created_at"], "options": p["options"].as_array().map(|options| {
             options.iter().map(|o| json!({"name": o["name"], "values": o["values"]})).collect::<Vec<_>>()
         }).unwrap_or_default(),
         "featuredMedia": p["images"].as_array().and_then(|i| i.first()).map(|i| json!({"preview": {"image": {"url": i["src"]}}})),

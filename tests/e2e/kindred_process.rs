@@ -164,6 +164,19 @@ impl KindredServer {
     }
 }
 
+/// A new, empty PostgreSQL database on the server of `admin_url`; returns its URL.
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
+    use sqlx::{Connection, Executor};
+    let name = format!("kindred_test_{:016x}", rand::random::<u64>());
+    let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap();
+    format!("{base}/{name}")
+}
+
 /// The last lines of the server's log, for failure messages.
 pub fn log_tail(data_dir: &Path) -> String {
     let log = std::fs::read_to_string(data_dir.join("server.log")).unwrap_or_default();

@@ -14,4 +14,7 @@ mod shopify_config;
 mod shopify_graphql;
 mod shopify_replay;
 mod similar_products;
+mod storefront;
+mod storefront_browser;
 mod tenancy;
+mod theme_extension;

@@ -1,14 +1,15 @@
 //! "For you": recommendations from a shopper's live session. The session vector is a
 //! recency- and event-weighted mean of the vectors of the products they touched and of the
 //! embeddings of their searches, computed from their events at request time, so the next
-//! request already reflects the last event (no batch job). A shopper with no history gets
-//! what is trending in the shop.
+//! request already reflects the last event (no batch job). A logged-in customer's history
+//! spans every browser they used. A shopper with no history gets what is trending.
 
 use std::collections::{HashMap, HashSet};
 
 use kindred_retriever::{SearchFilter, SearchQuery};
 
 use super::service::{CatalogService, Recommendation};
+use super::strategies::ShoppingContext;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{EventKind, ShopperEvent};
@@ -17,8 +18,6 @@ use crate::events::{EventKind, ShopperEvent};
 const SESSION_EVENTS: usize = 50;
 /// An event this many events back weighs half as much as the latest.
 const HALF_LIFE_EVENTS: f32 = 10.0;
-/// Trending: events of the last week.
-const TRENDING_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// How much one event of each kind says about what the shopper wants.
 fn kind_weight(kind: EventKind) -> f32 {
@@ -27,7 +26,10 @@ fn kind_weight(kind: EventKind) -> f32 {
         EventKind::SearchSubmitted => 1.5,
         EventKind::ProductAddedToCart => 3.0,
         EventKind::CheckoutCompleted => 2.0,
-        EventKind::ProductRemovedFromCart | EventKind::CollectionViewed => 0.0,
+        EventKind::ProductRemovedFromCart
+        | EventKind::CollectionViewed
+        | EventKind::RecommendationViewed
+        | EventKind::RecommendationClicked => 0.0,
     }
 }
 
@@ -48,10 +50,10 @@ impl CatalogService {
     pub async fn for_you(
         &self,
         shop: &ShopDomain,
-        client_id: &str,
-        limit: usize,
+        context: &ShoppingContext,
     ) -> Result<(ForYouSource, Vec<Recommendation>), AppError> {
-        let history = self.store().client_events(shop, client_id).await?;
+        let limit = context.limit;
+        let history = self.shopper_history(shop, context).await?;
         let recent: Vec<&ShopperEvent> = history.iter().rev().take(SESSION_EVENTS).collect();
         // Products the shopper already has in view, in the cart or bought are not suggested.
         let touched: HashSet<u64> = history
@@ -64,9 +66,10 @@ impl CatalogService {
             .collect();
         let signals = self.signals(shop, &recent).await?;
         if signals.is_empty() {
+            let exclude: HashSet<u64> = touched.union(&context.in_view()).copied().collect();
             return Ok((
                 ForYouSource::Trending,
-                self.trending(shop, &touched, limit).await?,
+                self.trending(shop, &exclude, limit).await?,
             ));
         }
         let mut session = vec![0f32; signals[0].vector.len()];
@@ -89,7 +92,7 @@ impl CatalogService {
             limit,
             filter: SearchFilter {
                 available_only: true,
-                exclude_product_ids: touched.into_iter().collect(),
+                exclude_product_ids: touched.union(&context.in_view()).copied().collect(),
                 status: Some("active".to_owned()),
                 ..SearchFilter::default()
             },
@@ -122,6 +125,34 @@ impl CatalogService {
             });
         }
         Ok((ForYouSource::Session, recommendations))
+    }
+
+    /// What the shopper did, oldest first: the browser's events, and for a logged-in
+    /// customer those of every browser that sent their id.
+    async fn shopper_history(
+        &self,
+        shop: &ShopDomain,
+        context: &ShoppingContext,
+    ) -> Result<Vec<ShopperEvent>, AppError> {
+        let mut history = match &context.client_id {
+            Some(client) => self.store().client_events(shop, client).await?,
+            None => Vec::new(),
+        };
+        if let Some(customer) = context.customer_id {
+            let known: HashSet<String> = history.iter().map(|e| e.event_id.clone()).collect();
+            let theirs = self.store().customer_events(shop, customer).await?;
+            history.extend(
+                theirs
+                    .into_iter()
+                    .filter(|e| e.kind.is_shopper_intent() && !known.contains(&e.event_id)),
+            );
+            history.sort_by(|a, b| {
+                a.occurred_at
+                    .cmp(&b.occurred_at)
+                    .then_with(|| a.event_id.cmp(&b.event_id))
+            });
+        }
+        Ok(history)
     }
 
     /// The session's products (their stored vectors) and searches (embedded now), weighted.
@@ -204,10 +235,10 @@ impl CatalogService {
     pub async fn recently_viewed(
         &self,
         shop: &ShopDomain,
-        client_id: &str,
+        context: &ShoppingContext,
         limit: usize,
     ) -> Result<Vec<Recommendation>, AppError> {
-        let history = self.store().client_events(shop, client_id).await?;
+        let history = self.shopper_history(shop, context).await?;
         let mut seen = HashSet::new();
         let ids: Vec<u64> = history
             .iter()
@@ -227,39 +258,6 @@ impl CatalogService {
                 score: 1.0,
                 reason: "you viewed this".to_owned(),
             })
-            .collect())
-    }
-
-    /// The shop's most viewed, carted and bought products of the last week.
-    async fn trending(
-        &self,
-        shop: &ShopDomain,
-        exclude: &HashSet<u64>,
-        limit: usize,
-    ) -> Result<Vec<Recommendation>, AppError> {
-        let since = crate::storage::now_millis() - TRENDING_WINDOW_MS;
-        let ranked = self
-            .store()
-            .popular_products(shop, since, (limit + exclude.len()) as i64)
-            .await?;
-        let ids: Vec<u64> = ranked
-            .iter()
-            .map(|(id, _)| *id)
-            .filter(|id| !exclude.contains(id))
-            .collect();
-        let mut products = self.store().products_by_id(shop, &ids).await?;
-        let top = ranked.first().map_or(1.0, |(_, n)| *n as f32);
-        Ok(ranked
-            .into_iter()
-            .filter_map(|(id, count)| {
-                let product = products.remove(&id).filter(|p| p.available)?;
-                Some(Recommendation {
-                    product,
-                    score: count as f32 / top,
-                    reason: "trending in this shop".to_owned(),
-                })
-            })
-            .take(limit)
             .collect())
     }
 }

@@ -6,6 +6,7 @@ mod for_you;
 pub mod service;
 mod shopify_csv;
 mod shopify_json;
+pub mod strategies;
 
 use std::path::{Path, PathBuf};
 

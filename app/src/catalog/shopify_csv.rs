@@ -177,6 +177,8 @@ impl Columns {
                 image_url: None,
                 collections: Vec::new(),
                 updated_at: None,
+                // Shopify's CSV export carries no dates.
+                published_at: None,
             },
             option_names: self.option_names.map(|c| get(c).map(str::to_owned)),
             option_values: Default::default(),

@@ -60,6 +60,11 @@ pub fn product_from_json(value: &Value) -> Result<Product, String> {
             .get("updated_at")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        // A draft has a `created_at` but was never published: it is no arrival yet.
+        published_at: ["published_at", "created_at"]
+            .iter()
+            .find_map(|key| object.get(*key).and_then(Value::as_str))
+            .map(str::to_owned),
     })
 }
 

@@ -67,19 +67,15 @@ impl KeyCache {
     }
 }
 
-fn presented_key(parts: &Parts) -> Result<&str, AppError> {
-    let from_bearer = parts
-        .headers
+pub fn presented_key(headers: &axum::http::HeaderMap) -> Result<&str, AppError> {
+    let from_bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         });
-    let from_header = parts
-        .headers
-        .get("x-kindred-key")
-        .and_then(|v| v.to_str().ok());
+    let from_header = headers.get("x-kindred-key").and_then(|v| v.to_str().ok());
     from_bearer
         .or(from_header)
         .map(str::trim)
@@ -97,9 +93,13 @@ impl FromRequestParts<AppState> for StorefrontShop {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let key = presented_key(parts)?;
+        let key = presented_key(&parts.headers)?;
         match state.keys.grant_for(key).await? {
-            Some(KeyGrant::Storefront(shop)) => Ok(Self(shop)),
+            Some(KeyGrant::Storefront(shop)) => {
+                // Per key, not per shop: one leaked key cannot spend the shop's other keys' budget.
+                state.limits.per_key.admit(&hash_key(key), 1)?;
+                Ok(Self(shop))
+            }
             _ => Err(AppError::InvalidCredentials),
         }
     }
@@ -115,7 +115,7 @@ impl FromRequestParts<AppState> for Admin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let key = presented_key(parts)?;
+        let key = presented_key(&parts.headers)?;
         match state.keys.grant_for(key).await? {
             Some(KeyGrant::Admin) => Ok(Self),
             _ => Err(AppError::InvalidCredentials),
@@ -140,7 +140,7 @@ impl FromRequestParts<AppState> for SessionShop {
             .ok_or(AppError::ShopifyNotConfigured(
                 "set SHOPIFY_API_KEY and SHOPIFY_API_SECRET",
             ))?;
-        let token = presented_key(parts)?;
+        let token = presented_key(&parts.headers)?;
         let verified = crate::shopify::session_token::verify_session_token(
             token,
             shopify.api().client_id(),

@@ -3,8 +3,11 @@
 pub mod auth;
 mod events;
 mod extract;
+mod limits;
+mod openapi;
 mod routes;
 mod shopify;
+mod storefront;
 pub mod views;
 
 use std::time::{Duration, Instant};
@@ -22,7 +25,7 @@ use tower_http::trace::TraceLayer;
 use crate::catalog::service::CatalogService;
 use crate::error::AppError;
 pub use auth::KeyCache;
-pub use events::EventLimiter;
+pub use limits::{RateLimit, RateLimits};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,7 +35,7 @@ pub struct AppState {
     pub model_id: String,
     /// Present when the Shopify app credentials are configured.
     pub shopify: Option<crate::shopify::ShopifyService>,
-    pub event_limiter: EventLimiter,
+    pub limits: RateLimits,
 }
 
 /// Limits of the HTTP surface.
@@ -43,16 +46,39 @@ pub struct HttpLimits {
 }
 
 pub fn router(state: AppState, limits: HttpLimits) -> Router {
-    let api = Router::new()
-        .route("/products/{id}", get(routes::get_product))
-        .route("/products/{id}/similar", get(routes::similar_products))
-        .route("/events", post(events::record_events))
-        .route("/recommendations/for-you", get(events::for_you))
-        .route("/recommendations/cart", get(events::cart))
+    // What browsers call with a shop's public key: CORS per shop's allow-list.
+    // OPTIONS is routed so that preflights reach the CORS layer (which answers them)
+    // instead of the method-not-allowed fallback.
+    let preflight = || async { axum::http::StatusCode::NO_CONTENT };
+    let storefront = Router::new()
         .route(
-            "/recommendations/recently-viewed",
-            get(events::recently_viewed),
+            "/products/{id}",
+            get(routes::get_product).options(preflight),
         )
+        .route(
+            "/products/{id}/similar",
+            get(routes::similar_products).options(preflight),
+        )
+        .route("/events", post(events::record_events).options(preflight))
+        .route(
+            "/recommendations",
+            get(storefront::recommendations).options(preflight),
+        )
+        .route(
+            "/recommendations/cart",
+            get(events::cart).options(preflight),
+        )
+        .route(
+            "/recommendations/{strategy}",
+            get(storefront::recommendations_by_path).options(preflight),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            storefront::cors,
+        ));
+    let api = Router::new()
+        .merge(storefront)
+        .route("/openapi.json", get(openapi::document))
         .route("/shops", post(routes::create_shop))
         .route(
             "/shops/{shop}",
@@ -68,7 +94,24 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route(
             "/shops/{shop}/privacy/exports",
             get(shopify::privacy_exports),
+        )
+        .route(
+            "/shops/{shop}/allowed-origins",
+            get(storefront::get_allowed_origins).put(storefront::put_allowed_origins),
+        )
+        .route(
+            "/shops/{shop}/recommendations/performance",
+            get(storefront::performance),
         );
+
+    // Shopify's App Proxy: the storefront's `/apps/kindred/...`, signed by Shopify.
+    let proxy = Router::new()
+        .route(
+            "/proxy/recommendations",
+            get(storefront::proxy_recommendations),
+        )
+        .route("/proxy/events", post(storefront::proxy_events))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes));
 
     // Webhook bodies have their own (smaller) limit; they are read whole to check the HMAC.
     let webhooks = Router::new()
@@ -93,6 +136,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         )
         .merge(webhooks)
         .merge(shopify_app)
+        .merge(proxy)
         .fallback(|| async { AppError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(

@@ -18,9 +18,6 @@ use crate::error::AppError;
 use crate::progress::Silent;
 use crate::storage::{generate_key, KeyScope};
 
-const MAX_LIMIT: usize = 50;
-const DEFAULT_LIMIT: usize = 10;
-
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
@@ -45,6 +42,18 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// One product of the key's shop.
+#[utoipa::path(
+    get,
+    path = "/products/{id}",
+    tag = "storefront",
+    params(("id" = String, Path, description = "Shopify product id")),
+    security(("storefront_key" = [])),
+    responses(
+        (status = 200, body = ProductView),
+        (status = 404, description = "No such product in this shop", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn get_product(
     State(state): State<AppState>,
     StorefrontShop(shop): StorefrontShop,
@@ -55,11 +64,15 @@ pub async fn get_product(
 }
 
 /// Query of `GET /api/v1/products/{id}/similar`. Strings first, so every mistake gets a precise message.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SimilarParams {
+    /// 1 to 50, default 10.
     limit: Option<String>,
+    /// `true` to include sold-out products.
     include_unavailable: Option<String>,
+    /// Lowest price, e.g. `25` or `25.50`.
     price_min: Option<String>,
     price_max: Option<String>,
     product_type: Option<String>,
@@ -70,18 +83,7 @@ pub struct SimilarParams {
 
 impl SimilarParams {
     fn parse(self) -> Result<SimilarRequest, AppError> {
-        let limit = match self.limit.as_deref() {
-            None => DEFAULT_LIMIT,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    AppError::InvalidInput(format!(
-                        "`limit` must be a whole number from 1 to {MAX_LIMIT}"
-                    ))
-                })?,
-        };
+        let limit = super::storefront::checked_limit(self.limit.as_deref())?;
         let include_unavailable = match self.include_unavailable.as_deref() {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
@@ -125,6 +127,19 @@ impl SimilarParams {
     }
 }
 
+/// Products nearest in meaning to one product.
+#[utoipa::path(
+    get,
+    path = "/products/{id}/similar",
+    tag = "storefront",
+    params(("id" = String, Path, description = "Shopify product id"), SimilarParams),
+    security(("storefront_key" = [])),
+    responses(
+        (status = 200, body = SimilarResponse),
+        (status = 400, description = "A parameter is wrong; the body says which", body = crate::error::ErrorBody),
+        (status = 404, description = "No such product, or not embedded yet", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn similar_products(
     State(state): State<AppState>,
     StorefrontShop(shop): StorefrontShop,
@@ -230,7 +245,7 @@ pub async fn delete_shop(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn existing_shop(state: &AppState, raw: &str) -> Result<ShopDomain, AppError> {
+pub(super) async fn existing_shop(state: &AppState, raw: &str) -> Result<ShopDomain, AppError> {
     let shop = ShopDomain::parse(raw)?;
     if state.catalog.store().shop_exists(&shop).await? {
         Ok(shop)

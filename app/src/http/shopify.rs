@@ -90,7 +90,10 @@ pub async fn app_status(
     State(state): State<AppState>,
     SessionShop(shop): SessionShop,
 ) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!(shopify(&state)?.status(&shop).await?)))
+    let mut status = json!(shopify(&state)?.status(&shop).await?);
+    // What recommendations earned, next to the sync state.
+    status["recommendations"] = super::storefront::performance_of(&state, &shop, 30).await?;
+    Ok(Json(status))
 }
 
 /// `POST /app/api/sync`: a full catalogue sync, on the merchant's demand.
@@ -119,11 +122,7 @@ pub async fn admin_sync(
     ApiPath(shop): ApiPath<String>,
 ) -> Result<impl IntoResponse, AppError> {
     let shop = ShopDomain::parse(&shop)?;
-    let service = shopify(&state)?;
-    if state.catalog.store().install(&shop).await?.is_none() {
-        return Err(AppError::UnknownShop(shop.to_string()));
-    }
-    let requested = service.request_sync(&shop).await?;
+    let requested = shopify(&state)?.request_sync(&shop).await?;
     Ok(sync_accepted(&shop, requested))
 }
 

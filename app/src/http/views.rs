@@ -2,21 +2,27 @@
 //! digits as JavaScript numbers.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::catalog::service::{IngestReport, Recommendation};
 use crate::catalog::SkippedRecord;
 use crate::domain::{format_price, Product, ProductId};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProductView {
+    /// Shopify's product id, as a string (ids exceed 2^53).
+    #[schema(value_type = String, example = "4357742755898")]
     pub id: ProductId,
     pub handle: String,
     pub title: String,
     pub vendor: Option<String>,
     pub product_type: Option<String>,
     pub tags: Vec<String>,
+    /// `active`, `draft` or `archived`.
+    #[schema(value_type = String)]
     pub status: &'static str,
     pub available: bool,
+    /// Lowest variant price in the shop's currency, e.g. `"144.00"`.
     pub price: Option<String>,
     pub compare_at_price: Option<String>,
     pub image_url: Option<String>,
@@ -43,12 +49,13 @@ impl From<&Product> for ProductView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RecommendationView {
     #[serde(flatten)]
     pub product: ProductView,
-    /// Cosine similarity to the anchor product, in [-1, 1].
+    /// The strategy's score, higher is better (cosine similarity for content strategies).
     pub score: f32,
+    /// Why this item, for the shopper: "similar to …", "often bought with …", "trending in this shop".
     pub reason: String,
 }
 
@@ -62,9 +69,11 @@ impl From<&Recommendation> for RecommendationView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SimilarResponse {
+    #[schema(value_type = String)]
     pub product_id: ProductId,
+    #[schema(value_type = String)]
     pub strategy: &'static str,
     pub recommendations: Vec<RecommendationView>,
 }
@@ -75,4 +84,15 @@ pub struct IngestResponse {
     #[serde(flatten)]
     pub report: IngestReport,
     pub skipped: Vec<SkippedRecord>,
+}
+
+/// Recommendations of one strategy.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecommendationsResponse {
+    /// The strategy that answered: the one asked for, or its fallback when it had nothing.
+    #[schema(example = "similar")]
+    pub strategy: String,
+    /// The strategy asked for.
+    pub requested_strategy: String,
+    pub recommendations: Vec<RecommendationView>,
 }

@@ -111,8 +111,6 @@ impl ShopifyApi {
         self.token_request(
             shop,
             json!({
-                "client_id": self.client_id,
-                "client_secret": self.secrets.current().expose(),
                 "code": code,
             }),
         )
@@ -128,8 +126,6 @@ impl ShopifyApi {
         self.token_request(
             shop,
             json!({
-                "client_id": self.client_id,
-                "client_secret": self.secrets.current().expose(),
                 "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
                 "subject_token": session_token,
                 "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
@@ -149,8 +145,6 @@ impl ShopifyApi {
         self.token_request(
             shop,
             json!({
-                "client_id": self.client_id,
-                "client_secret": self.secrets.current().expose(),
                 "grant_type": "refresh_token",
                 "refresh_token": refresh_token,
             }),
@@ -158,7 +152,14 @@ impl ShopifyApi {
         .await
     }
 
-    async fn token_request(&self, shop: &ShopDomain, form: Value) -> Result<TokenGrant, AppError> {
+    /// POSTs a grant to the shop's token endpoint, as this app (client id and secret added).
+    async fn token_request(
+        &self,
+        shop: &ShopDomain,
+        mut form: Value,
+    ) -> Result<TokenGrant, AppError> {
+        form["client_id"] = json!(self.client_id);
+        form["client_secret"] = json!(self.secrets.current().expose());
         let url = format!("{}/admin/oauth/access_token", self.admin_base(shop));
         let body = self.post_json(&url, None, &form).await?;
         serde_json::from_value(body).map_err(|err| {

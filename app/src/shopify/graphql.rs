@@ -11,7 +11,7 @@ use crate::domain::Product;
 /// single-product reads, so they can never disagree.
 macro_rules! product_fields {
     () => {
-        "id title handle descriptionHtml vendor productType tags status updatedAt \
+        "id title handle descriptionHtml vendor productType tags status updatedAt publishedAt createdAt \
          options { name values } \
          featuredMedia { preview { image { url } } }"
     };
@@ -118,6 +118,8 @@ pub fn product_from_graphql(
     rest.insert("options".into(), field("options"));
     rest.insert("variants".into(), Value::Array(rest_variants));
     rest.insert("updated_at".into(), field("updatedAt"));
+    rest.insert("published_at".into(), field("publishedAt"));
+    rest.insert("created_at".into(), field("createdAt"));
     if let Some(url) = node
         .pointer("/featuredMedia/preview/image/url")
         .and_then(Value::as_str)

@@ -2,6 +2,7 @@
 //! reconciliation and the privacy topics.
 
 pub mod api;
+pub mod app_proxy;
 pub mod bulk;
 pub mod crypto;
 pub mod graphql;

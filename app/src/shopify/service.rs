@@ -475,7 +475,6 @@ impl ShopifyService {
     /// shop/redact: every row and vector of the shop.
     async fn redact_shop(&self, shop: &ShopDomain) -> Result<(), AppError> {
         self.inner.catalog.delete_shop(shop).await?;
-        self.store().redact_shop(shop).await?;
         self.inner.keys.invalidate();
         tracing::info!(%shop, "shop redacted");
         Ok(())
@@ -699,7 +698,11 @@ impl ShopifyService {
     // ---- bulk sync -----------------------------------------------------------------------
 
     /// Asks for a full catalogue sync and starts it in the background.
+    /// Refused for a shop that has not installed the app (or has uninstalled it).
     pub async fn request_sync(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+        if !self.serving(shop).await? {
+            return Err(AppError::UnknownShop(shop.to_string()));
+        }
         let requested = self.store().request_sync(shop).await?;
         self.spawn_sync(shop.clone());
         Ok(requested)

@@ -140,12 +140,15 @@ pub fn oauth_message(pairs: &[(String, String)]) -> String {
 }
 
 /// The signed message of an app proxy request: every pair but `signature`, repeated values
-/// joined by `,`, `key=value` sorted and concatenated with no separator.
+/// joined by `,`, the `key=value` strings sorted and concatenated with no separator. The
+/// strings are sorted, not the keys: `a1=…` comes before `a=…`, as in Shopify's own example.
 pub fn app_proxy_message(pairs: &[(String, String)]) -> String {
-    group(pairs, &["signature"])
+    let mut joined: Vec<String> = group(pairs, &["signature"])
         .iter()
         .map(|(key, values)| format!("{key}={}", values.join(",")))
-        .collect()
+        .collect();
+    joined.sort();
+    joined.concat()
 }
 
 fn group<'a>(pairs: &'a [(String, String)], skip: &[&str]) -> BTreeMap<&'a str, Vec<&'a str>> {
@@ -251,5 +254,24 @@ mod tests {
             app_proxy_message(&query),
             "extra=1,2path_prefix=/apps/kindredshop=a.myshopify.comtimestamp=1317327555"
         );
+        let prefixed = pairs(&[("a", "x"), ("a1", "y")]);
+        assert_eq!(app_proxy_message(&prefixed), "a1=ya=x");
+    }
+
+    /// The example of Shopify's app proxy documentation.
+    #[test]
+    fn app_proxy_signature_matches_shopifys_documented_example() {
+        let query = pairs(&[
+            ("extra", "1"),
+            ("extra", "2"),
+            ("shop", "shop-name.myshopify.com"),
+            ("path_prefix", "/apps/awesome_reviews"),
+            ("timestamp", "1317327555"),
+            (
+                "signature",
+                "a9718877bea71c2484f91608a7eaea1532bdf71f5c56825065fa4ccabe549ef3",
+            ),
+        ]);
+        assert!(AppSecrets::new(Secret::new("hush"), None).verify_app_proxy_query(&query));
     }
 }

@@ -26,8 +26,8 @@ impl SqlStore {
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             let result = sqlx::query(
                 "INSERT INTO shopper_events (shop_domain, event_id, client_id, customer_id, kind, product_id, \
-                 collection_id, search_query, line_items, occurred_at, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 collection_id, search_query, line_items, occurred_at, received_at, strategy) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (shop_domain, event_id) DO NOTHING",
             )
             .bind(shop.as_str())
@@ -41,6 +41,7 @@ impl SqlStore {
             .bind(line_items)
             .bind(event.occurred_at)
             .bind(received)
+            .bind(&event.strategy)
             .execute(&mut *tx)
             .await?;
             inserted += result.rows_affected();
@@ -49,14 +50,19 @@ impl SqlStore {
         Ok(inserted)
     }
 
-    /// A client's events in time order (its session history).
+    /// A client's events in time order (its session history): what the shopper did, not
+    /// which recommendations they were shown.
     pub async fn client_events(
         &self,
         shop: &ShopDomain,
         client_id: &str,
     ) -> Result<Vec<ShopperEvent>, AppError> {
-        self.events_where(shop, "client_id = $2", client_id.to_owned())
-            .await
+        self.events_where(
+            shop,
+            "client_id = $2 AND kind NOT IN ('recommendation_viewed', 'recommendation_clicked')",
+            client_id.to_owned(),
+        )
+        .await
     }
 
     /// Every event of a customer: those sent with their id, and those of any browser that
@@ -77,7 +83,7 @@ impl SqlStore {
         value: String,
     ) -> Result<Vec<ShopperEvent>, AppError> {
         let sql = format!(
-            "SELECT event_id, client_id, customer_id, kind, product_id, collection_id, search_query, line_items, occurred_at \
+            "SELECT event_id, client_id, customer_id, kind, product_id, collection_id, search_query, line_items, occurred_at, strategy \
              FROM shopper_events WHERE shop_domain = $1 AND {condition} ORDER BY occurred_at, event_id"
         );
         let rows = sqlx::query(&sql)
@@ -104,29 +110,70 @@ impl SqlStore {
                         .map_err(|e| AppError::Internal(format!("stored line items: {e}")))?
                         .unwrap_or_default(),
                     occurred_at: row.try_get(8)?,
+                    strategy: row.try_get(9)?,
                 })
             })
             .collect()
     }
 
-    /// Products by how many events named them since `since_ms`, most first.
-    pub async fn popular_products(
+    /// Views and cart additions per product and day since `since_ms`: (product, day number
+    /// since the epoch, count). Days keep the answer small however busy the shop is.
+    pub async fn daily_product_interest(
         &self,
         shop: &ShopDomain,
         since_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<(u64, i64)>, AppError> {
+    ) -> Result<Vec<(u64, i64, i64)>, AppError> {
         let rows = sqlx::query(
-            "SELECT product_id, COUNT(*) AS n FROM shopper_events WHERE shop_domain = $1 AND occurred_at >= $2 \
-             AND product_id IS NOT NULL GROUP BY product_id ORDER BY n DESC, product_id LIMIT $3",
+            "SELECT product_id, occurred_at / 86400000 AS day, COUNT(*) AS n FROM shopper_events \
+             WHERE shop_domain = $1 AND occurred_at >= $2 AND product_id IS NOT NULL \
+             AND kind IN ('product_viewed', 'product_added_to_cart') GROUP BY product_id, occurred_at / 86400000",
         )
         .bind(shop.as_str())
         .bind(since_ms)
-        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get::<i64, _>(1)?)))
+            .map(|row| {
+                Ok((
+                    row.try_get::<i64, _>(0)? as u64,
+                    row.try_get::<i64, _>(1)?,
+                    row.try_get::<i64, _>(2)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Impressions and clicks per strategy since `since_ms`, and how many clicked products
+    /// the same browser then added to its cart: (strategy, impressions, clicks, carted).
+    pub async fn recommendation_performance(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i64, i64, i64)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT e.strategy, \
+               SUM(CASE WHEN e.kind = 'recommendation_viewed' THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN e.kind = 'recommendation_clicked' THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN e.kind = 'recommendation_clicked' AND EXISTS (SELECT 1 FROM shopper_events c \
+                   WHERE c.shop_domain = e.shop_domain AND c.client_id = e.client_id AND c.product_id = e.product_id \
+                   AND c.kind = 'product_added_to_cart' AND c.occurred_at >= e.occurred_at) THEN 1 ELSE 0 END) \
+             FROM shopper_events e WHERE e.shop_domain = $1 AND e.occurred_at >= $2 \
+             AND e.kind IN ('recommendation_viewed', 'recommendation_clicked') \
+             GROUP BY e.strategy ORDER BY e.strategy",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
+                    row.try_get::<i64, _>(1)?,
+                    row.try_get::<i64, _>(2)?,
+                    row.try_get::<i64, _>(3)?,
+                ))
+            })
             .collect()
     }
 

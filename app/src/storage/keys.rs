@@ -80,28 +80,41 @@ impl SqlStore {
             .collect()
     }
 
-    /// Deletes the shop's rows (keys and products go with it by cascade).
-    pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+    /// The origins a shop's headless frontends are served from, sorted.
+    pub async fn allowed_origins(&self, shop: &ShopDomain) -> Result<Vec<String>, AppError> {
+        let rows = sqlx::query(
+            "SELECT origin FROM shop_allowed_origins WHERE shop_domain = $1 ORDER BY origin",
+        )
+        .bind(shop.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    /// Replaces the shop's allowed origins (already normalised) in one transaction.
+    pub async fn replace_allowed_origins(
+        &self,
+        shop: &ShopDomain,
+        origins: &[String],
+    ) -> Result<(), AppError> {
         let mut tx = self.pool.begin().await?;
-        // Explicit deletes, so the result does not depend on SQLite's foreign-key pragma.
-        sqlx::query("DELETE FROM products WHERE shop_domain = $1")
+        sqlx::query("DELETE FROM shop_allowed_origins WHERE shop_domain = $1")
             .bind(shop.as_str())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM api_keys WHERE shop_domain = $1")
+        let now = now_millis();
+        for origin in origins {
+            sqlx::query(
+                "INSERT INTO shop_allowed_origins (shop_domain, origin, created_at) VALUES ($1, $2, $3)",
+            )
             .bind(shop.as_str())
+            .bind(origin)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM shopper_events WHERE shop_domain = $1")
-            .bind(shop.as_str())
-            .execute(&mut *tx)
-            .await?;
-        let deleted = sqlx::query("DELETE FROM shops WHERE domain = $1")
-            .bind(shop.as_str())
-            .execute(&mut *tx)
-            .await?;
+        }
         tx.commit().await?;
-        Ok(deleted.rows_affected() > 0)
+        Ok(())
     }
 
     /// Stores the hash of `key` with its scope; the shop must exist for a storefront key.

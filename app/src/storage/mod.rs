@@ -10,12 +10,29 @@ use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::domain::ShopDomain;
 
 use crate::error::AppError;
 pub use keys::{generate_key, hash_key, KeyGrant, KeyScope};
 pub use products::{IndexState, ProductRow};
 pub use shopify::{InboxCounts, InboxDelivery, InstallRow, PendingDelivery, SealedGrant, SyncRow};
+
+/// Every table holding a shop's rows, with its shop column. A new table of shop data must
+/// be listed here, or deleting a shop (and Shopify's `shop/redact`) would leave it behind.
+const SHOP_TABLES: [(&str, &str); 10] = [
+    ("products", "shop_domain"),
+    ("api_keys", "shop_domain"),
+    ("shopify_installs", "shop_domain"),
+    ("oauth_states", "shop_domain"),
+    ("product_tombstones", "shop_domain"),
+    ("catalogue_syncs", "shop_domain"),
+    ("customer_data_exports", "shop_domain"),
+    ("webhook_inbox", "shop_domain"),
+    ("shopper_events", "shop_domain"),
+    ("shop_allowed_origins", "shop_domain"),
+];
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -53,6 +70,39 @@ impl SqlStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    /// Deletes every row of the shop, in every table, in one transaction. Returns whether
+    /// the shop existed.
+    pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+        let mut tx = self.pool.begin().await?;
+        // Explicit deletes, children first, so the result does not depend on SQLite's
+        // foreign-key pragma.
+        for (table, column) in SHOP_TABLES {
+            sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
+                .bind(shop.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let deleted = sqlx::query("DELETE FROM shops WHERE domain = $1")
+            .bind(shop.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    /// Rows of the shop left anywhere, the shop's own row included (a deleted shop has none).
+    pub async fn rows_of_shop(&self, shop: &ShopDomain) -> Result<i64, AppError> {
+        let mut total = 0;
+        for (table, column) in SHOP_TABLES.iter().chain([&("shops", "domain")]) {
+            let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1"))
+                .bind(shop.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+            total += row.try_get::<i64, _>(0)?;
+        }
+        Ok(total)
     }
 
     /// Readiness: the database answers a query.

@@ -73,12 +73,12 @@ impl SqlStore {
             let p = &row.product;
             sqlx::query(
                 "INSERT INTO products (shop_domain, product_id, handle, title, status, available, price_cents, document, \
-                 content_hash, indexed_hash, payload_stale, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, 1, $10) \
+                 content_hash, indexed_hash, payload_stale, updated_at, published_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, 1, $10, $11) \
                  ON CONFLICT (shop_domain, product_id) DO UPDATE SET handle = excluded.handle, title = excluded.title, \
                  status = excluded.status, available = excluded.available, price_cents = excluded.price_cents, \
                  document = excluded.document, content_hash = excluded.content_hash, payload_stale = 1, \
-                 updated_at = excluded.updated_at",
+                 updated_at = excluded.updated_at, published_at = excluded.published_at",
             )
             .bind(shop.as_str())
             .bind(p.id as i64)
@@ -90,6 +90,7 @@ impl SqlStore {
             .bind(&row.document)
             .bind(&row.content_hash)
             .bind(now)
+            .bind(p.published_at_ms())
             .execute(&mut *tx)
             .await?;
         }
@@ -195,6 +196,24 @@ impl SqlStore {
             .map(|p| p.map(|p| (p.id, p)))
             .collect::<Result<_, _>>()?;
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// The shop's active, available products, most recently published first; products with
+    /// no publication date come last, newest id first (Shopify's ids grow with time).
+    pub async fn newest_products(
+        &self,
+        shop: &ShopDomain,
+        limit: usize,
+    ) -> Result<Vec<Product>, AppError> {
+        let rows = sqlx::query(
+            "SELECT document FROM products WHERE shop_domain = $1 AND status = 'active' AND available = 1 \
+             ORDER BY CASE WHEN published_at IS NULL THEN 1 ELSE 0 END, published_at DESC, product_id DESC LIMIT $2",
+        )
+        .bind(shop.as_str())
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(document_of).collect()
     }
 
     /// (id, title) of products whose title contains `text`, case-insensitively, by id.

@@ -570,55 +570,6 @@ impl SqlStore {
         tx.commit().await?;
         Ok(exports.rows_affected() + events.rows_affected())
     }
-
-    /// shop/redact: every row of the shop, its webhook deliveries included (a late duplicate
-    /// then finds no install and changes nothing).
-    pub async fn redact_shop(&self, shop: &ShopDomain) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await?;
-        for sql in [
-            "DELETE FROM products WHERE shop_domain = $1",
-            "DELETE FROM api_keys WHERE shop_domain = $1",
-            "DELETE FROM shopify_installs WHERE shop_domain = $1",
-            "DELETE FROM oauth_states WHERE shop_domain = $1",
-            "DELETE FROM product_tombstones WHERE shop_domain = $1",
-            "DELETE FROM catalogue_syncs WHERE shop_domain = $1",
-            "DELETE FROM customer_data_exports WHERE shop_domain = $1",
-            "DELETE FROM webhook_inbox WHERE shop_domain = $1",
-            "DELETE FROM shopper_events WHERE shop_domain = $1",
-            "DELETE FROM shops WHERE domain = $1",
-        ] {
-            sqlx::query(sql)
-                .bind(shop.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Rows of the shop left anywhere (a redacted shop must have none).
-    pub async fn rows_of_shop(&self, shop: &ShopDomain) -> Result<i64, AppError> {
-        let mut total = 0;
-        for sql in [
-            "SELECT COUNT(*) FROM shops WHERE domain = $1",
-            "SELECT COUNT(*) FROM products WHERE shop_domain = $1",
-            "SELECT COUNT(*) FROM api_keys WHERE shop_domain = $1",
-            "SELECT COUNT(*) FROM shopify_installs WHERE shop_domain = $1",
-            "SELECT COUNT(*) FROM oauth_states WHERE shop_domain = $1",
-            "SELECT COUNT(*) FROM product_tombstones WHERE shop_domain = $1",
-            "SELECT COUNT(*) FROM catalogue_syncs WHERE shop_domain = $1",
-            "SELECT COUNT(*) FROM customer_data_exports WHERE shop_domain = $1",
-            "SELECT COUNT(*) FROM webhook_inbox WHERE shop_domain = $1",
-            "SELECT COUNT(*) FROM shopper_events WHERE shop_domain = $1",
-        ] {
-            let row = sqlx::query(sql)
-                .bind(shop.as_str())
-                .fetch_one(&self.pool)
-                .await?;
-            total += row.try_get::<i64, _>(0)?;
-        }
-        Ok(total)
-    }
 }
 
 fn pending_of(row: &AnyRow) -> Result<PendingDelivery, AppError> {

@@ -55,9 +55,20 @@ impl CandidateSource for CoOccurrence {
     }
 
     fn recommend(&self, context: &[ItemId], k: usize, exclude: &HashSet<ItemId>) -> Vec<Candidate> {
-        let scores = sum_links(context, self.recency_decay, &self.pairs, |other, together| {
-            together / self.counts.get(&other).copied().unwrap_or(1.0).powf(self.normalise)
-        });
+        let scores = sum_links(
+            context,
+            self.recency_decay,
+            &self.pairs,
+            |other, together| {
+                together
+                    / self
+                        .counts
+                        .get(&other)
+                        .copied()
+                        .unwrap_or(1.0)
+                        .powf(self.normalise)
+            },
+        );
         top_k(scores, k, exclude)
     }
 }

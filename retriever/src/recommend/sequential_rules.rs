@@ -38,7 +38,9 @@ impl CandidateSource for SequentialRules {
     }
 
     fn recommend(&self, context: &[ItemId], k: usize, exclude: &HashSet<ItemId>) -> Vec<Candidate> {
-        let scores = sum_links(context, self.recency_decay, &self.rules, |_, strength| strength);
+        let scores = sum_links(context, self.recency_decay, &self.rules, |_, strength| {
+            strength
+        });
         top_k(scores, k, exclude)
     }
 }

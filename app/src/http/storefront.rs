@@ -1,0 +1,488 @@
+//! What shoppers' browsers call: recommendations by strategy and events, through Shopify's
+//! App Proxy (`/proxy/...`, signed by Shopify) or directly from a headless frontend
+//! (`/api/v1/...`, with the shop's public storefront key, from an allowed origin).
+
+use std::collections::HashSet;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::auth::{presented_key, Admin, StorefrontShop};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::views::{RecommendationView, RecommendationsResponse};
+use super::AppState;
+use crate::catalog::strategies::{ShoppingContext, Strategy};
+use crate::domain::{split_list, ProductId, ShopDomain};
+use crate::error::AppError;
+use crate::shopify::app_proxy::{self, ProxiedRequest};
+use crate::storage::KeyGrant;
+
+pub const MAX_LIMIT: usize = 50;
+const DEFAULT_LIMIT: usize = 10;
+const MAX_CART_ITEMS: usize = 50;
+
+/// The query of every recommendation request. Strings first, so each mistake gets a precise
+/// message rather than serde's.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecommendationParams {
+    /// similar, for_you, complementary, trending, recently_viewed or new_arrivals. Required
+    /// on `/recommendations`; left out on `/recommendations/{strategy}`.
+    strategy: Option<String>,
+    /// Asked when the strategy has nothing to say (a new shopper, a product not embedded
+    /// yet); after it, new arrivals. `none` (the default) returns what the strategy had.
+    fallback: Option<String>,
+    /// The product on screen (similar, complementary; excluded from the others).
+    product_id: Option<String>,
+    /// The shopper's anonymous browser id (for_you, recently_viewed), 1-128 characters.
+    client_id: Option<String>,
+    /// Comma-separated product ids in the cart (complementary; excluded from the others).
+    cart: Option<String>,
+    /// 1 to 50, default 10.
+    limit: Option<String>,
+}
+
+/// A parsed recommendation request.
+struct Asked {
+    strategy: Strategy,
+    fallback: Option<Strategy>,
+    context: ShoppingContext,
+}
+
+impl RecommendationParams {
+    fn parse(self, path_strategy: Option<&str>) -> Result<Asked, AppError> {
+        let strategy = match (path_strategy, self.strategy.as_deref()) {
+            (Some(raw), None) => Strategy::parse(raw, "strategy")?,
+            (None, Some(raw)) => Strategy::parse(raw, "strategy")?,
+            (Some(_), Some(_)) => {
+                return Err(AppError::InvalidInput(
+                    "the path already names the strategy; leave out `strategy`".into(),
+                ))
+            }
+            (None, None) => return Err(AppError::InvalidInput("`strategy` is required".into())),
+        };
+        let fallback = match self.fallback.as_deref().map(str::trim) {
+            None | Some("") | Some("none") => None,
+            Some(raw) => Some(Strategy::parse(raw, "fallback")?),
+        };
+        let limit = checked_limit(self.limit.as_deref())?;
+        let product_id = self
+            .product_id
+            .as_deref()
+            .filter(|p| !p.trim().is_empty())
+            .map(ProductId::parse)
+            .transpose()?;
+        let client_id = self
+            .client_id
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .map(checked_client_id)
+            .transpose()?;
+        let cart = product_ids(self.cart.as_deref().unwrap_or_default(), "cart")?;
+        Ok(Asked {
+            strategy,
+            fallback,
+            context: ShoppingContext {
+                product_id,
+                client_id,
+                customer_id: None,
+                cart,
+                limit,
+            },
+        })
+    }
+}
+
+/// Items wanted: 10 unless asked, at most 50.
+pub fn checked_limit(raw: Option<&str>) -> Result<usize, AppError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                AppError::InvalidInput(format!(
+                    "`limit` must be a whole number from 1 to {MAX_LIMIT}"
+                ))
+            }),
+    }
+}
+
+pub fn checked_client_id(client: String) -> Result<String, AppError> {
+    if client.len() > 128 || client.chars().any(char::is_control) {
+        return Err(AppError::InvalidInput(
+            "`client_id` must be 1 to 128 printable characters".into(),
+        ));
+    }
+    Ok(client)
+}
+
+/// A comma-separated list of at most 50 product ids.
+pub fn product_ids(raw: &str, parameter: &str) -> Result<Vec<u64>, AppError> {
+    let ids: Vec<u64> = split_list(raw)
+        .iter()
+        .map(|id| ProductId::parse(id).map(|p| p.0))
+        .collect::<Result<_, _>>()?;
+    if ids.len() > MAX_CART_ITEMS {
+        return Err(AppError::InvalidInput(format!(
+            "`{parameter}` lists more than {MAX_CART_ITEMS} product ids"
+        )));
+    }
+    Ok(ids)
+}
+
+async fn answer(
+    state: &AppState,
+    shop: &ShopDomain,
+    asked: Asked,
+) -> Result<Json<RecommendationsResponse>, AppError> {
+    let (used, recommendations) = state
+        .catalog
+        .recommend_with_fallback(shop, asked.strategy, asked.fallback, &asked.context)
+        .await?;
+    Ok(Json(RecommendationsResponse {
+        strategy: used.as_str().to_owned(),
+        requested_strategy: asked.strategy.as_str().to_owned(),
+        recommendations: recommendations
+            .iter()
+            .map(RecommendationView::from)
+            .collect(),
+    }))
+}
+
+/// Recommendations of any strategy, for headless frontends.
+#[utoipa::path(
+    get,
+    path = "/recommendations",
+    tag = "storefront",
+    params(RecommendationParams),
+    security(("storefront_key" = [])),
+    responses(
+        (status = 200, description = "Recommendations, each with its reason", body = RecommendationsResponse),
+        (status = 400, description = "A parameter is wrong; the body says which", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown key", body = crate::error::ErrorBody),
+        (status = 403, description = "Called from a browser origin the shop has not allowed", body = crate::error::ErrorBody),
+        (status = 404, description = "The product is unknown", body = crate::error::ErrorBody),
+        (status = 429, description = "Over the key's rate limit; see `Retry-After`", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn recommendations(
+    State(state): State<AppState>,
+    StorefrontShop(shop): StorefrontShop,
+    ApiQuery(params): ApiQuery<RecommendationParams>,
+) -> Result<Json<RecommendationsResponse>, AppError> {
+    answer(&state, &shop, params.parse(None)?).await
+}
+
+/// One strategy named in the path (`for-you`, `trending`, `new-arrivals`, `similar`,
+/// `complementary`, `recently-viewed`).
+#[utoipa::path(
+    get,
+    path = "/recommendations/{strategy}",
+    tag = "storefront",
+    params(
+        ("strategy" = String, Path, description = "similar, for-you, complementary, trending, recently-viewed or new-arrivals"),
+        RecommendationParams
+    ),
+    security(("storefront_key" = [])),
+    responses(
+        (status = 200, description = "Recommendations, each with its reason", body = RecommendationsResponse),
+        (status = 400, description = "A parameter is wrong; the body says which", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown key", body = crate::error::ErrorBody),
+        (status = 429, description = "Over the key's rate limit; see `Retry-After`", body = crate::error::ErrorBody),
+    )
+)]
+pub async fn recommendations_by_path(
+    State(state): State<AppState>,
+    StorefrontShop(shop): StorefrontShop,
+    ApiPath(strategy): ApiPath<String>,
+    ApiQuery(params): ApiQuery<RecommendationParams>,
+) -> Result<Json<RecommendationsResponse>, AppError> {
+    answer(&state, &shop, params.parse(Some(&strategy))?).await
+}
+
+/// A request that came through the App Proxy, verified.
+pub struct ProxyShop(pub ProxiedRequest);
+
+impl axum::extract::FromRequestParts<AppState> for ProxyShop {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let shopify = state
+            .shopify
+            .as_ref()
+            .ok_or(AppError::ShopifyNotConfigured(
+                "set SHOPIFY_API_KEY and SHOPIFY_API_SECRET",
+            ))?;
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        let now = chrono::Utc::now().timestamp();
+        let request = app_proxy::verify(shopify.api().secrets(), &pairs, now)
+            .map_err(AppError::ProxyRefused)?;
+        if !state.catalog.store().shop_exists(&request.shop).await? {
+            return Err(AppError::UnknownShop(request.shop.to_string()));
+        }
+        state.limits.proxy.admit(request.shop.as_str(), 1)?;
+        Ok(Self(request))
+    }
+}
+
+/// The storefront's own parameters as the query struct (all of them strings).
+fn parameters_of<T: serde::de::DeserializeOwned>(
+    parameters: &[(String, String)],
+) -> Result<T, AppError> {
+    let mut object = Map::new();
+    for (key, value) in parameters {
+        if object
+            .insert(key.clone(), Value::String(value.clone()))
+            .is_some()
+        {
+            return Err(AppError::InvalidInput(format!(
+                "`{key}` appears more than once"
+            )));
+        }
+    }
+    serde_json::from_value(Value::Object(object)).map_err(|e| AppError::InvalidInput(e.to_string()))
+}
+
+/// `GET /proxy/recommendations` (the storefront's `/apps/kindred/recommendations`).
+pub async fn proxy_recommendations(
+    State(state): State<AppState>,
+    ProxyShop(request): ProxyShop,
+) -> Result<Response, AppError> {
+    let params: RecommendationParams = parameters_of(&request.parameters)?;
+    let mut asked = params.parse(None)?;
+    // Only Shopify's signed word says who is logged in.
+    asked.context.customer_id = request.customer_id;
+    let body = answer(&state, &request.shop, asked).await?;
+    // Personal answers must not sit in a shared cache between Shopify and the shopper.
+    Ok((
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// `POST /proxy/events` (the storefront's `/apps/kindred/events`): the same events as
+/// `POST /api/v1/events`, the customer taken from Shopify's signature, never the body.
+pub async fn proxy_events(
+    State(state): State<AppState>,
+    ProxyShop(request): ProxyShop,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, AppError> {
+    super::events::record(&state, &request.shop, &body, Some(request.customer_id)).await
+}
+
+/// CORS for the public API, per shop. A preflight carries no key, so it is answered for any
+/// origin and grants nothing by itself; the request that follows is served to a browser only
+/// when its origin is on the shop's allow-list, and refused with a clear 403 otherwise.
+/// Requests without `Origin` (servers, curl) pass untouched.
+pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
+        return next.run(request).await;
+    };
+    if request.method() == Method::OPTIONS {
+        return preflight(&origin);
+    }
+    match allowed(&state, request.headers(), &origin).await {
+        Ok(()) => {
+            let mut response = next.run(request).await;
+            let headers = response.headers_mut();
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("retry-after"),
+            );
+            headers.append(header::VARY, HeaderValue::from_static("origin"));
+            response
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+fn preflight(origin: &HeaderValue) -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone()),
+            (
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST"),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("authorization, content-type, x-kindred-key"),
+            ),
+            (
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            ),
+            (header::VARY, HeaderValue::from_static("origin")),
+        ],
+    )
+        .into_response()
+}
+
+async fn allowed(
+    state: &AppState,
+    headers: &HeaderMap,
+    origin: &HeaderValue,
+) -> Result<(), AppError> {
+    let origin = origin
+        .to_str()
+        .ok()
+        .and_then(|o| normalise_origin(o).ok())
+        .ok_or_else(|| AppError::OriginNotAllowed("the Origin header is malformed".into()))?;
+    // No key: let the handler answer 401 as it would to anyone.
+    let Ok(key) = presented_key(headers) else {
+        return Ok(());
+    };
+    let Some(KeyGrant::Storefront(shop)) = state.keys.grant_for(key).await? else {
+        return Err(AppError::OriginNotAllowed(
+            "only storefront keys may be used from a browser".into(),
+        ));
+    };
+    if state
+        .catalog
+        .store()
+        .allowed_origins(&shop)
+        .await?
+        .contains(&origin)
+    {
+        Ok(())
+    } else {
+        Err(AppError::OriginNotAllowed(format!(
+            "{origin} is not an allowed origin of {shop}; add it with PUT /api/v1/shops/{shop}/allowed-origins"
+        )))
+    }
+}
+
+/// `scheme://host[:port]`, lower-cased, default ports dropped: how browsers send `Origin`.
+pub fn normalise_origin(raw: &str) -> Result<String, AppError> {
+    let invalid = || {
+        AppError::InvalidInput(format!(
+            "`{}` is not an origin such as https://shop.example.com",
+            raw.chars().take(100).collect::<String>()
+        ))
+    };
+    let url = url::Url::parse(raw.trim()).map_err(|_| invalid())?;
+    let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+    if !matches!(url.scheme(), "http" | "https") || !bare || url.host().is_none() {
+        return Err(invalid());
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowedOrigins {
+    origins: Vec<String>,
+}
+
+/// `GET /api/v1/shops/{shop}/allowed-origins`
+pub async fn get_allowed_origins(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+) -> Result<Json<Value>, AppError> {
+    let shop = super::routes::existing_shop(&state, &shop).await?;
+    let origins = state.catalog.store().allowed_origins(&shop).await?;
+    Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
+}
+
+/// `PUT /api/v1/shops/{shop}/allowed-origins`: replaces the list.
+pub async fn put_allowed_origins(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+    ApiJson(body): ApiJson<AllowedOrigins>,
+) -> Result<Json<Value>, AppError> {
+    let shop = super::routes::existing_shop(&state, &shop).await?;
+    if body.origins.len() > 50 {
+        return Err(AppError::InvalidInput("at most 50 origins per shop".into()));
+    }
+    let origins: Vec<String> = body
+        .origins
+        .iter()
+        .map(|o| normalise_origin(o))
+        .collect::<Result<HashSet<_>, _>>()?
+        .into_iter()
+        .collect();
+    state
+        .catalog
+        .store()
+        .replace_allowed_origins(&shop, &origins)
+        .await?;
+    let origins = state.catalog.store().allowed_origins(&shop).await?;
+    Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceParams {
+    days: Option<String>,
+}
+
+/// `GET /api/v1/shops/{shop}/recommendations/performance?days=30`: what recommendations
+/// earned, per strategy.
+pub async fn performance(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+    ApiQuery(params): ApiQuery<PerformanceParams>,
+) -> Result<Json<Value>, AppError> {
+    let shop = super::routes::existing_shop(&state, &shop).await?;
+    let days = match params.days.as_deref() {
+        None => 30,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (1..=365).contains(d))
+            .ok_or_else(|| AppError::InvalidInput("`days` must be 1 to 365".into()))?,
+    };
+    Ok(Json(performance_of(&state, &shop, days).await?))
+}
+
+/// Impressions, clicks, click-through rate and carts that followed a click, per strategy.
+pub async fn performance_of(
+    state: &AppState,
+    shop: &ShopDomain,
+    days: i64,
+) -> Result<Value, AppError> {
+    let since = crate::storage::now_millis() - days * 24 * 3600 * 1000;
+    let rows = state
+        .catalog
+        .store()
+        .recommendation_performance(shop, since)
+        .await?;
+    let strategies: Vec<Value> = rows
+        .into_iter()
+        .map(|(strategy, impressions, clicks, carted)| {
+            let rate = |n: i64, of: i64| if of > 0 { n as f64 / of as f64 } else { 0.0 };
+            json!({
+                "strategy": strategy,
+                "impressions": impressions,
+                "clicks": clicks,
+                "click_through_rate": rate(clicks, impressions),
+                "added_to_cart_after_click": carted,
+            })
+        })
+        .collect();
+    Ok(json!({ "shop": shop.as_str(), "days": days, "strategies": strategies }))
+}

@@ -1,0 +1,200 @@
+//! The storefront against Shopify's own tools and a real browser (the Node side lives in
+//! `tests/storefront/`; `scripts/test.sh` installs it with `npm ci`):
+//! - our App Proxy verifier gives the verdicts of Shopify's `@shopify/shopify-api` on queries
+//!   that library judged (valid, tampered, stale, multi-value, wrong secret);
+//! - Shopify's theme linter passes on the extension;
+//! - headless Chromium loads a theme page with the block rendered from its Liquid, through a
+//!   signing proxy that plays Shopify's storefront, against this server: the cards are the
+//!   server's recommendations, nothing shifts, no console errors, and the server records the
+//!   impressions, the click and the product view.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use kindred::domain::ShopDomain;
+use kindred::shopify::app_proxy;
+use kindred::shopify::{AppSecrets, Secret};
+
+use crate::common::{databases, TestApp};
+use crate::fake_shopify::SECRET;
+
+const SHOP: &str = "yoga-store.myshopify.com";
+const MAT: &str = "4357742755898";
+
+fn storefront_tools() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/storefront");
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "the storefront test tools are not installed: run scripts/test.sh (it runs `npm ci` in tests/storefront)"
+    );
+    dir
+}
+
+/// Runs a Node script of `tests/storefront`; its stdout, or a panic with everything it said.
+fn node(script: &str, args: &[&str], env: &[(&str, String)]) -> String {
+    let dir = storefront_tools();
+    let output = Command::new("node")
+        .arg(script)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .current_dir(&dir)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "node {script} failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn our_app_proxy_verifier_agrees_with_shopifys_library() {
+    let secret = "kindred-proxy-agreement-secret";
+    let document: Value =
+        serde_json::from_str(&node("proxy-signature.mjs", &[secret], &[])).unwrap();
+    let now = document["now"].as_i64().unwrap();
+    let secrets = AppSecrets::new(Secret::new(secret), None);
+    let cases = document["cases"].as_array().unwrap();
+    let mut verdicts = HashMap::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let pairs: Vec<(String, String)> = case["query"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p[0].as_str().unwrap().to_owned(),
+                    p[1].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let library = case["library_valid"].as_bool().unwrap();
+        let ours = app_proxy::verify(&secrets, &pairs, now);
+        assert_eq!(
+            ours.is_ok(),
+            library,
+            "{name}: library says {library}, we say {ours:?}"
+        );
+        verdicts.insert(name.to_owned(), library);
+    }
+    // The library judged both ways, on the kinds of query the issue names.
+    assert!(
+        verdicts.values().any(|v| *v) && verdicts.values().any(|v| !*v),
+        "{verdicts:?}"
+    );
+    for kind in ["valid", "tampered", "stale", "multi"] {
+        assert!(
+            verdicts.keys().any(|k| k.contains(kind)),
+            "no {kind} case in {verdicts:?}"
+        );
+    }
+}
+
+#[test]
+fn the_theme_extension_passes_shopifys_theme_check() {
+    node("theme-check.mjs", &[], &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shoppers_see_the_block_in_a_real_browser_and_the_server_records_what_they_do() {
+    let app = TestApp::spawn(&databases()[0]).await;
+    app.import(SHOP, "catalogs/yoga-stores/2026-01-13").await;
+    let key = app.storefront_key(SHOP).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let (_, product) = app.get(&format!("/api/v1/products/{MAT}"), &key).await;
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/storefront");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let product_json = artifacts.join("product.json");
+    std::fs::write(&product_json, serde_json::to_vec(&product).unwrap()).unwrap();
+    let screenshot = artifacts.join("product-page.png");
+    let env = vec![
+        ("KINDRED_URL", format!("http://{address}")),
+        ("KINDRED_PROXY_SECRET", SECRET.to_owned()),
+        ("SHOP", SHOP.to_owned()),
+        ("PRODUCT_ID", MAT.to_owned()),
+        ("PRODUCT_JSON", product_json.display().to_string()),
+        ("SCREENSHOT", screenshot.display().to_string()),
+        ("BLOCK", "1".to_owned()),
+    ];
+    let stdout = tokio::task::spawn_blocking(move || node("storefront.mjs", &[], &env))
+        .await
+        .unwrap();
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("the browser run printed no summary ({e}):\n{stdout}"));
+
+    // The cards are exactly what the server recommends for this product.
+    let cards: Vec<String> = summary["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(cards.len() >= 4, "{summary}");
+    let (status, expected) = app
+        .get(
+            &format!(
+                "/api/v1/recommendations/similar?product_id={MAT}&limit={}",
+                cards.len()
+            ),
+            &key,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let expected: Vec<&str> = expected["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(cards, expected);
+    assert!(
+        summary["cls"].as_f64().unwrap() < 0.01,
+        "layout shift: {summary}"
+    );
+    assert_eq!(summary["console_errors"], json!([]), "{summary}");
+    assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
+
+    // What the shopper did reached the server: the view of the product page, the cards seen,
+    // the card clicked.
+    let (status, performance) = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/shops/{SHOP}/recommendations/performance"),
+            Some(&app.admin_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let similar = performance["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["strategy"] == "similar")
+        .unwrap_or_else(|| panic!("no similar impressions recorded: {performance}"));
+    assert!(
+        similar["impressions"].as_i64().unwrap() >= 1,
+        "{performance}"
+    );
+    assert_eq!(similar["clicks"].as_i64(), Some(1), "{performance}");
+    let shop = ShopDomain::parse(SHOP).unwrap();
+    let viewed = app
+        .store
+        .daily_product_interest(&shop, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .any(|(product, _, _)| product.to_string() == MAT);
+    assert!(viewed, "the tracking embed's product view was not recorded");
+}
