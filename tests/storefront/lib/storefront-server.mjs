@@ -1,0 +1,237 @@
+// A local stand-in for a Shopify storefront: product pages rendered from the test theme with
+// the real theme app extension in them, the extension's assets, and Shopify's app proxy,
+// which forwards /apps/kindred/* to Kindred's /proxy/* signed as Shopify signs it.
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+import { proxiedQuery } from './app-proxy.mjs';
+import { placeholderImage } from './placeholder.mjs';
+import { createThemeRenderer, productDrop } from './theme.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const THEME_DIR = path.resolve(here, '../theme');
+export const EXTENSION_DIR = path.resolve(here, '../../../shopify-extension');
+
+export const PROXY_PREFIX = '/apps/kindred';
+const CDN_ORIGIN = 'https://cdn.shopify.com/';
+// Where a shop's own domain serves CDN files; the block resizes these like the CDN's.
+const LOCAL_CDN_PREFIX = '/cdn/shop/';
+
+// Where the stand-in `asset_url` points (lib/theme.mjs): the theme's assets and the extension's.
+const ASSET_ROOTS = [['/cdn/theme/assets/', THEME_DIR], ['/cdn/extension/assets/', EXTENSION_DIR]];
+
+const CONTENT_TYPES = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+};
+const COMPRESSIBLE = /^(text\/|application\/json|image\/svg)/;
+
+const readBody = (request) => new Promise((resolve, reject) => {
+  const chunks = [];
+  request.on('data', (chunk) => chunks.push(chunk));
+  request.on('end', () => resolve(Buffer.concat(chunks)));
+  request.on('error', reject);
+});
+
+const parseJson = (buffer) => {
+  try {
+    return JSON.parse(buffer.toString('utf8'));
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Starts the storefront on 127.0.0.1. `products` is the shop's catalogue (Kindred's product
+ * shape); `productId` the page `/` redirects to. `localImages` serves product images from
+ * this server instead of Shopify's CDN (for a browser that cannot reach it and is not
+ * intercepted, such as Lighthouse's).
+ */
+export async function startStorefront({
+  kindredUrl,
+  secret,
+  shop,
+  products,
+  productId,
+  withApp = true,
+  blockSettings = {},
+  localImages = false,
+  customerId = '',
+  currency = 'USD',
+  port = 0,
+}) {
+  const renderer = createThemeRenderer({ themeDir: THEME_DIR, extensionDir: EXTENSION_DIR, currency });
+  const byHandle = new Map();
+  for (const product of products) if (!byHandle.has(product.handle)) byHandle.set(product.handle, product);
+  const home = products.find((product) => product.id === String(productId));
+  if (!home) throw new Error(`product ${productId} is not in the catalogue`);
+  // Products Kindred recommended that the local catalogue lacks still get a page to land on.
+  const recommended = new Map();
+  const arrived = [];
+  const forwarded = [];
+  const waiters = new Set();
+  const notify = () => waiters.forEach((waiter) => waiter());
+  let held = null;
+
+  const localise = (text) => (localImages ? text.split(CDN_ORIGIN).join(LOCAL_CDN_PREFIX) : text);
+
+  const pageObjects = (product) => ({
+    shop: { name: 'Yoga Store', permanent_domain: shop, currency },
+    request: { locale: { iso_code: 'en' }, page_type: 'product', design_mode: false, host: '127.0.0.1' },
+    routes: { root_url: '/', cart_url: '/cart', cart_add_url: '/cart/add' },
+    cart: { currency: { iso_code: currency }, item_count: 0 },
+    product: productDrop({ ...product, image_url: product.image_url && localise(product.image_url) }),
+  });
+
+  const send = (request, response, status, headers, body) => {
+    const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body ?? '');
+    const type = headers['Content-Type'] ?? '';
+    if (COMPRESSIBLE.test(type) && buffer.length > 512 && /\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
+      response.writeHead(status, { ...headers, 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
+      response.end(gzipSync(buffer));
+      return;
+    }
+    response.writeHead(status, headers);
+    response.end(buffer);
+  };
+
+  const proxy = async (request, response, url) => {
+    const rest = url.pathname.slice(PROXY_PREFIX.length);
+    const query = proxiedQuery(url.searchParams, { shop, customerId, pathPrefix: PROXY_PREFIX, secret });
+    const target = new URL(`/proxy${rest}?${query}`, kindredUrl);
+    const body = ['GET', 'HEAD'].includes(request.method) ? undefined : await readBody(request);
+    arrived.push({ method: request.method, path: `/proxy${rest}` });
+    notify();
+    if (held && rest === '/recommendations') await held.promise;
+    const record = {
+      method: request.method,
+      path: `/proxy${rest}`,
+      query: [...query],
+      request_body: body ? parseJson(body) : null,
+    };
+    let status;
+    let responseText;
+    let contentType;
+    try {
+      const answer = await fetch(target, {
+        method: request.method,
+        body,
+        headers: {
+          accept: request.headers.accept ?? '*/*',
+          ...(request.headers['content-type'] && { 'content-type': request.headers['content-type'] }),
+          'x-forwarded-for': request.socket.remoteAddress,
+        },
+      });
+      status = answer.status;
+      contentType = answer.headers.get('content-type') ?? 'application/octet-stream';
+      responseText = await answer.text();
+    } catch (error) {
+      status = 502;
+      contentType = 'application/json';
+      responseText = JSON.stringify({ error: { code: 'proxy_error', message: `Kindred unreachable: ${error.message}` } });
+    }
+    record.status = status;
+    record.response_body = parseJson(Buffer.from(responseText));
+    for (const item of record.response_body?.recommendations ?? []) {
+      if (item?.handle) recommended.set(item.handle, item);
+    }
+    forwarded.push(record);
+    notify();
+    send(request, response, status, { 'Content-Type': contentType, 'Cache-Control': 'no-store' }, localise(responseText));
+  };
+
+  const staticAsset = (request, response, dir, name) => {
+    const file = path.join(dir, 'assets', path.basename(decodeURIComponent(name)));
+    if (!fs.existsSync(file)) return send(request, response, 404, { 'Content-Type': 'text/plain' }, 'not found');
+    return send(request, response, 200, {
+      'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      // Shopify's CDN URLs change with the file, so browsers keep them for a year.
+      'Cache-Control': 'public, max-age=31536000',
+    }, fs.readFileSync(file));
+  };
+
+  const productPage = async (request, response, product) => {
+    const html = await renderer.renderPage('product', pageObjects(product), { withApp, blockSettings });
+    send(request, response, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, html);
+  };
+
+  const route = async (request, response) => {
+    const url = new URL(request.url, 'http://storefront');
+    const { pathname } = url;
+    if (pathname === PROXY_PREFIX || pathname.startsWith(`${PROXY_PREFIX}/`)) return proxy(request, response, url);
+    if (pathname === '/') return send(request, response, 302, { Location: home.url }, '');
+    if (pathname.startsWith('/products/')) {
+      const handle = decodeURIComponent(pathname.slice('/products/'.length));
+      const product = byHandle.get(handle) ?? recommended.get(handle);
+      if (product) return productPage(request, response, product);
+    }
+    for (const [prefix, dir] of ASSET_ROOTS) {
+      if (pathname.startsWith(prefix)) return staticAsset(request, response, dir, pathname.slice(prefix.length));
+    }
+    if (pathname.startsWith(LOCAL_CDN_PREFIX)) {
+      const image = placeholderImage(request.url);
+      return send(request, response, 200, { 'Content-Type': image.contentType, 'Cache-Control': 'public, max-age=31536000' }, image.body);
+    }
+    if (pathname === '/cart/add' && request.method === 'POST') return send(request, response, 302, { Location: '/cart' }, '');
+    if (pathname === '/cart') return send(request, response, 200, { 'Content-Type': 'text/html; charset=utf-8' }, '<!doctype html><title>Cart</title><h1>Cart</h1>');
+    return send(request, response, 404, { 'Content-Type': 'text/html; charset=utf-8' }, '<!doctype html><title>Not found</title><h1>Not found</h1>');
+  };
+
+  const server = http.createServer((request, response) => {
+    route(request, response).catch((error) => {
+      console.error(error);
+      if (!response.headersSent) send(request, response, 500, { 'Content-Type': 'text/plain' }, String(error.stack ?? error));
+    });
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+
+  return {
+    origin,
+    url: `${origin}${home.url}`,
+    /** Requests that reached the proxy, answered or not. */
+    arrived,
+    /** Requests forwarded and answered: query, bodies and status. */
+    forwarded,
+    /**
+     * Keeps recommendation requests waiting at the proxy until the returned function is
+     * called, so that a test sees the block as a slow network would show it.
+     */
+    holdRecommendations() {
+      let release;
+      held = { promise: new Promise((resolve) => { release = resolve; }) };
+      return () => {
+        held = null;
+        release();
+      };
+    },
+    /** Resolves once `predicate()` holds, checked whenever a request arrives or is answered. */
+    waitFor(predicate, timeoutMs, what) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!predicate()) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(resolve);
+    }),
+  };
+}
