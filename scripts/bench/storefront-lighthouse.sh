@@ -16,7 +16,7 @@ shop=yoga-store.myshopify.com
 product=4357742755898
 port="${KINDRED_BENCH_PORT:-18181}"
 work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
 export KINDRED_DATA_DIR="$work/data" SHOPIFY_API_KEY=lighthouse-bench SHOPIFY_API_SECRET=lighthouse-bench-secret
 "$kindred" import --shop "$shop" ../shared/data/catalogs/yoga-stores/2026-01-13 >/dev/null

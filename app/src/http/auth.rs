@@ -134,12 +134,7 @@ impl FromRequestParts<AppState> for SessionShop {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let shopify = state
-            .shopify
-            .as_ref()
-            .ok_or(AppError::ShopifyNotConfigured(
-                "set SHOPIFY_API_KEY and SHOPIFY_API_SECRET",
-            ))?;
+        let shopify = state.shopify()?;
         let token = presented_key(&parts.headers)?;
         let verified = crate::shopify::session_token::verify_session_token(
             token,

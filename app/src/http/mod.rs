@@ -38,6 +38,15 @@ pub struct AppState {
     pub limits: RateLimits,
 }
 
+impl AppState {
+    /// The Shopify app, or the error that says it is not configured on this server.
+    pub fn shopify(&self) -> Result<&crate::shopify::ShopifyService, AppError> {
+        self.shopify.as_ref().ok_or(AppError::ShopifyNotConfigured(
+            "set SHOPIFY_API_KEY and SHOPIFY_API_SECRET",
+        ))
+    }
+}
+
 /// Limits of the HTTP surface.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpLimits {

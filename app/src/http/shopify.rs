@@ -16,9 +16,7 @@ use crate::error::AppError;
 use crate::shopify::ShopifyService;
 
 fn shopify(state: &AppState) -> Result<&ShopifyService, AppError> {
-    state.shopify.as_ref().ok_or(AppError::ShopifyNotConfigured(
-        "set SHOPIFY_API_KEY and SHOPIFY_API_SECRET",
-    ))
+    state.shopify()
 }
 
 fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {

@@ -219,12 +219,7 @@ impl axum::extract::FromRequestParts<AppState> for ProxyShop {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let shopify = state
-            .shopify
-            .as_ref()
-            .ok_or(AppError::ShopifyNotConfigured(
-                "set SHOPIFY_API_KEY and SHOPIFY_API_SECRET",
-            ))?;
+        let shopify = state.shopify()?;
         let pairs: Vec<(String, String)> =
             url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
                 .into_owned()
