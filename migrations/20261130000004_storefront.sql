@@ -17,3 +17,11 @@ CREATE TABLE shop_allowed_origins (
     created_at   BIGINT NOT NULL,
     PRIMARY KEY (shop_domain, origin)
 );
+
+-- A shop's merchandising rules (exclusions, pins, boosts, buries, vendor cap), as JSON; a
+-- shop without a row has the defaults (gift cards and purchased products left out).
+CREATE TABLE shop_rules (
+    shop_domain  TEXT PRIMARY KEY REFERENCES shops(domain) ON DELETE CASCADE,
+    rules        TEXT NOT NULL,
+    updated_at   BIGINT NOT NULL
+);

@@ -126,6 +126,9 @@ pub struct Product {
     /// `created_at`), as sent; what "new arrivals" sorts by.
     #[serde(default)]
     pub published_at: Option<String>,
+    /// A gift card: sold in the shop, never worth recommending.
+    #[serde(default)]
+    pub gift_card: bool,
 }
 
 impl Product {

@@ -292,7 +292,7 @@ pub fn graphql_node(p: &Value) -> Value {
         "title": p["title"], "handle": p["handle"], "descriptionHtml": p["body_html"],
         "vendor": p["vendor"], "productType": p["product_type"], "tags": p["tags"],
         "status": "ACTIVE", "updatedAt": p["updated_at"],
-        "publishedAt": p["published_at"], "createdAt": p["created_at"], "options": p["options"].as_array().map(|options| {
+        "publishedAt": p["published_at"], "createdAt": p["created_at"], "isGiftCard": false, "options": p["options"].as_array().map(|options| {
             options.iter().map(|o| json!({"name": o["name"], "values": o["values"]})).collect::<Vec<_>>()
         }).unwrap_or_default(),
         "featuredMedia": p["images"].as_array().and_then(|i| i.first()).map(|i| json!({"preview": {"image": {"url": i["src"]}}})),

@@ -9,6 +9,7 @@ mod kindred_process;
 mod api_errors;
 mod catalogue_sync;
 mod events;
+mod merchandising;
 mod shopify_app;
 mod shopify_config;
 mod shopify_graphql;

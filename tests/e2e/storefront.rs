@@ -314,7 +314,7 @@ async fn strategies_answer_by_name_fall_back_and_cover_new_shops_shoppers_and_pr
 
         // Recently viewed, the product on screen excluded.
         let (_, body) = get(
-            "/api/v1/recommendations/recently-viewed?client_id=b0&product_id=7404209340596".into(),
+            "/api/v1/recommendations/recently-viewed?client_id=b1&product_id=7404209340596".into(),
         )
         .await;
         assert_eq!(ids(&body), ["6239910789300"]);

@@ -129,7 +129,7 @@ impl CatalogService {
 
     /// What the shopper did, oldest first: the browser's events, and for a logged-in
     /// customer those of every browser that sent their id.
-    async fn shopper_history(
+    pub(crate) async fn shopper_history(
         &self,
         shop: &ShopDomain,
         context: &ShoppingContext,

@@ -3,6 +3,7 @@
 
 mod cart;
 mod for_you;
+pub mod rules;
 pub mod service;
 mod shopify_csv;
 mod shopify_json;

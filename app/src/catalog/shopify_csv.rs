@@ -74,6 +74,7 @@ pub fn read_csv(reader: impl Read, source: &str) -> Vec<ParsedRecord> {
         quantity: column("Variant Inventory Qty"),
         policy: column("Variant Inventory Policy"),
         image: column("Image Src"),
+        gift_card: column("Gift Card"),
     };
 
     let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
@@ -143,6 +144,7 @@ struct Columns {
     quantity: Option<usize>,
     policy: Option<usize>,
     image: Option<usize>,
+    gift_card: Option<usize>,
 }
 
 impl Columns {
@@ -179,6 +181,7 @@ impl Columns {
                 updated_at: None,
                 // Shopify's CSV export carries no dates.
                 published_at: None,
+                gift_card: get(self.gift_card).is_some_and(|g| g.eq_ignore_ascii_case("true")),
             },
             option_names: self.option_names.map(|c| get(c).map(str::to_owned)),
             option_values: Default::default(),

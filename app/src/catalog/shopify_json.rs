@@ -65,6 +65,16 @@ pub fn product_from_json(value: &Value) -> Result<Product, String> {
             .iter()
             .find_map(|key| object.get(*key).and_then(Value::as_str))
             .map(str::to_owned),
+        // GraphQL says `isGiftCard`; the Admin REST shape says it through the variants'
+        // fulfilment service; storefront feeds only through the product type.
+        gift_card: object.get("is_gift_card").and_then(Value::as_bool) == Some(true)
+            || variants
+                .iter()
+                .any(|v| v.get("fulfillment_service").and_then(Value::as_str) == Some("gift_card"))
+            || object
+                .get("product_type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.eq_ignore_ascii_case("gift card")),
     })
 }
 

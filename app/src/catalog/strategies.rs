@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::rules::MerchandisingRules;
 use super::service::{CatalogService, Recommendation, SimilarRequest};
 use super::ForYouSource;
 use crate::domain::{ProductId, ShopDomain};
@@ -154,7 +155,8 @@ impl CatalogService {
     }
 
     /// The strategy asked for; when it has nothing (a new shopper, a product not embedded
-    /// yet, a shop with no history), the fallback; then new arrivals.
+    /// yet, a shop with no history), the fallback; then new arrivals. The shop's
+    /// merchandising rules shape whichever answers.
     pub async fn recommend_with_fallback(
         &self,
         shop: &ShopDomain,
@@ -162,18 +164,40 @@ impl CatalogService {
         fallback: Option<Strategy>,
         context: &ShoppingContext,
     ) -> Result<(Strategy, Vec<Recommendation>), AppError> {
+        let rules = self.rules(shop).await?.compile()?;
+        let purchased = if rules.exclude_purchased {
+            self.purchased(shop, context).await?
+        } else {
+            HashSet::new()
+        };
+        let pinned = self.pinned(shop, rules.pins(), context).await?;
+        // Filters may remove candidates: ask each strategy for more than the shelf holds.
+        let mut wide = context.clone();
+        if rules.caps_vendors() {
+            // A vendor cap needs breadth: one vendor may fill the first few dozen.
+            wide.limit = 150;
+        } else if rules.filters() || !purchased.is_empty() {
+            wide.limit = (context.limit * 3).min(150);
+        }
         let mut chain = vec![strategy];
         if let Some(fallback) = fallback {
             chain.push(fallback);
             chain.push(Strategy::NewArrivals);
         }
         chain.dedup();
-        let mut last = (strategy, Vec::new());
+        let mut last = strategy;
         for (position, step) in chain.iter().enumerate() {
-            let attempt = self.recommend(shop, *step, context).await;
+            let attempt = self.recommend(shop, *step, &wide).await;
             match attempt {
-                Ok((used, found)) if !found.is_empty() => return Ok((used, found)),
-                Ok(empty) => last = empty,
+                Ok((used, found)) => {
+                    last = used;
+                    let shelf = rules.apply(found, pinned.clone(), &purchased, context.limit);
+                    // Pins alone do not make an answer while a fallback may still fill the shelf.
+                    if shelf.len() > pinned.len().min(context.limit) || position + 1 == chain.len()
+                    {
+                        return Ok((used, shelf));
+                    }
+                }
                 // A product the index does not know yet is no reason to show nothing.
                 Err(AppError::NotFound(_)) if position + 1 < chain.len() => {}
                 // A fallback that cannot apply here (for_you without a client) is skipped.
@@ -181,7 +205,69 @@ impl CatalogService {
                 Err(err) => return Err(err),
             }
         }
-        Ok(last)
+        Ok((
+            last,
+            rules.apply(Vec::new(), pinned, &purchased, context.limit),
+        ))
+    }
+
+    /// The shop's merchandising rules (the defaults when it has none).
+    pub async fn rules(&self, shop: &ShopDomain) -> Result<MerchandisingRules, AppError> {
+        match self.store().shop_rules(shop).await? {
+            None => Ok(MerchandisingRules::default()),
+            Some(raw) => serde_json::from_str(&raw)
+                .map_err(|e| AppError::Internal(format!("stored rules of {shop}: {e}"))),
+        }
+    }
+
+    /// Checks and stores the shop's rules.
+    pub async fn set_rules(
+        &self,
+        shop: &ShopDomain,
+        rules: &MerchandisingRules,
+    ) -> Result<(), AppError> {
+        rules.compile()?;
+        let raw = serde_json::to_string(rules).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.store().put_shop_rules(shop, &raw).await
+    }
+
+    /// What the shopper bought (their checkouts), when we know who they are.
+    async fn purchased(
+        &self,
+        shop: &ShopDomain,
+        context: &ShoppingContext,
+    ) -> Result<HashSet<u64>, AppError> {
+        if context.client_id.is_none() && context.customer_id.is_none() {
+            return Ok(HashSet::new());
+        }
+        Ok(self
+            .shopper_history(shop, context)
+            .await?
+            .iter()
+            .filter(|e| e.kind == crate::events::EventKind::CheckoutCompleted)
+            .flat_map(|e| e.line_items.iter().map(|l| l.product_id))
+            .collect())
+    }
+
+    /// The pinned products that can be shown here: on sale, published, not on screen.
+    async fn pinned(
+        &self,
+        shop: &ShopDomain,
+        pins: &[u64],
+        context: &ShoppingContext,
+    ) -> Result<Vec<crate::domain::Product>, AppError> {
+        let in_view = context.in_view();
+        Ok(self
+            .store()
+            .get_products(shop, pins)
+            .await?
+            .into_iter()
+            .filter(|p| {
+                p.available
+                    && p.status == crate::domain::ProductStatus::Active
+                    && !in_view.contains(&p.id)
+            })
+            .collect())
     }
 
     /// The products shoppers looked at and carted most in the last week, each day counting

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 use super::auth::StorefrontShop;
 use super::extract::{ApiJson, ApiQuery};
 use super::storefront::{checked_limit, product_ids};
-use super::views::RecommendationView;
+use super::views::{RecommendationView, RecommendationsResponse};
 use super::AppState;
+use crate::catalog::strategies::{ShoppingContext, Strategy};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{parse_event, MAX_BATCH};
@@ -126,7 +127,8 @@ pub struct CartParams {
     limit: Option<String>,
 }
 
-/// What goes with the cart's items: bought together in this shop, then nearest in meaning.
+/// What goes with the cart's items: bought together in this shop, then nearest in meaning;
+/// the shop's merchandising rules apply.
 #[utoipa::path(
     get,
     path = "/recommendations/cart",
@@ -134,7 +136,7 @@ pub struct CartParams {
     params(CartParams),
     security(("storefront_key" = [])),
     responses(
-        (status = 200, body = super::views::RecommendationsResponse),
+        (status = 200, body = RecommendationsResponse),
         (status = 400, description = "A parameter is wrong", body = crate::error::ErrorBody),
     )
 )]
@@ -142,7 +144,7 @@ pub async fn cart(
     State(state): State<AppState>,
     StorefrontShop(shop): StorefrontShop,
     ApiQuery(params): ApiQuery<CartParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<RecommendationsResponse>, AppError> {
     let limit = checked_limit(params.limit.as_deref())?;
     let cart = product_ids(&params.product_ids, "product_ids")?;
     if cart.is_empty() {
@@ -150,12 +152,21 @@ pub async fn cart(
             "`product_ids` must list 1 to 50 product ids".into(),
         ));
     }
-    let recommendations = state.catalog.cart(&shop, &cart, limit).await?;
-    let views: Vec<RecommendationView> = recommendations
-        .iter()
-        .map(RecommendationView::from)
-        .collect();
-    Ok(Json(
-        json!({ "strategy": "cart", "recommendations": views }),
-    ))
+    let context = ShoppingContext {
+        cart,
+        limit,
+        ..ShoppingContext::default()
+    };
+    let (used, recommendations) = state
+        .catalog
+        .recommend_with_fallback(&shop, Strategy::Complementary, None, &context)
+        .await?;
+    Ok(Json(RecommendationsResponse {
+        strategy: used.as_str().to_owned(),
+        requested_strategy: used.as_str().to_owned(),
+        recommendations: recommendations
+            .iter()
+            .map(RecommendationView::from)
+            .collect(),
+    }))
 }

@@ -109,6 +109,10 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             get(storefront::get_allowed_origins).put(storefront::put_allowed_origins),
         )
         .route(
+            "/shops/{shop}/rules",
+            get(storefront::get_rules).put(storefront::put_rules),
+        )
+        .route(
             "/shops/{shop}/recommendations/performance",
             get(storefront::performance),
         );

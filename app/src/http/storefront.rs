@@ -16,6 +16,7 @@ use super::auth::{presented_key, Admin, StorefrontShop};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::views::{RecommendationView, RecommendationsResponse};
 use super::AppState;
+use crate::catalog::rules::MerchandisingRules;
 use crate::catalog::strategies::{ShoppingContext, Strategy};
 use crate::domain::{split_list, ProductId, ShopDomain};
 use crate::error::AppError;
@@ -426,6 +427,28 @@ pub async fn put_allowed_origins(
         .await?;
     let origins = state.catalog.store().allowed_origins(&shop).await?;
     Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
+}
+
+/// `GET /api/v1/shops/{shop}/rules`: the shop's merchandising rules (defaults when unset).
+pub async fn get_rules(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+) -> Result<Json<MerchandisingRules>, AppError> {
+    let shop = super::routes::existing_shop(&state, &shop).await?;
+    Ok(Json(state.catalog.rules(&shop).await?))
+}
+
+/// `PUT /api/v1/shops/{shop}/rules`: replaces them; a bad rule is a 400 naming it.
+pub async fn put_rules(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+    ApiJson(rules): ApiJson<MerchandisingRules>,
+) -> Result<Json<MerchandisingRules>, AppError> {
+    let shop = super::routes::existing_shop(&state, &shop).await?;
+    state.catalog.set_rules(&shop, &rules).await?;
+    Ok(Json(state.catalog.rules(&shop).await?))
 }
 
 #[derive(Debug, Deserialize)]

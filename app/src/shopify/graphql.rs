@@ -11,7 +11,7 @@ use crate::domain::Product;
 /// single-product reads, so they can never disagree.
 macro_rules! product_fields {
     () => {
-        "id title handle descriptionHtml vendor productType tags status updatedAt publishedAt createdAt \
+        "id title handle descriptionHtml vendor productType tags status updatedAt publishedAt createdAt isGiftCard \
          options { name values } \
          featuredMedia { preview { image { url } } }"
     };
@@ -120,6 +120,7 @@ pub fn product_from_graphql(
     rest.insert("updated_at".into(), field("updatedAt"));
     rest.insert("published_at".into(), field("publishedAt"));
     rest.insert("created_at".into(), field("createdAt"));
+    rest.insert("is_gift_card".into(), field("isGiftCard"));
     if let Some(url) = node
         .pointer("/featuredMedia/preview/image/url")
         .and_then(Value::as_str)

@@ -117,6 +117,28 @@ impl SqlStore {
         Ok(())
     }
 
+    /// The shop's merchandising rules as stored (JSON), if it has any.
+    pub async fn shop_rules(&self, shop: &ShopDomain) -> Result<Option<String>, AppError> {
+        let row = sqlx::query("SELECT rules FROM shop_rules WHERE shop_domain = $1")
+            .bind(shop.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get(0)).transpose().map_err(Into::into)
+    }
+
+    pub async fn put_shop_rules(&self, shop: &ShopDomain, rules: &str) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO shop_rules (shop_domain, rules, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (shop_domain) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at",
+        )
+        .bind(shop.as_str())
+        .bind(rules)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Stores the hash of `key` with its scope; the shop must exist for a storefront key.
     pub async fn add_key(&self, key: &str, shop: Option<&ShopDomain>) -> Result<(), AppError> {
         let scope = if shop.is_some() {

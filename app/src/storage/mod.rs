@@ -21,7 +21,7 @@ pub use shopify::{InboxCounts, InboxDelivery, InstallRow, PendingDelivery, Seale
 
 /// Every table holding a shop's rows, with its shop column. A new table of shop data must
 /// be listed here, or deleting a shop (and Shopify's `shop/redact`) would leave it behind.
-const SHOP_TABLES: [(&str, &str); 10] = [
+const SHOP_TABLES: [(&str, &str); 11] = [
     ("products", "shop_domain"),
     ("api_keys", "shop_domain"),
     ("shopify_installs", "shop_domain"),
@@ -32,6 +32,7 @@ const SHOP_TABLES: [(&str, &str); 10] = [
     ("webhook_inbox", "shop_domain"),
     ("shopper_events", "shop_domain"),
     ("shop_allowed_origins", "shop_domain"),
+    ("shop_rules", "shop_domain"),
 ];
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
