@@ -451,3 +451,55 @@ async fn the_cart_gets_what_this_shops_shoppers_bought_with_it_and_meaning_fills
         );
     }
 }
+
+#[tokio::test]
+async fn for_you_blends_in_what_this_shops_shoppers_viewed_together() {
+    for db in databases() {
+        let app = TestApp::spawn(&db).await;
+        app.import(SHOP, "catalogs/yoga-stores/2026-01-13").await;
+        app.import(OTHER, "catalogs/yoga-stores/2026-01-13").await;
+        let key = app.storefront_key(SHOP).await;
+        let other_key = app.storefront_key(OTHER).await;
+        let (mat, leggings) = ("4357742755898", "6239910789300");
+        // Twenty shoppers of this shop look at the mat, then at a pair of leggings: nothing a
+        // text model would link.
+        let trail: Vec<Value> = (0..20)
+            .flat_map(|n| {
+                [mat, leggings].map(|product| {
+                    json!({"type": "product_viewed", "client_id": format!("trail-{n}"), "product_id": product})
+                })
+            })
+            .collect();
+        let (status, _) = send(&app, &key, Value::Array(trail)).await;
+        assert_eq!(status, StatusCode::OK);
+        for k in [&key, &other_key] {
+            let (status, _) = send(
+                &app,
+                k,
+                json!([{"type": "product_viewed", "client_id": "newcomer", "product_id": mat}]),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+
+        let (strategy, list) = for_you(&app, &key, "newcomer").await;
+        assert_eq!(strategy, "for_you");
+        let pick = list
+            .iter()
+            .find(|r| r["id"] == leggings)
+            .unwrap_or_else(|| panic!("the leggings shoppers view next are missing: {list:?}"));
+        let reason = pick["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("often viewed after") || reason.starts_with("shoppers who viewed"),
+            "{reason}"
+        );
+        // The session's content still leads the way: mats are there too.
+        assert!(share(&list, "mat") >= 3, "{list:?}");
+        // The other shop's shoppers never did this: its newcomer gets no leggings for a mat.
+        let (_, elsewhere) = for_you(&app, &other_key, "newcomer").await;
+        assert!(
+            elsewhere.iter().all(|r| r["id"] != leggings),
+            "{elsewhere:?}"
+        );
+    }
+}

@@ -4,25 +4,13 @@
 //! nearest in meaning to the cart.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-use kindred_retriever::recommend::{CandidateSource, CoOccurrence, Session};
+use kindred_retriever::recommend::CandidateSource;
 use kindred_retriever::{SearchFilter, SearchQuery};
 
 use super::service::{CatalogService, Recommendation};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-
-/// Baskets of the last 90 days teach what goes together.
-const BASKET_WINDOW_MS: i64 = 90 * 24 * 3600 * 1000;
-/// Items co-occurring with everything are dampened by count^this.
-const POPULARITY_DAMPING: f64 = 0.25;
-/// A shop's model is rebuilt from its baskets at most this often, not on every request.
-const MODEL_MAX_AGE: Duration = Duration::from_secs(60);
-
-/// Per shop: when its model was built, and the model.
-pub(crate) type BasketModels = Arc<Mutex<HashMap<ShopDomain, (Instant, Arc<CoOccurrence>)>>>;
 
 impl CatalogService {
     pub async fn cart(
@@ -32,7 +20,7 @@ impl CatalogService {
         limit: usize,
     ) -> Result<Vec<Recommendation>, AppError> {
         let in_cart: HashSet<u64> = cart.iter().copied().collect();
-        let together = self.basket_model(shop).await?;
+        let together = self.interactions(shop).await?.together.clone();
         // Ask for more than needed: some may be sold out or gone.
         let candidates = together.recommend(cart, limit * 3, &in_cart);
         let ids: Vec<u64> = candidates
@@ -89,31 +77,6 @@ impl CatalogService {
             );
         }
         Ok(picked)
-    }
-
-    /// The shop's co-occurrence model, from the cache while it is fresh.
-    async fn basket_model(&self, shop: &ShopDomain) -> Result<Arc<CoOccurrence>, AppError> {
-        let cached = self
-            .basket_models
-            .lock()
-            .ok()
-            .and_then(|models| models.get(shop).cloned());
-        if let Some((_, model)) = cached.filter(|(built, _)| built.elapsed() < MODEL_MAX_AGE) {
-            return Ok(model);
-        }
-        let since = crate::storage::now_millis() - BASKET_WINDOW_MS;
-        let sessions: Vec<Session> = self
-            .store()
-            .baskets(shop, since)
-            .await?
-            .into_iter()
-            .map(|items| Session { items, time: 0 })
-            .collect();
-        let model = Arc::new(CoOccurrence::train(&sessions, POPULARITY_DAMPING, 0.0, 100));
-        if let Ok(mut models) = self.basket_models.lock() {
-            models.insert(shop.clone(), (Instant::now(), model.clone()));
-        }
-        Ok(model)
     }
 
     /// Products nearest in meaning to the cart's items (their mean vector).

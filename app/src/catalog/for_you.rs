@@ -1,11 +1,16 @@
 //! "For you": recommendations from a shopper's live session. The session vector is a
 //! recency- and event-weighted mean of the vectors of the products they touched and of the
 //! embeddings of their searches, computed from their events at request time, so the next
-//! request already reflects the last event (no batch job). A logged-in customer's history
+//! request already reflects the last event (no batch job). Its nearest products are blended
+//! (reciprocal-rank fusion) with what the shop's shoppers bought together, viewed in similar
+//! sessions and viewed next after the session's products. A logged-in customer's history
 //! spans every browser they used. A shopper with no history gets what is trending.
 
 use std::collections::{HashMap, HashSet};
 
+use kindred_retriever::recommend::{
+    distinct, Blender, Candidate, Fusion, RankedList, SourceWeight,
+};
 use kindred_retriever::{SearchFilter, SearchQuery};
 
 use super::service::{CatalogService, Recommendation};
@@ -16,6 +21,12 @@ use crate::events::{EventKind, ShopperEvent};
 
 /// Events of a session that count (the most recent ones).
 const SESSION_EVENTS: usize = 50;
+/// The blend of the session's content neighbours with what the shop's shoppers did together:
+/// the weights and rank constant the offline evaluation tuned on Online Retail (BENCHMARKS.md).
+const CONTENT_WEIGHT: f64 = 2.0;
+const RRF_CONSTANT: f64 = 20.0;
+/// How deep each source's list is read.
+const BLEND_DEPTH: usize = 50;
 /// An event this many events back weighs half as much as the latest.
 const HALF_LIFE_EVENTS: f32 = 10.0;
 
@@ -87,44 +98,122 @@ impl CatalogService {
             .max(f32::EPSILON);
         session.iter_mut().for_each(|x| *x /= norm);
 
+        let exclude: HashSet<u64> = touched.union(&context.in_view()).copied().collect();
         let query = SearchQuery {
             vector: session,
-            limit,
+            limit: (limit * 3).max(BLEND_DEPTH),
             filter: SearchFilter {
                 available_only: true,
-                exclude_product_ids: touched.union(&context.in_view()).copied().collect(),
+                exclude_product_ids: exclude.iter().copied().collect(),
                 status: Some("active".to_owned()),
                 ..SearchFilter::default()
             },
         };
         let hits = self.index().search(shop.as_str(), &query).await?;
-        let ids: Vec<u64> = hits.iter().map(|h| h.product_id).collect();
+
+        // The session's products in time order: what the collaborative sources read.
+        let session_items = distinct(
+            &recent
+                .iter()
+                .rev()
+                .filter(|e| kind_weight(e.kind) > 0.0)
+                .flat_map(|e| {
+                    e.product_id
+                        .into_iter()
+                        .chain(e.line_items.iter().map(|l| l.product_id))
+                })
+                .collect::<Vec<_>>(),
+        );
+        let models = self.interactions(shop).await?;
+        let blender = Blender::new(
+            vec![
+                SourceWeight {
+                    source: Box::new(RankedList {
+                        name: "similar",
+                        candidates: hits
+                            .iter()
+                            .map(|h| Candidate {
+                                item: h.product_id,
+                                score: f64::from(h.score),
+                            })
+                            .collect(),
+                    }),
+                    weight: CONTENT_WEIGHT,
+                },
+                SourceWeight {
+                    source: Box::new(models.together.clone()),
+                    weight: 1.0,
+                },
+                SourceWeight {
+                    source: Box::new(models.neighbours.clone()),
+                    weight: 1.0,
+                },
+                SourceWeight {
+                    source: Box::new(models.next.clone()),
+                    weight: 1.0,
+                },
+            ],
+            Fusion::ReciprocalRank {
+                constant: RRF_CONSTANT,
+            },
+            BLEND_DEPTH,
+        );
+        // More than asked: collaborative sources may propose sold-out or unpublished products.
+        let blended = blender.recommend_explained(&session_items, limit * 3, &exclude);
+        let ids: Vec<u64> = blended.iter().map(|(c, _)| c.item).collect();
         let mut products = self.store().products_by_id(shop, &ids).await?;
-        let mut recommendations = Vec::with_capacity(hits.len());
-        for hit in hits {
-            let Some(product) = products.remove(&hit.product_id) else {
+        let latest = match session_items.last() {
+            Some(id) => self.store().get_product(shop, *id).await?.map(|p| p.title),
+            None => None,
+        };
+        let top = blended.first().map_or(1.0, |(c, _)| c.score);
+        let mut recommendations = Vec::with_capacity(limit);
+        for (candidate, source) in blended {
+            if recommendations.len() == limit {
+                break;
+            }
+            let Some(product) = products
+                .remove(&candidate.item)
+                .filter(|p| p.available && p.status == crate::domain::ProductStatus::Active)
+            else {
                 continue;
             };
-            // The reason: the signal this product is closest to.
-            let vector = self
-                .index()
-                .fetch(shop.as_str(), hit.product_id)
-                .await?
-                .map(|p| p.vector);
-            let reason = vector
-                .and_then(|v| {
-                    signals
-                        .iter()
-                        .max_by(|a, b| dot(&a.vector, &v).total_cmp(&dot(&b.vector, &v)))
-                })
-                .map_or_else(|| "picked for you".to_owned(), |s| s.because.clone());
+            let reason = match (source, &latest) {
+                ("bought_together", Some(title)) => format!("often bought with {title}"),
+                ("shoppers_like_you", Some(title)) => {
+                    format!("shoppers who viewed {title} also viewed this")
+                }
+                ("viewed_next", Some(title)) => format!("often viewed after {title}"),
+                _ => self.closest_signal(shop, candidate.item, &signals).await?,
+            };
             recommendations.push(Recommendation {
                 product,
-                score: hit.score,
+                score: (candidate.score / top) as f32,
                 reason,
             });
         }
         Ok((ForYouSource::Session, recommendations))
+    }
+
+    /// The part of the session a product is closest to, as the reason it is shown.
+    async fn closest_signal(
+        &self,
+        shop: &ShopDomain,
+        product: u64,
+        signals: &[Signal],
+    ) -> Result<String, AppError> {
+        let vector = self
+            .index()
+            .fetch(shop.as_str(), product)
+            .await?
+            .map(|p| p.vector);
+        Ok(vector
+            .and_then(|v| {
+                signals
+                    .iter()
+                    .max_by(|a, b| dot(&a.vector, &v).total_cmp(&dot(&b.vector, &v)))
+            })
+            .map_or_else(|| "picked for you".to_owned(), |s| s.because.clone()))
     }
 
     /// What the shopper did, oldest first: the browser's events, and for a logged-in

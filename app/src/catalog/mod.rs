@@ -3,6 +3,7 @@
 
 mod cart;
 mod for_you;
+mod interactions;
 pub mod rules;
 pub mod service;
 mod shopify_csv;

@@ -68,8 +68,8 @@ pub struct CatalogService {
     /// One catalogue writer at a time, so a row is never marked indexed with another
     /// writer's hash.
     write_lock: Arc<tokio::sync::Mutex<()>>,
-    /// Each shop's "bought together" model, rebuilt when it gets old (see `cart`).
-    pub(crate) basket_models: super::cart::BasketModels,
+    /// Each shop's interaction models, rebuilt when they get old (see `interactions`).
+    pub(crate) interaction_models: super::interactions::InteractionModels,
 }
 
 impl CatalogService {
@@ -86,7 +86,7 @@ impl CatalogService {
             model_id,
             index_dirty: Arc::new(AtomicBool::new(false)),
             write_lock: Default::default(),
-            basket_models: Default::default(),
+            interaction_models: Default::default(),
         }
     }
 

@@ -177,6 +177,44 @@ impl SqlStore {
             .collect()
     }
 
+    /// Each browser's product views since `since_ms`, in time order, cut into sessions where
+    /// it was idle longer than `idle_ms`: (views, when the session ended, in seconds).
+    pub async fn view_sessions(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Vec<(Vec<u64>, i64)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT client_id, product_id, occurred_at FROM shopper_events WHERE shop_domain = $1 \
+             AND occurred_at >= $2 AND kind = 'product_viewed' AND product_id IS NOT NULL \
+             ORDER BY client_id, occurred_at, event_id",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sessions: Vec<(Vec<u64>, i64)> = Vec::new();
+        let mut current: Option<(String, i64)> = None;
+        for row in &rows {
+            let client: String = row.try_get(0)?;
+            let product = row.try_get::<i64, _>(1)? as u64;
+            let at: i64 = row.try_get(2)?;
+            let continues = current
+                .as_ref()
+                .is_some_and(|(c, last)| *c == client && at - last <= idle_ms);
+            match sessions.last_mut() {
+                Some((items, end)) if continues => {
+                    items.push(product);
+                    *end = at / 1000;
+                }
+                _ => sessions.push((vec![product], at / 1000)),
+            }
+            current = Some((client, at));
+        }
+        Ok(sessions)
+    }
+
     /// What shoppers put together since `since_ms`: each checkout's line items, and each
     /// browser's cart additions.
     pub async fn baskets(

@@ -47,6 +47,44 @@ pub trait CandidateSource: Send + Sync {
     fn recommend(&self, context: &[ItemId], k: usize, exclude: &HashSet<ItemId>) -> Vec<Candidate>;
 }
 
+/// A source shared between requests (the server keeps one trained model per shop and blends
+/// it anew for each shopper).
+impl<T: CandidateSource + ?Sized> CandidateSource for std::sync::Arc<T> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn recommend(&self, context: &[ItemId], k: usize, exclude: &HashSet<ItemId>) -> Vec<Candidate> {
+        (**self).recommend(context, k, exclude)
+    }
+}
+
+/// Candidates ranked elsewhere (a vector search, say), blended like any source.
+pub struct RankedList {
+    pub name: &'static str,
+    pub candidates: Vec<Candidate>,
+}
+
+impl CandidateSource for RankedList {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn recommend(
+        &self,
+        _context: &[ItemId],
+        k: usize,
+        exclude: &HashSet<ItemId>,
+    ) -> Vec<Candidate> {
+        self.candidates
+            .iter()
+            .filter(|c| !exclude.contains(&c.item))
+            .take(k)
+            .copied()
+            .collect()
+    }
+}
+
 /// The `k` best-scored items, best first; ties go to the smaller id so results never depend
 /// on hash order.
 pub(crate) fn top_k(
