@@ -53,6 +53,13 @@ pub trait VectorIndex: Send + Sync {
         shop: &str,
         product_id: u64,
     ) -> Result<Option<StoredProduct>, RetrieverError>;
+    /// Several products' vectors and payloads in one read, in no particular order; unknown
+    /// ids are left out.
+    async fn fetch_many(
+        &self,
+        shop: &str,
+        product_ids: &[u64],
+    ) -> Result<Vec<StoredProduct>, RetrieverError>;
     /// How many products the shop has in the index.
     async fn count(&self, shop: &str) -> Result<u64, RetrieverError>;
     /// Removes every point of one shop and nothing of any other.

@@ -240,36 +240,57 @@ impl VectorIndex for ServerIndex {
         shop: &str,
         product_id: u64,
     ) -> Result<Option<StoredProduct>, RetrieverError> {
+        Ok(self
+            .fetch_many(shop, &[product_id])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn fetch_many(
+        &self,
+        shop: &str,
+        product_ids: &[u64],
+    ) -> Result<Vec<StoredProduct>, RetrieverError> {
+        if product_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = product_ids
+            .iter()
+            .map(|id| id_of(shop, *id))
+            .collect::<Vec<_>>();
         let response = self
             .client
             .get_points(
-                GetPointsBuilder::new(&self.collection, vec![id_of(shop, product_id)])
+                GetPointsBuilder::new(&self.collection, ids)
                     .with_payload(true)
                     .with_vectors(true),
             )
             .await?;
-        let Some(point) = response.result.into_iter().next() else {
-            return Ok(None);
-        };
-        let vector = point
-            .vectors
-            .and_then(|v| v.get_vector())
-            .and_then(|v| match v {
-                qdrant_client::qdrant::vector_output::Vector::Dense(d) => Some(d.data),
-                _ => None,
-            });
-        let payload = json_of(point.payload);
-        if payload.get("shop").and_then(|s| s.as_str()) != Some(shop) {
-            return Ok(None);
-        }
-        let Some((stored_id, payload)) = payload_from_json(&payload) else {
-            return Ok(None);
-        };
-        Ok(Some(StoredProduct {
-            product_id: stored_id,
-            vector: vector.unwrap_or_default(),
-            payload,
-        }))
+        Ok(response
+            .result
+            .into_iter()
+            .filter_map(|point| {
+                let vector = point
+                    .vectors
+                    .and_then(|v| v.get_vector())
+                    .and_then(|v| match v {
+                        qdrant_client::qdrant::vector_output::Vector::Dense(d) => Some(d.data),
+                        _ => None,
+                    });
+                let payload = json_of(point.payload);
+                // The id already encodes the shop; the payload check is defence in depth.
+                if payload.get("shop").and_then(|s| s.as_str()) != Some(shop) {
+                    return None;
+                }
+                let (stored_id, payload) = payload_from_json(&payload)?;
+                Some(StoredProduct {
+                    product_id: stored_id,
+                    vector: vector.unwrap_or_default(),
+                    payload,
+                })
+            })
+            .collect())
     }
 
     async fn count(&self, shop: &str) -> Result<u64, RetrieverError> {

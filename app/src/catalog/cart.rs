@@ -89,15 +89,13 @@ impl CatalogService {
         limit: usize,
     ) -> Result<Vec<Recommendation>, AppError> {
         let mut mean: Vec<f32> = Vec::new();
-        for id in cart {
-            if let Some(point) = self.index().fetch(shop.as_str(), *id).await? {
-                if mean.is_empty() {
-                    mean = vec![0.0; point.vector.len()];
-                }
-                mean.iter_mut()
-                    .zip(&point.vector)
-                    .for_each(|(m, v)| *m += v);
+        for point in self.index().fetch_many(shop.as_str(), cart).await? {
+            if mean.is_empty() {
+                mean = vec![0.0; point.vector.len()];
             }
+            mean.iter_mut()
+                .zip(&point.vector)
+                .for_each(|(m, v)| *m += v);
         }
         if mean.is_empty() {
             return Ok(Vec::new());

@@ -167,6 +167,13 @@ impl CatalogService {
             None => None,
         };
         let top = blended.first().map_or(1.0, |(c, _)| c.score);
+        let vectors: HashMap<u64, Vec<f32>> = self
+            .index()
+            .fetch_many(shop.as_str(), &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.product_id, p.vector))
+            .collect();
         let mut recommendations = Vec::with_capacity(limit);
         for (candidate, source) in blended {
             if recommendations.len() == limit {
@@ -184,7 +191,7 @@ impl CatalogService {
                     format!("shoppers who viewed {title} also viewed this")
                 }
                 ("viewed_next", Some(title)) => format!("often viewed after {title}"),
-                _ => self.closest_signal(shop, candidate.item, &signals).await?,
+                _ => closest_signal(vectors.get(&candidate.item), &signals),
             };
             recommendations.push(Recommendation {
                 product,
@@ -193,27 +200,6 @@ impl CatalogService {
             });
         }
         Ok((ForYouSource::Session, recommendations))
-    }
-
-    /// The part of the session a product is closest to, as the reason it is shown.
-    async fn closest_signal(
-        &self,
-        shop: &ShopDomain,
-        product: u64,
-        signals: &[Signal],
-    ) -> Result<String, AppError> {
-        let vector = self
-            .index()
-            .fetch(shop.as_str(), product)
-            .await?
-            .map(|p| p.vector);
-        Ok(vector
-            .and_then(|v| {
-                signals
-                    .iter()
-                    .max_by(|a, b| dot(&a.vector, &v).total_cmp(&dot(&b.vector, &v)))
-            })
-            .map_or_else(|| "picked for you".to_owned(), |s| s.because.clone()))
     }
 
     /// What the shopper did, oldest first: the browser's events, and for a logged-in
@@ -282,13 +268,17 @@ impl CatalogService {
             .into_iter()
             .map(|p| (p.id, p.title))
             .collect();
+        let mut vectors: HashMap<u64, Vec<f32>> = self
+            .index()
+            .fetch_many(shop.as_str(), &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.product_id, p.vector))
+            .collect();
         let mut signals = Vec::new();
         for id in ids {
             // A product deleted or not yet embedded says nothing.
-            if let (Some(point), Some(title)) = (
-                self.index().fetch(shop.as_str(), id).await?,
-                titles.get(&id),
-            ) {
+            if let (Some(vector), Some(title)) = (vectors.remove(&id), titles.get(&id)) {
                 let (weight, kind, _) = weights[&id];
                 let because = match kind {
                     EventKind::ProductAddedToCart => format!("goes with {title}, in your cart"),
@@ -296,7 +286,7 @@ impl CatalogService {
                     _ => format!("because you looked at {title}"),
                 };
                 signals.push(Signal {
-                    vector: point.vector,
+                    vector,
                     weight,
                     because,
                 });
@@ -349,6 +339,17 @@ impl CatalogService {
             })
             .collect())
     }
+}
+
+/// The part of the session a product is closest to, as the reason it is shown.
+fn closest_signal(vector: Option<&Vec<f32>>, signals: &[Signal]) -> String {
+    vector
+        .and_then(|v| {
+            signals
+                .iter()
+                .max_by(|a, b| dot(&a.vector, v).total_cmp(&dot(&b.vector, v)))
+        })
+        .map_or_else(|| "picked for you".to_owned(), |s| s.because.clone())
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {

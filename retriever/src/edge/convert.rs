@@ -80,33 +80,47 @@ pub(super) fn retrieve(
     product_id: u64,
     with_vector: bool,
 ) -> Result<Option<StoredProduct>, RetrieverError> {
+    Ok(retrieve_many(shard, shop, &[product_id], with_vector)?
+        .into_iter()
+        .next())
+}
+
+/// Products of one shop in one read, in no particular order; unknown ids are left out.
+pub(super) fn retrieve_many(
+    shard: &EdgeShard,
+    shop: &str,
+    product_ids: &[u64],
+    with_vector: bool,
+) -> Result<Vec<StoredProduct>, RetrieverError> {
+    let ids: Vec<PointId> = product_ids
+        .iter()
+        .map(|id| PointId::Uuid(point_id(shop, *id)))
+        .collect();
     let records = shard.retrieve(
-        &[PointId::Uuid(point_id(shop, product_id))],
+        &ids,
         Some(WithPayloadInterface::Bool(true)),
         Some(WithVector::Bool(with_vector)),
     )?;
-    let Some(record) = records.into_iter().next() else {
-        return Ok(None);
-    };
-    let Some(payload) = record.payload else {
-        return Ok(None);
-    };
-    let json: serde_json::Map<String, serde_json::Value> = payload.0.into_iter().collect();
-    if json.get("shop").and_then(|s| s.as_str()) != Some(shop) {
-        return Ok(None);
-    }
-    let Some((stored_id, payload)) = payload_from_json(&json) else {
-        return Ok(None);
-    };
-    let vector = match record.vector {
-        Some(VectorStructInternal::Single(v)) => v,
-        _ => Vec::new(),
-    };
-    Ok(Some(StoredProduct {
-        product_id: stored_id,
-        vector,
-        payload,
-    }))
+    Ok(records
+        .into_iter()
+        .filter_map(|record| {
+            let payload = record.payload?;
+            let json: serde_json::Map<String, serde_json::Value> = payload.0.into_iter().collect();
+            if json.get("shop").and_then(|s| s.as_str()) != Some(shop) {
+                return None;
+            }
+            let (stored_id, payload) = payload_from_json(&json)?;
+            let vector = match record.vector {
+                Some(VectorStructInternal::Single(v)) => v,
+                _ => Vec::new(),
+            };
+            Some(StoredProduct {
+                product_id: stored_id,
+                vector,
+                payload,
+            })
+        })
+        .collect())
 }
 
 /// Creates the payload indexes the shard lacks: all of them on a new shard, and on an old

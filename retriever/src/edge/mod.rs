@@ -57,7 +57,7 @@ use crate::{
     ProductPayload, ProductPoint, RetrieverError, ScoredProduct, SearchQuery, StoredProduct,
     VectorIndex,
 };
-use convert::{all_of, ensure_payload_indexes, field_path, retrieve, to_payload};
+use convert::{all_of, ensure_payload_indexes, field_path, retrieve, retrieve_many, to_payload};
 use durability::{Flusher, Guards, DEFAULT_FLUSH_INTERVAL};
 
 /// Tuning of the embedded engine.
@@ -330,6 +330,16 @@ impl VectorIndex for EdgeIndex {
     ) -> Result<Option<StoredProduct>, RetrieverError> {
         let shop = shop.to_owned();
         self.blocking(move |shard| retrieve(shard, &shop, product_id, true))
+            .await
+    }
+
+    async fn fetch_many(
+        &self,
+        shop: &str,
+        product_ids: &[u64],
+    ) -> Result<Vec<StoredProduct>, RetrieverError> {
+        let (shop, ids) = (shop.to_owned(), product_ids.to_vec());
+        self.blocking(move |shard| retrieve_many(shard, &shop, &ids, true))
             .await
     }
 

@@ -246,6 +246,15 @@ pub async fn shops_never_see_or_touch_each_other(
         index.fetch(shop_b, 80).await.unwrap().is_none(),
         "B has no product 80; A's must not show"
     );
+    // Several at once: B's own, never A's 80, unknown ids left out.
+    let mut many = index.fetch_many(shop_b, &[2, 80, 1, 9_999]).await.unwrap();
+    many.sort_by_key(|p| p.product_id);
+    assert_eq!(
+        many.iter().map(|p| p.product_id).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert!(close(&many[0].vector, &unit_vector(5_001)));
+    assert!(index.fetch_many(shop_b, &[]).await.unwrap().is_empty());
 
     // B's exact vector, searched in A, finds A's points only.
     let hits = index
