@@ -167,13 +167,7 @@ impl CatalogService {
             None => None,
         };
         let top = blended.first().map_or(1.0, |(c, _)| c.score);
-        let vectors: HashMap<u64, Vec<f32>> = self
-            .index()
-            .fetch_many(shop.as_str(), &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.product_id, p.vector))
-            .collect();
+        let vectors = self.vectors_of(shop, &ids).await?;
         let mut recommendations = Vec::with_capacity(limit);
         for (candidate, source) in blended {
             if recommendations.len() == limit {
@@ -200,6 +194,21 @@ impl CatalogService {
             });
         }
         Ok((ForYouSource::Session, recommendations))
+    }
+
+    /// The stored vectors of these products, by id, in one read.
+    async fn vectors_of(
+        &self,
+        shop: &ShopDomain,
+        ids: &[u64],
+    ) -> Result<HashMap<u64, Vec<f32>>, AppError> {
+        Ok(self
+            .index()
+            .fetch_many(shop.as_str(), ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.product_id, p.vector))
+            .collect())
     }
 
     /// What the shopper did, oldest first: the browser's events, and for a logged-in
@@ -268,13 +277,7 @@ impl CatalogService {
             .into_iter()
             .map(|p| (p.id, p.title))
             .collect();
-        let mut vectors: HashMap<u64, Vec<f32>> = self
-            .index()
-            .fetch_many(shop.as_str(), &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.product_id, p.vector))
-            .collect();
+        let mut vectors = self.vectors_of(shop, &ids).await?;
         let mut signals = Vec::new();
         for id in ids {
             // A product deleted or not yet embedded says nothing.

@@ -76,13 +76,18 @@ impl CandidateSource for RankedList {
         k: usize,
         exclude: &HashSet<ItemId>,
     ) -> Vec<Candidate> {
-        self.candidates
-            .iter()
-            .filter(|c| !exclude.contains(&c.item))
-            .take(k)
-            .copied()
-            .collect()
+        first_k(&self.candidates, k, exclude)
     }
+}
+
+/// The first `k` of a ranked list that are not excluded.
+pub(crate) fn first_k(ranked: &[Candidate], k: usize, exclude: &HashSet<ItemId>) -> Vec<Candidate> {
+    ranked
+        .iter()
+        .filter(|c| !exclude.contains(&c.item))
+        .take(k)
+        .copied()
+        .collect()
 }
 
 /// The `k` best-scored items, best first; ties go to the smaller id so results never depend

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{top_k, Candidate, CandidateSource, ItemId, Session};
+use super::{first_k, top_k, Candidate, CandidateSource, ItemId, Session};
 
 pub struct Popularity {
     ranked: Vec<Candidate>,
@@ -40,11 +40,6 @@ impl CandidateSource for Popularity {
         k: usize,
         exclude: &HashSet<ItemId>,
     ) -> Vec<Candidate> {
-        self.ranked
-            .iter()
-            .filter(|c| !exclude.contains(&c.item))
-            .take(k)
-            .copied()
-            .collect()
+        first_k(&self.ranked, k, exclude)
     }
 }
