@@ -8,6 +8,7 @@
 //! (shop, product id), and every read, count and delete is filtered by shop, so one shop's
 //! calls can never see or touch another shop's points, whichever backend is in use.
 
+pub mod blocked;
 mod edge;
 mod error;
 mod exact;
