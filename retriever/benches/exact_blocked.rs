@@ -13,29 +13,13 @@
 use std::time::Instant;
 
 use candle_core::{DType, Device};
-use kindred_retriever::blocked::{BlockSizes, ResidentVectors};
+use kindred_retriever::blocked::{synthetic_vectors, BlockSizes, ResidentVectors};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn random_vectors(n: usize, dimension: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut state = seed;
-    (0..n)
-        .map(|_| {
-            (0..dimension)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-                })
-                .collect()
-        })
-        .collect()
 }
 
 fn main() {
@@ -57,7 +41,7 @@ fn main() {
     println!("| device | N x d | k | seconds | queries/s | bandwidth bound s | x bound |");
     println!("|---|---|---|---|---|---|---|");
     for n in sizes {
-        let vectors = random_vectors(n, dimension, n as u64);
+        let vectors = synthetic_vectors(n, dimension, n as u64);
         let ids: Vec<u64> = (0..n as u64).collect();
         let resident = ResidentVectors::new(&device, dtype, ids, &vectors)
             .expect("vectors fit the device")

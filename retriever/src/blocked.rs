@@ -230,6 +230,27 @@ fn to_device(
         .map_err(backend)
 }
 
+/// Deterministic pseudo-random vectors (a linear congruential generator, components in
+/// [-0.5, 0.5)): synthetic catalogues for benchmarks and recall measurements, the same for a
+/// given seed on every machine.
+pub fn synthetic_vectors(n: usize, dimension: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            (0..dimension)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn backend(err: candle_core::Error) -> RetrieverError {
     RetrieverError::Backend(format!("tensor operation failed: {err}"))
 }
@@ -239,23 +260,8 @@ mod tests {
     use super::*;
     use crate::exact_top_k;
 
-    /// Deterministic pseudo-random unit-ish vectors (no extra dependency).
     fn vectors(n: usize, dimension: usize, seed: u64) -> Vec<Vec<f32>> {
-        let mut state = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (0..n)
-            .map(|_| {
-                (0..dimension)
-                    .map(|_| {
-                        state = state
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-                    })
-                    .collect()
-            })
-            .collect()
+        synthetic_vectors(n, dimension, seed)
     }
 
     fn reference(catalogue: &[(u64, Vec<f32>)], query: &[f32], k: usize) -> Vec<u64> {
