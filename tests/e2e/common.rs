@@ -286,6 +286,13 @@ impl TestApp {
         (status, response_headers, json)
     }
 
+    /// `POST /api/v1/events` with `{"events": events}`.
+    pub async fn send_events(&self, key: &str, events: Value) -> (StatusCode, Value) {
+        let body = serde_json::to_vec(&serde_json::json!({ "events": events })).unwrap();
+        self.request(Method::POST, "/api/v1/events", Some(key), Some(body))
+            .await
+    }
+
     pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
         self.request(Method::GET, path, Some(key), None).await
     }

@@ -13,9 +13,7 @@ const SHOP: &str = "events-shop.myshopify.com";
 const OTHER: &str = "events-other.myshopify.com";
 
 async fn send(app: &TestApp, key: &str, events: Value) -> (StatusCode, Value) {
-    let body = serde_json::to_vec(&json!({ "events": events })).unwrap();
-    app.request(Method::POST, "/api/v1/events", Some(key), Some(body))
-        .await
+    app.send_events(key, events).await
 }
 
 #[tokio::test]

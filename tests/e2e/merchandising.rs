@@ -58,14 +58,7 @@ async fn merchandising_rules_hold_in_every_strategy() {
         }
         events.push(json!({"type": "checkout_completed", "client_id": "buyer", "line_items": [{"product_id": MAT}, {"product_id": "6239910789300"}]}));
         for k in [&key, &other_key] {
-            let (status, _) = app
-                .request(
-                    Method::POST,
-                    "/api/v1/events",
-                    Some(k),
-                    Some(serde_json::to_vec(&json!({"events": events})).unwrap()),
-                )
-                .await;
+            let (status, _) = app.send_events(k, events.clone().into()).await;
             assert_eq!(status, StatusCode::OK);
         }
         let queries = [

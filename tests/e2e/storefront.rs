@@ -282,14 +282,7 @@ async fn strategies_answer_by_name_fall_back_and_cover_new_shops_shoppers_and_pr
             json!({"id": "bought", "type": "checkout_completed", "client_id": "b0",
             "line_items": [{"product_id": MAT}, {"product_id": "6239910789300"}]}),
         );
-        let (status, body) = app
-            .request(
-                Method::POST,
-                "/api/v1/events",
-                Some(&key),
-                Some(serde_json::to_vec(&json!({"events": events})).unwrap()),
-            )
-            .await;
+        let (status, body) = app.send_events(&key, events.clone().into()).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let (_, body) = get("/api/v1/recommendations/trending?limit=5".into()).await;
         assert_eq!(ids(&body)[..2], ["6239910789300", "7404209340596"]);
@@ -561,14 +554,7 @@ async fn merchants_see_what_each_strategy_earned() {
         events.push(json!({"type": "recommendation_clicked", "client_id": "c", "product_id": MAT, "strategy": "similar"}));
         events.push(json!({"type": "product_added_to_cart", "client_id": "c", "product_id": MAT}));
         events.push(json!({"type": "recommendation_viewed", "client_id": "d", "product_id": MAT, "strategy": "trending"}));
-        let (status, _) = app
-            .request(
-                Method::POST,
-                "/api/v1/events",
-                Some(&key),
-                Some(serde_json::to_vec(&json!({"events": events})).unwrap()),
-            )
-            .await;
+        let (status, _) = app.send_events(&key, events.clone().into()).await;
         assert_eq!(status, StatusCode::OK);
         let (status, body) = app
             .get(

@@ -7,6 +7,7 @@
 //! spans every browser they used. A shopper with no history gets what is trending.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use kindred_retriever::recommend::{
     distinct, Blender, Candidate, Fusion, RankedList, SourceWeight,
@@ -217,7 +218,11 @@ impl CatalogService {
         &self,
         shop: &ShopDomain,
         context: &ShoppingContext,
-    ) -> Result<Vec<ShopperEvent>, AppError> {
+    ) -> Result<Arc<Vec<ShopperEvent>>, AppError> {
+        // Read once per request: the rules (purchases) and the strategy share it.
+        if let Some(history) = &context.history {
+            return Ok(history.clone());
+        }
         let mut history = match &context.client_id {
             Some(client) => self.store().client_events(shop, client).await?,
             None => Vec::new(),
@@ -236,7 +241,7 @@ impl CatalogService {
                     .then_with(|| a.event_id.cmp(&b.event_id))
             });
         }
-        Ok(history)
+        Ok(Arc::new(history))
     }
 
     /// The session's products (their stored vectors) and searches (embedded now), weighted.

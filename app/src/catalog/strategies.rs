@@ -4,6 +4,7 @@
 //! which any shop with one available product has from its first day.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,7 @@ use super::service::{CatalogService, Recommendation, SimilarRequest};
 use super::ForYouSource;
 use crate::domain::{ProductId, ShopDomain};
 use crate::error::AppError;
+use crate::events::{EventKind, ShopperEvent};
 
 /// Trending: interest of the last week...
 const TRENDING_WINDOW_DAYS: i64 = 7;
@@ -85,6 +87,8 @@ pub struct ShoppingContext {
     /// Products in the cart.
     pub cart: Vec<u64>,
     pub limit: usize,
+    /// The shopper's events, once read for this request.
+    pub(crate) history: Option<Arc<Vec<ShopperEvent>>>,
 }
 
 impl ShoppingContext {
@@ -165,14 +169,16 @@ impl CatalogService {
         context: &ShoppingContext,
     ) -> Result<(Strategy, Vec<Recommendation>), AppError> {
         let rules = self.rules(shop).await?.compile()?;
-        let purchased = if rules.exclude_purchased {
-            self.purchased(shop, context).await?
-        } else {
-            HashSet::new()
+        let mut wide = context.clone();
+        if context.client_id.is_some() || context.customer_id.is_some() {
+            wide.history = Some(self.shopper_history(shop, context).await?);
+        }
+        let purchased = match (&wide.history, rules.exclude_purchased) {
+            (Some(history), true) => purchased(history),
+            _ => HashSet::new(),
         };
         let pinned = self.pinned(shop, rules.pins(), context).await?;
         // Filters may remove candidates: ask each strategy for more than the shelf holds.
-        let mut wide = context.clone();
         if rules.caps_vendors() {
             // A vendor cap needs breadth: one vendor may fill the first few dozen.
             wide.limit = 150;
@@ -229,24 +235,6 @@ impl CatalogService {
         rules.compile()?;
         let raw = serde_json::to_string(rules).map_err(|e| AppError::Internal(e.to_string()))?;
         self.store().put_shop_rules(shop, &raw).await
-    }
-
-    /// What the shopper bought (their checkouts), when we know who they are.
-    async fn purchased(
-        &self,
-        shop: &ShopDomain,
-        context: &ShoppingContext,
-    ) -> Result<HashSet<u64>, AppError> {
-        if context.client_id.is_none() && context.customer_id.is_none() {
-            return Ok(HashSet::new());
-        }
-        Ok(self
-            .shopper_history(shop, context)
-            .await?
-            .iter()
-            .filter(|e| e.kind == crate::events::EventKind::CheckoutCompleted)
-            .flat_map(|e| e.line_items.iter().map(|l| l.product_id))
-            .collect())
     }
 
     /// The pinned products that can be shown here: on sale, published, not on screen.
@@ -339,6 +327,15 @@ impl CatalogService {
             })
             .collect())
     }
+}
+
+/// What the shopper bought (their checkouts).
+fn purchased(history: &[ShopperEvent]) -> HashSet<u64> {
+    history
+        .iter()
+        .filter(|e| e.kind == EventKind::CheckoutCompleted)
+        .flat_map(|e| e.line_items.iter().map(|l| l.product_id))
+        .collect()
 }
 
 #[cfg(test)]

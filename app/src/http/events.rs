@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use super::auth::StorefrontShop;
 use super::extract::{ApiJson, ApiQuery};
-use super::storefront::{checked_limit, product_ids};
-use super::views::{RecommendationView, RecommendationsResponse};
+use super::storefront::{answer, checked_limit, product_ids, Asked};
+use super::views::RecommendationsResponse;
 use super::AppState;
 use crate::catalog::strategies::{ShoppingContext, Strategy};
 use crate::domain::ShopDomain;
@@ -157,16 +157,10 @@ pub async fn cart(
         limit,
         ..ShoppingContext::default()
     };
-    let (used, recommendations) = state
-        .catalog
-        .recommend_with_fallback(&shop, Strategy::Complementary, None, &context)
-        .await?;
-    Ok(Json(RecommendationsResponse {
-        strategy: used.as_str().to_owned(),
-        requested_strategy: used.as_str().to_owned(),
-        recommendations: recommendations
-            .iter()
-            .map(RecommendationView::from)
-            .collect(),
-    }))
+    let asked = Asked {
+        strategy: Strategy::Complementary,
+        fallback: None,
+        context,
+    };
+    answer(&state, &shop, asked).await
 }

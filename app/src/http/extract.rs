@@ -38,3 +38,11 @@ impl From<PathRejection> for AppError {
         AppError::InvalidInput(rejection.body_text())
     }
 }
+
+/// A raw query string as decoded pairs, in order, repeats kept: what Shopify's signatures
+/// are computed over.
+pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}

@@ -9,15 +9,10 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::auth::{Admin, SessionShop};
-use super::extract::ApiPath;
+use super::extract::{query_pairs, ApiPath};
 use super::AppState;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::shopify::ShopifyService;
-
-fn shopify(state: &AppState) -> Result<&ShopifyService, AppError> {
-    state.shopify()
-}
 
 fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
     body.map_err(|rejection| match rejection.status() {
@@ -32,7 +27,8 @@ pub async fn data_webhook(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, AppError> {
-    let receipt = shopify(&state)?
+    let receipt = state
+        .shopify()?
         .receive(&headers, &body_of(body)?, false)
         .await?;
     Ok(Json(json!({ "status": receipt })))
@@ -44,16 +40,11 @@ pub async fn compliance_webhook(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, AppError> {
-    let receipt = shopify(&state)?
+    let receipt = state
+        .shopify()?
         .receive(&headers, &body_of(body)?, true)
         .await?;
     Ok(Json(json!({ "status": receipt })))
-}
-
-fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
 }
 
 /// `GET /auth?shop=…`: starts the authorization code grant.
@@ -61,11 +52,11 @@ pub async fn begin_install(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Redirect, AppError> {
-    let pairs = query_pairs(query);
+    let pairs = query_pairs(query.as_deref());
     let shop = crate::shopify::signature::single_value(&pairs, "shop")
         .ok_or_else(|| AppError::InvalidInput("`shop` must appear exactly once".into()))?;
     let shop = ShopDomain::parse(shop)?;
-    Ok(Redirect::to(&shopify(&state)?.begin_install(&shop).await?))
+    Ok(Redirect::to(&state.shopify()?.begin_install(&shop).await?))
 }
 
 /// `GET /auth/callback`: Shopify's redirect back with the code.
@@ -73,8 +64,10 @@ pub async fn install_callback(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Redirect, AppError> {
-    let service = shopify(&state)?;
-    let shop = service.complete_install(&query_pairs(query)).await?;
+    let service = state.shopify()?;
+    let shop = service
+        .complete_install(&query_pairs(query.as_deref()))
+        .await?;
     let admin = format!(
         "{}/admin/apps/{}",
         service.api().admin_base(&shop),
@@ -88,7 +81,7 @@ pub async fn app_status(
     State(state): State<AppState>,
     SessionShop(shop): SessionShop,
 ) -> Result<Json<Value>, AppError> {
-    let mut status = json!(shopify(&state)?.status(&shop).await?);
+    let mut status = json!(state.shopify()?.status(&shop).await?);
     // What recommendations earned, next to the sync state.
     status["recommendations"] = super::storefront::performance_of(&state, &shop, 30).await?;
     Ok(Json(status))
@@ -99,7 +92,7 @@ pub async fn app_sync(
     State(state): State<AppState>,
     SessionShop(shop): SessionShop,
 ) -> Result<impl IntoResponse, AppError> {
-    let requested = shopify(&state)?.request_sync(&shop).await?;
+    let requested = state.shopify()?.request_sync(&shop).await?;
     Ok(sync_accepted(&shop, requested))
 }
 
@@ -110,7 +103,7 @@ pub async fn admin_status(
     ApiPath(shop): ApiPath<String>,
 ) -> Result<Json<Value>, AppError> {
     let shop = ShopDomain::parse(&shop)?;
-    Ok(Json(json!(shopify(&state)?.status(&shop).await?)))
+    Ok(Json(json!(state.shopify()?.status(&shop).await?)))
 }
 
 /// `POST /api/v1/shops/{shop}/sync`: a full catalogue sync, for operators.
@@ -120,7 +113,7 @@ pub async fn admin_sync(
     ApiPath(shop): ApiPath<String>,
 ) -> Result<impl IntoResponse, AppError> {
     let shop = ShopDomain::parse(&shop)?;
-    let requested = shopify(&state)?.request_sync(&shop).await?;
+    let requested = state.shopify()?.request_sync(&shop).await?;
     Ok(sync_accepted(&shop, requested))
 }
 
@@ -164,7 +157,7 @@ pub async fn privacy_exports(
 
 /// `GET /app`: the embedded admin page. App Bridge supplies session tokens to `fetch`.
 pub async fn app_page(State(state): State<AppState>) -> Result<Response, AppError> {
-    let client_id = shopify(&state)?.api().client_id().to_owned();
+    let client_id = state.shopify()?.api().client_id().to_owned();
     let page = ADMIN_PAGE.replace("{{client_id}}", &html_escape(&client_id));
     Ok(([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response())
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::auth::{presented_key, Admin, StorefrontShop};
-use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::extract::{query_pairs, ApiJson, ApiPath, ApiQuery};
 use super::views::{RecommendationView, RecommendationsResponse};
 use super::AppState;
 use crate::catalog::rules::MerchandisingRules;
@@ -50,10 +50,10 @@ pub struct RecommendationParams {
 }
 
 /// A parsed recommendation request.
-struct Asked {
-    strategy: Strategy,
-    fallback: Option<Strategy>,
-    context: ShoppingContext,
+pub(super) struct Asked {
+    pub strategy: Strategy,
+    pub fallback: Option<Strategy>,
+    pub context: ShoppingContext,
 }
 
 impl RecommendationParams {
@@ -95,6 +95,7 @@ impl RecommendationParams {
                 customer_id: None,
                 cart,
                 limit,
+                history: None,
             },
         })
     }
@@ -140,7 +141,8 @@ pub fn product_ids(raw: &str, parameter: &str) -> Result<Vec<u64>, AppError> {
     Ok(ids)
 }
 
-async fn answer(
+/// Runs a request through the strategies, fallbacks and the shop's rules.
+pub(super) async fn answer(
     state: &AppState,
     shop: &ShopDomain,
     asked: Asked,
@@ -221,10 +223,7 @@ impl axum::extract::FromRequestParts<AppState> for ProxyShop {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let shopify = state.shopify()?;
-        let pairs: Vec<(String, String)> =
-            url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
-                .into_owned()
-                .collect();
+        let pairs = query_pairs(parts.uri.query());
         let now = chrono::Utc::now().timestamp();
         let request = app_proxy::verify(shopify.api().secrets(), &pairs, now)
             .map_err(AppError::ProxyRefused)?;
