@@ -64,11 +64,16 @@ impl CatalogService {
             .into_iter()
             .map(|(items, time)| Session { items, time })
             .collect();
-        let models = Arc::new(ShopInteractions {
-            together: Arc::new(CoOccurrence::train(&baskets, POPULARITY_DAMPING, 0.0, 100)),
-            neighbours: Arc::new(SessionKnn::train(&browsing, 20, 200, 0.5)),
-            next: Arc::new(SequentialRules::train(&browsing, 3, 0.5)),
-        });
+        // Training is CPU work: off the async runtime, so other requests keep being served.
+        let models = tokio::task::spawn_blocking(move || {
+            Arc::new(ShopInteractions {
+                together: Arc::new(CoOccurrence::train(&baskets, POPULARITY_DAMPING, 0.0, 100)),
+                neighbours: Arc::new(SessionKnn::train(&browsing, 20, 200, 0.5)),
+                next: Arc::new(SequentialRules::train(&browsing, 3, 0.5)),
+            })
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("training the shop's models: {e}")))?;
         if let Ok(mut cache) = self.interaction_models.lock() {
             cache.insert(shop.clone(), (Instant::now(), models.clone()));
         }
