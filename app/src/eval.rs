@@ -18,9 +18,10 @@ use chrono::NaiveDateTime;
 use kindred_embedder::Embedder;
 use kindred_retriever::recommend::{
     Blender, Candidate, CandidateSource, CoOccurrence, ContentSimilarity, Evaluation, Fusion,
-    ItemId, Metrics, Popularity, SequentialRules, Session, SessionKnn, SourceWeight,
+    ItemId, ItemWalk, Metrics, Popularity, SequentialRules, Session, SessionKnn, SourceWeight,
 };
 
+use crate::catalog::for_you;
 use crate::error::AppError;
 
 const DAY: i64 = 86_400;
@@ -210,8 +211,10 @@ struct Parameters {
     content_decay: f64,
     rules_window: usize,
     rules_decay: f64,
-    /// Blend weights: co-occurrence, session-kNN, sequential rules, content, popularity.
-    weights: [f64; 5],
+    walk_second_step: f64,
+    walk_decay: f64,
+    /// Blend weights: co-occurrence, session-kNN, sequential rules, walk, content, popularity.
+    weights: [f64; 6],
     fusion: Fusion,
 }
 
@@ -226,7 +229,9 @@ impl Parameters {
         content_decay: 0.0,
         rules_window: 5,
         rules_decay: 0.0,
-        weights: [1.0, 1.0, 1.0, 0.5, 0.1],
+        walk_second_step: 1.0,
+        walk_decay: 0.0,
+        weights: [1.0, 1.0, 1.0, 1.0, 0.5, 0.1],
         fusion: Fusion::Score,
     };
 }
@@ -236,6 +241,7 @@ struct Sources {
     cooccurrence: CoOccurrence,
     knn: SessionKnn,
     rules: SequentialRules,
+    walk: ItemWalk,
     content: Option<ContentSimilarity>,
 }
 
@@ -245,10 +251,16 @@ fn build(train: &[Session], vectors: &Option<Vec<(ItemId, Vec<f32>)>>, p: &Param
         cooccurrence: CoOccurrence::train(train, p.cooc_normalise, p.cooc_decay, 100),
         knn: SessionKnn::train(train, p.knn_neighbours, p.knn_sample, p.knn_decay),
         rules: SequentialRules::train(train, p.rules_window, p.rules_decay),
+        walk: walk(train, p.walk_second_step, p.walk_decay),
         content: vectors
             .clone()
             .map(|v| ContentSimilarity::new(v, p.content_decay)),
     }
+}
+
+/// The co-view walk with the link and session bounds the server uses.
+fn walk(train: &[Session], second_step: f64, decay: f64) -> ItemWalk {
+    ItemWalk::train(train, 100, 100, second_step, decay)
 }
 
 /// A source's answers computed once per case, so many blend weightings can be tried cheaply.
@@ -359,6 +371,15 @@ fn tune(split: &Split, vectors: &Option<Vec<(ItemId, Vec<f32>)>>) -> Parameters 
             }
         }
     }
+    best = f64::MIN;
+    for second_step in [0.0, 0.5, 1.0, 2.0, 4.0] {
+        for decay in [0.0, 0.5, 1.0] {
+            let s = score(&walk(train, second_step, decay));
+            if s > best {
+                (best, p.walk_second_step, p.walk_decay) = (s, second_step, decay);
+            }
+        }
+    }
     if let Some(vectors) = vectors {
         best = f64::MIN;
         for decay in [0.0, 0.3, 1.0] {
@@ -375,6 +396,7 @@ fn tune(split: &Split, vectors: &Option<Vec<(ItemId, Vec<f32>)>>) -> Parameters 
         Box::new(Cached::of(&sources.cooccurrence, cases)),
         Box::new(Cached::of(&sources.knn, cases)),
         Box::new(Cached::of(&sources.rules, cases)),
+        Box::new(Cached::of(&sources.walk, cases)),
         Box::new(match &sources.content {
             Some(content) => Cached::of(content, cases),
             None => Cached {
@@ -399,21 +421,23 @@ fn tune(split: &Split, vectors: &Option<Vec<(ItemId, Vec<f32>)>>) -> Parameters 
         for &w_cooc in &grid {
             for &w_knn in &grid {
                 for &w_rules in &grid {
-                    for &w_content in content_grid {
-                        for w_pop in [0.0, 0.1, 0.25] {
-                            if w_cooc + w_knn + w_rules + w_content == 0.0 {
-                                continue;
-                            }
-                            let trial = Parameters {
-                                weights: [w_cooc, w_knn, w_rules, w_content, w_pop],
-                                fusion,
-                                ..p
-                            };
-                            let blender = blend(std::mem::take(&mut cached), &trial);
-                            let s = score(&blender);
-                            cached = blender.into_sources();
-                            if s > best {
-                                (best, best_weights, best_fusion) = (s, trial.weights, fusion);
+                    for &w_walk in &grid {
+                        for &w_content in content_grid {
+                            for w_pop in [0.0, 0.1, 0.25] {
+                                if w_cooc + w_knn + w_rules + w_walk + w_content == 0.0 {
+                                    continue;
+                                }
+                                let trial = Parameters {
+                                    weights: [w_cooc, w_knn, w_rules, w_walk, w_content, w_pop],
+                                    fusion,
+                                    ..p
+                                };
+                                let blender = blend(std::mem::take(&mut cached), &trial);
+                                let s = score(&blender);
+                                cached = blender.into_sources();
+                                if s > best {
+                                    (best, best_weights, best_fusion) = (s, trial.weights, fusion);
+                                }
                             }
                         }
                     }
@@ -496,6 +520,15 @@ pub fn evaluate(
         ),
         row(
             split,
+            "co-view walk (two steps)",
+            measure(&sources.walk),
+            format!(
+                "second step {}, recency decay {}",
+                p.walk_second_step, p.walk_decay
+            ),
+        ),
+        row(
+            split,
             "content-only (embeddings)",
             sources.content.as_ref().and_then(|c| measure(c)),
             if sources.content.is_some() {
@@ -517,20 +550,41 @@ pub fn evaluate(
             Box::new(sources.cooccurrence),
             Box::new(sources.knn),
             Box::new(sources.rules),
+            Box::new(sources.walk),
             content,
             Box::new(sources.popularity),
         ],
         &p,
     );
-    let [c, k, r, e, t] = p.weights;
+    let [c, k, r, w, e, t] = p.weights;
+    let tuned = measure(&blender);
+    // The server's for-you blend: the same trained sources, its own weights.
+    let served = Parameters {
+        weights: [
+            for_you::TOGETHER_WEIGHT,
+            for_you::NEIGHBOURS_WEIGHT,
+            for_you::NEXT_WEIGHT,
+            for_you::NEARBY_WEIGHT,
+            for_you::CONTENT_WEIGHT,
+            0.0,
+        ],
+        fusion: Fusion::ReciprocalRank {
+            constant: for_you::RRF_CONSTANT,
+        },
+        ..p
+    };
+    let blender = blend(blender.into_sources(), &served);
     let fusion = match p.fusion {
         Fusion::Score => "score fusion".to_owned(),
         Fusion::ReciprocalRank { constant } => {
             format!("reciprocal-rank fusion, constant {constant}")
         }
     };
-    rows.push(row(split, "blended", measure(&blender),
-        format!("{fusion}; weights co-occurrence {c}, session-kNN {k}, sequential rules {r}, content {e}, trending {t}")));
+    rows.push(row(split, "blended", tuned,
+        format!("{fusion}; weights co-occurrence {c}, session-kNN {k}, sequential rules {r}, walk {w}, content {e}, trending {t}")));
+    let [c, k, r, w, e, _] = served.weights;
+    rows.push(row(split, "blended, as served", measure(&blender),
+        format!("the for-you endpoint's: reciprocal-rank fusion, constant {}; weights co-occurrence {c}, session-kNN {k}, sequential rules {r}, walk {w}, content {e}", for_you::RRF_CONSTANT)));
     Ok(rows)
 }
 
@@ -641,5 +695,18 @@ mod tests {
             "{together:?} vs {popular:?}"
         );
         assert!(together.coverage20 > 10.0 * popular.coverage20);
+    }
+
+    #[test]
+    fn on_real_view_sessions_a_second_step_finds_next_views_direct_links_cannot() {
+        let (_, views) = datasets(&interactions());
+        let split = diginetica(&views).unwrap();
+        let size = catalogue_size(&split.train);
+        let direct = Metrics::measure(&walk(&split.train, 0.0, 0.0), &split.test, size);
+        let two_steps = Metrics::measure(&walk(&split.train, 4.0, 0.0), &split.test, size);
+        assert!(
+            two_steps.hr20 > 1.1 * direct.hr20 && two_steps.coverage20 > direct.coverage20,
+            "{two_steps:?} vs {direct:?}"
+        );
     }
 }

@@ -470,6 +470,19 @@ async fn for_you_blends_in_what_this_shops_shoppers_viewed_together() {
             .collect();
         let (status, _) = send(&app, &key, Value::Array(trail)).await;
         assert_eq!(status, StatusCode::OK);
+        // Twenty more go from those leggings on to a bra.
+        let bra = "6239914426548";
+        let onward: Vec<Value> = (0..20)
+            .flat_map(|n| {
+                [leggings, bra].map(|product| {
+                    json!({"type": "product_viewed", "client_id": format!("onward-{n}"), "product_id": product})
+                })
+            })
+            .collect();
+        assert_eq!(
+            send(&app, &key, Value::Array(onward)).await.0,
+            StatusCode::OK
+        );
         for k in [&key, &other_key] {
             let (status, _) = send(
                 &app,
@@ -499,5 +512,37 @@ async fn for_you_blends_in_what_this_shops_shoppers_viewed_together() {
             elsewhere.iter().all(|r| r["id"] != leggings),
             "{elsewhere:?}"
         );
+
+        // Nobody ever viewed the bra with the mat, yet a shopper on the mat is one step from
+        // the leggings and two from the bra: the co-view walk brings it in, and says how.
+        for k in [&key, &other_key] {
+            let view =
+                json!([{"type": "product_viewed", "client_id": "walker", "product_id": mat}]);
+            assert_eq!(send(&app, k, view).await.0, StatusCode::OK);
+        }
+        let wide = |k: &str| {
+            let path = "/api/v1/recommendations/for-you?client_id=walker&limit=50";
+            let k = k.to_owned();
+            let app = &app;
+            async move {
+                app.get(path, &k).await.1["recommendations"]
+                    .as_array()
+                    .unwrap()
+                    .clone()
+            }
+        };
+        let list = wide(&key).await;
+        let pick = list
+            .iter()
+            .find(|r| r["id"] == bra)
+            .unwrap_or_else(|| panic!("the bra two steps away is missing: {list:?}"));
+        assert!(
+            pick["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("viewed alongside products shoppers view with"),
+            "{pick}"
+        );
+        assert!(wide(&other_key).await.iter().all(|r| r["id"] != bra));
     }
 }

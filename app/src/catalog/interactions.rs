@@ -1,14 +1,16 @@
 //! What a shop's shoppers did together, as trained models: co-occurrence from checkouts and
 //! carts ("often bought with"), session-kNN and sequential rules from browsing sessions
-//! ("shoppers who viewed this also viewed", "often viewed next"). Trained from the shop's own
+//! ("shoppers who viewed this also viewed", "often viewed next") and a two-step walk on the
+//! co-view graph (what is viewed with what is viewed with this). Trained from the shop's own
 //! events only, kept per shop and rebuilt at most once a minute, so a request never trains.
-//! The parameters are those the offline evaluation tuned (BENCHMARKS.md).
+//! The parameters are those the offline evaluation tuned (BENCHMARKS.md): the browsing
+//! models' on Diginetica's view sessions where that data set tuned them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kindred_retriever::recommend::{CoOccurrence, SequentialRules, Session, SessionKnn};
+use kindred_retriever::recommend::{CoOccurrence, ItemWalk, SequentialRules, Session, SessionKnn};
 
 use super::service::CatalogService;
 use crate::domain::ShopDomain;
@@ -22,6 +24,13 @@ const VIEW_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 const SESSION_IDLE_MS: i64 = 30 * 60 * 1000;
 /// Items co-occurring with everything are dampened by count^this.
 const POPULARITY_DAMPING: f64 = 0.25;
+/// The walk's second step counts this much more than the first (tuned on Diginetica: in
+/// browsing, the items two steps away are where most unseen next views are).
+const WALK_SECOND_STEP: f64 = 4.0;
+/// A co-view walk follows an item's strongest links only, and skips sessions that viewed
+/// more items than this (they link everything with everything).
+const WALK_MAX_LINKS: usize = 100;
+const WALK_MAX_SESSION: usize = 100;
 /// A shop's models are rebuilt at most this often, not on every request.
 const MODEL_MAX_AGE: Duration = Duration::from_secs(60);
 
@@ -29,6 +38,7 @@ pub(crate) struct ShopInteractions {
     pub together: Arc<CoOccurrence>,
     pub neighbours: Arc<SessionKnn>,
     pub next: Arc<SequentialRules>,
+    pub nearby: Arc<ItemWalk>,
 }
 
 /// Per shop: when its models were built, and the models.
@@ -70,6 +80,13 @@ impl CatalogService {
                 together: Arc::new(CoOccurrence::train(&baskets, POPULARITY_DAMPING, 0.0, 100)),
                 neighbours: Arc::new(SessionKnn::train(&browsing, 20, 200, 0.5)),
                 next: Arc::new(SequentialRules::train(&browsing, 3, 0.5)),
+                nearby: Arc::new(ItemWalk::train(
+                    &browsing,
+                    WALK_MAX_LINKS,
+                    WALK_MAX_SESSION,
+                    WALK_SECOND_STEP,
+                    0.0,
+                )),
             })
         })
         .await

@@ -6,6 +6,7 @@
 mod blend;
 mod content;
 mod cooccurrence;
+mod item_walk;
 mod metrics;
 mod popularity;
 mod sequential_rules;
@@ -16,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 pub use blend::{Blender, Fusion, SourceWeight};
 pub use content::ContentSimilarity;
 pub use cooccurrence::CoOccurrence;
+pub use item_walk::ItemWalk;
 pub use metrics::{Evaluation, Metrics};
 pub use popularity::Popularity;
 pub use sequential_rules::SequentialRules;
