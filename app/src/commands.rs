@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
+use crate::catalog::similar_lists::ListJob;
 use crate::catalog::{read_catalogue, Catalogue};
 use crate::config::{Command, ImportArgs, ServeArgs, Settings, ShopCommand};
 use crate::domain::ShopDomain;
@@ -33,6 +34,7 @@ pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
             println!("index optimised in {:.1}s", started.elapsed().as_secs_f64());
             Ok(())
         }
+        Command::SimilarLists { shop } => similar_lists(&settings, shop).await,
         Command::Eval { data, no_content } => evaluate(&settings, &data, no_content),
         Command::Migrate => {
             startup::open_store(&settings).await?;
@@ -76,6 +78,24 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
             tokio::time::sleep(interval).await;
         }
     });
+
+    // Stored similar-products lists, rebuilt once a changed catalogue has been quiet. Its own
+    // loop: an exact all-pairs job over a large catalogue takes minutes on a CPU.
+    if settings.similar_lists_quiet_secs > 0 {
+        let lists = catalog.clone();
+        let quiet = Duration::from_secs(settings.similar_lists_quiet_secs);
+        let interval = Duration::from_secs(settings.optimize_interval_secs.max(1));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                match lists.build_due_similar_lists(quiet).await {
+                    Ok(0) => {}
+                    Ok(shops) => tracing::info!(shops, "similar lists rebuilt"),
+                    Err(err) => tracing::warn!(error = %err, "similar-list job failed; will retry"),
+                }
+            }
+        });
+    }
 
     let keys = KeyCache::new(store);
     let shopify = startup::open_shopify(settings, &catalog, &keys)?;
@@ -278,19 +298,45 @@ async fn shop(settings: &Settings, command: ShopCommand) -> Result<(), AppError>
     Ok(())
 }
 
-async fn reindex(settings: &Settings, shop: Option<String>, force: bool) -> Result<(), AppError> {
-    let components = startup::open(settings).await?;
-    let shops = match shop {
+/// The one shop named, or every shop.
+async fn shops_to_process(
+    catalog: &crate::catalog::service::CatalogService,
+    shop: Option<String>,
+) -> Result<Vec<ShopDomain>, AppError> {
+    Ok(match shop {
         Some(shop) => vec![ShopDomain::parse(&shop)?],
-        None => components
-            .catalog
+        None => catalog
             .store()
             .list_shops()
             .await?
             .into_iter()
             .filter_map(|(domain, _)| ShopDomain::parse(&domain).ok())
             .collect(),
-    };
+    })
+}
+
+async fn similar_lists(settings: &Settings, shop: Option<String>) -> Result<(), AppError> {
+    let components = startup::open(settings).await?;
+    // Vectors of products embedded but not yet marked (an interrupted import) come first.
+    finish_pending_indexing(&components.catalog).await;
+    for shop in shops_to_process(&components.catalog, shop).await? {
+        match components.catalog.build_similar_lists(&shop).await? {
+            ListJob::Built {
+                products,
+                device,
+                seconds,
+            } => println!("{shop}: {products} lists computed on the {device} in {seconds:.1}s"),
+            ListJob::CatalogueChanging => println!(
+                "{shop}: not built: some products are waiting for their vectors or changed meanwhile; run `kindred reindex` or try again"
+            ),
+        }
+    }
+    Ok(())
+}
+
+async fn reindex(settings: &Settings, shop: Option<String>, force: bool) -> Result<(), AppError> {
+    let components = startup::open(settings).await?;
+    let shops = shops_to_process(&components.catalog, shop).await?;
     for shop in shops {
         if force {
             components.catalog.store().mark_all_stale(&shop).await?;

@@ -42,6 +42,13 @@ pub enum Command {
     },
     /// Build the approximate-nearest-neighbour index now (the server also does this in the background).
     Optimize,
+    /// Compute every product's similar-products list by exact search over the whole
+    /// catalogue (on the GPU in a CUDA build) and store it; the server serves from these
+    /// lists and builds them itself once a catalogue has been quiet.
+    SimilarLists {
+        #[arg(long)]
+        shop: Option<String>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Offline evaluation of the recommendation strategies on real interaction data;
@@ -149,6 +156,15 @@ pub struct Settings {
         global = true
     )]
     pub optimize_interval_secs: u64,
+    /// Seconds a shop's catalogue must be unchanged before the server computes its stored
+    /// similar-products lists; 0 turns that job off (the ANN index then answers everything).
+    #[arg(
+        long,
+        env = "KINDRED_SIMILAR_LISTS_QUIET_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub similar_lists_quiet_secs: u64,
     /// Largest webhook body accepted, in bytes.
     #[arg(long, env = "KINDRED_MAX_WEBHOOK_BODY_BYTES", default_value_t = 2 * 1024 * 1024, global = true)]
     pub max_webhook_body_bytes: usize,

@@ -64,6 +64,24 @@ impl ResidentVectors {
         })
     }
 
+    /// On the first CUDA device in f16 when the build has CUDA and a GPU is present, else on
+    /// the CPU in f32.
+    pub fn on_best_device(ids: Vec<u64>, vectors: &[Vec<f32>]) -> Result<Self, RetrieverError> {
+        match Device::cuda_if_available(0) {
+            Ok(gpu) if gpu.is_cuda() => Self::new(&gpu, DType::F16, ids, vectors),
+            _ => Self::new(&Device::Cpu, DType::F32, ids, vectors),
+        }
+    }
+
+    /// `cuda` or `cpu`: where the vectors live.
+    pub fn device_name(&self) -> &'static str {
+        if self.matrix.device().is_cuda() {
+            "cuda"
+        } else {
+            "cpu"
+        }
+    }
+
     pub fn with_blocks(mut self, blocks: BlockSizes) -> Self {
         self.blocks = BlockSizes {
             queries: blocks.queries.max(1),

@@ -546,3 +546,136 @@ async fn for_you_blends_in_what_this_shops_shoppers_viewed_together() {
         assert!(wide(&other_key).await.iter().all(|r| r["id"] != bra));
     }
 }
+
+/// Many shoppers' for-you in one request: their sessions scored in one exact batch, each
+/// answer what the storefront gives that shopper alone (rules and fallback included), and
+/// nothing of one shop's shoppers reaches another shop.
+#[tokio::test]
+async fn for_you_for_many_shoppers_at_once_equals_each_shoppers_own_answer() {
+    for db in databases() {
+        let app = TestApp::spawn(&db).await;
+        app.import(SHOP, "catalogs/yoga-stores/2026-01-13").await;
+        app.import(OTHER, "catalogs/yoga-stores/2026-01-13").await;
+        let key = app.storefront_key(SHOP).await;
+        app.storefront_key(OTHER).await;
+        let (mat, leggings, bra) = ("4357742755898", "6239910789300", "6239914426548");
+        let events = json!([
+            {"type": "product_viewed", "client_id": "a", "product_id": leggings},
+            {"type": "product_viewed", "client_id": "a", "product_id": bra},
+            {"type": "product_viewed", "client_id": "b", "product_id": mat},
+            {"type": "product_added_to_cart", "client_id": "b", "product_id": mat},
+            {"type": "search_submitted", "client_id": "c", "query": "cork yoga block"},
+            {"type": "product_viewed", "client_id": "d", "customer_id": "7", "product_id": leggings},
+            {"type": "product_viewed", "client_id": "e", "product_id": mat},
+            {"type": "product_viewed", "client_id": "e", "product_id": leggings},
+        ]);
+        assert_eq!(send(&app, &key, events).await.0, StatusCode::OK);
+        let batch = |shop: &str, body: Value| {
+            let path = format!("/api/v1/shops/{shop}/recommendations/for-you");
+            let app = &app;
+            async move {
+                app.request(
+                    Method::POST,
+                    &path,
+                    Some(&app.admin_key),
+                    Some(body.to_string().into_bytes()),
+                )
+                .await
+            }
+        };
+        let shoppers = json!([
+            {"client_id": "a"}, {"client_id": "b"}, {"client_id": "c"},
+            {"customer_id": "7"}, {"client_id": "e"}, {"client_id": "newcomer"}
+        ]);
+        let (status, body) = batch(SHOP, json!({"shoppers": shoppers, "limit": 8})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let results = body["results"].as_array().unwrap();
+        assert_eq!(results.len(), 6);
+        for (result, query) in results.iter().zip([
+            "client_id=a",
+            "client_id=b",
+            "client_id=c",
+            "",
+            "client_id=e",
+            "client_id=newcomer",
+        ]) {
+            if query.is_empty() {
+                // A customer id is only ever trusted from Shopify's signed proxy on the
+                // storefront; here it reads the customer's history across browsers.
+                assert_eq!(result["strategy"], "for_you");
+                assert!(result["recommendations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["id"] != leggings));
+                continue;
+            }
+            let (status, alone) = app
+                .get(
+                    &format!("/api/v1/recommendations/for-you?{query}&limit=8"),
+                    &key,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{alone}");
+            assert_eq!(result["strategy"], alone["strategy"], "{query}");
+            let ids = |list: &Value| -> Vec<String> {
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["id"].as_str().unwrap().to_owned())
+                    .collect()
+            };
+            assert_eq!(
+                ids(&result["recommendations"]),
+                ids(&alone["recommendations"]),
+                "{query}"
+            );
+        }
+        assert_eq!(results[5]["strategy"], "trending");
+
+        // The other shop knows none of these shoppers.
+        let (status, elsewhere) = batch(OTHER, json!({"shoppers": shoppers})).await;
+        assert_eq!(status, StatusCode::OK, "{elsewhere}");
+        for result in elsewhere["results"].as_array().unwrap() {
+            assert_ne!(result["strategy"], "for_you", "{result}");
+        }
+
+        // Bad requests say what is wrong; storefront keys may not ask.
+        for (body, expected) in [
+            (json!({"shoppers": []}), "`shoppers` must list 1 to 1000"),
+            (
+                json!({"shoppers": [{"client_id": "a"}, {}]}),
+                "shoppers[1]: needs",
+            ),
+            (
+                json!({"shoppers": [{"customer_id": "seven"}]}),
+                "shoppers[0]: `customer_id`",
+            ),
+            (
+                json!({"shoppers": [{"client_id": "a"}], "limit": 0}),
+                "`limit`",
+            ),
+            (json!({"shopper": [{"client_id": "a"}]}), "shopper"),
+        ] {
+            let (status, body) = batch(SHOP, body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(
+                body.to_string().contains(expected),
+                "{body} lacks {expected}"
+            );
+        }
+        let (status, _) = app
+            .request(
+                Method::POST,
+                &format!("/api/v1/shops/{SHOP}/recommendations/for-you"),
+                Some(&key),
+                Some(
+                    json!({"shoppers": [{"client_id": "a"}]})
+                        .to_string()
+                        .into_bytes(),
+                ),
+            )
+            .await;
+        assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED);
+    }
+}

@@ -209,3 +209,167 @@ async fn product_lookup_returns_the_stored_product_with_string_ids() {
     assert_eq!(body["price"], "70.00");
     assert_eq!(body["url"], "/products/adidas-classic-backpack");
 }
+
+/// Ids and scores of a similar-products answer.
+fn ranked(recs: &[Value]) -> Vec<(u64, f64)> {
+    recs.iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().parse().unwrap(),
+                r["score"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The stored lists (exact all-pairs search over the whole catalogue) answer as the index's
+/// exact search does, honour every filter, are served from storage, and are dropped as soon
+/// as a product's vector changes (not when only its price does); each shop has its own.
+#[tokio::test]
+async fn stored_similar_lists_equal_exact_search_and_drop_when_a_vector_changes() {
+    use kindred::catalog::similar_lists::ListJob;
+    use kindred::domain::ShopDomain;
+
+    const OTHER: &str = "other-yoga.myshopify.com";
+    for db in crate::common::databases() {
+        let app = TestApp::spawn(&db).await;
+        app.import(SHOP, YOGA_2026_01_13).await;
+        app.import(OTHER, YOGA_2026_01_13).await;
+        let key = app.storefront_key(SHOP).await;
+        let shop = ShopDomain::parse(SHOP).unwrap();
+        let other = ShopDomain::parse(OTHER).unwrap();
+        let mut catalogue =
+            kindred::catalog::read_catalogue(&crate::common::shared_data(YOGA_2026_01_13))
+                .unwrap()
+                .products;
+        catalogue.sort_by_key(|p| p.id);
+        // The catalogue is under the index's exact-search threshold: the live answers are exact.
+        let queries = [
+            "limit=50&include_unavailable=true",
+            "limit=10",
+            "limit=8&vendor=Gaiam",
+            "limit=10&price_min=20&price_max=60",
+            "limit=10&tags=PRO%20Mat,cork",
+        ];
+        let anchors: Vec<u64> = catalogue.iter().step_by(17).map(|p| p.id).collect();
+        let mut live = Vec::new();
+        for anchor in &anchors {
+            for query in queries {
+                live.push(ranked(&app.similar(&key, *anchor, query).await));
+            }
+        }
+
+        let job = app.catalog.build_similar_lists(&shop).await.unwrap();
+        assert!(
+            matches!(
+                job,
+                ListJob::Built {
+                    products: 508,
+                    device: "cpu",
+                    ..
+                }
+            ),
+            "{job:?}"
+        );
+        assert_eq!(app.store.similar_list_count(&shop).await.unwrap(), 508);
+        assert_eq!(app.store.similar_list_count(&other).await.unwrap(), 0);
+
+        let (mut same, mut total) = (0, 0);
+        let mut answers = live.iter();
+        for anchor in &anchors {
+            for query in queries {
+                let expected = answers.next().unwrap();
+                let got = ranked(&app.similar(&key, *anchor, query).await);
+                assert_eq!(got.len(), expected.len(), "{anchor} {query}");
+                for ((_, a), (_, b)) in got.iter().zip(expected) {
+                    assert!(
+                        (a - b).abs() < 1e-4,
+                        "{anchor} {query}: {got:?} vs {expected:?}"
+                    );
+                }
+                total += got.len();
+                same += got
+                    .iter()
+                    .filter(|(id, _)| expected.iter().any(|(e, _)| e == id))
+                    .count();
+            }
+        }
+        // Only near-ties (equal scores to 1e-4) may come out in another order or cut.
+        assert!(same as f64 >= 0.99 * total as f64, "{same} of {total}");
+
+        // What is served comes from the stored list: write one by hand and see it served.
+        let anchor = anchors[0];
+        let planted: Vec<(u64, f32)> = catalogue
+            .iter()
+            .rev()
+            .filter(|p| p.id != anchor && p.available)
+            .take(60)
+            .map(|p| (p.id, 0.5))
+            .collect();
+        let mut lists: Vec<(u64, Vec<(u64, f32)>)> = vec![(anchor, planted.clone())];
+        lists.extend(
+            catalogue
+                .iter()
+                .filter(|p| p.id != anchor)
+                .map(|p| (p.id, Vec::new())),
+        );
+        assert!(app
+            .store
+            .replace_similar_lists(&shop, kindred::storage::now_millis(), &lists)
+            .await
+            .unwrap());
+        let served = ids(&app.similar(&key, anchor, "limit=5").await);
+        let planted_ids: Vec<u64> = planted.iter().take(5).map(|(id, _)| *id).collect();
+        assert_eq!(served, planted_ids);
+
+        // A price change rewrites a payload, not a vector: the lists stay.
+        let mut repriced = catalogue[3].clone();
+        repriced.price_cents = repriced.price_cents.map(|p| p + 100);
+        app.catalog
+            .ingest(&shop, vec![repriced], &kindred::progress::Silent)
+            .await
+            .unwrap();
+        assert_eq!(app.store.similar_list_count(&shop).await.unwrap(), 508);
+        // New text is a new vector: every list of the shop goes, the other shop's do not.
+        app.catalog.build_similar_lists(&other).await.unwrap();
+        let mut renamed = catalogue[5].clone();
+        renamed.title = format!("{} travel edition", renamed.title);
+        renamed
+            .description_html
+            .push_str("<p>Folds small for travel.</p>");
+        let report = app
+            .catalog
+            .ingest(&shop, vec![renamed.clone()], &kindred::progress::Silent)
+            .await
+            .unwrap();
+        assert_eq!(report.embedded, 1);
+        assert_eq!(app.store.similar_list_count(&shop).await.unwrap(), 0);
+        assert_eq!(app.store.similar_list_count(&other).await.unwrap(), 508);
+        // The index answers meanwhile, with the new text.
+        let (status, body) = app
+            .get(&format!("/api/v1/products/{anchor}/similar?limit=5"), &key)
+            .await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+        assert_ne!(
+            ids(body["recommendations"].as_array().unwrap()),
+            planted_ids
+        );
+
+        // The server's job rebuilds the shops that are due: this one, not the current other.
+        let rebuilt = app
+            .catalog
+            .build_due_similar_lists(std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(rebuilt, 1);
+        assert_eq!(app.store.similar_list_count(&shop).await.unwrap(), 508);
+        let neighbours = app
+            .store
+            .similar_list(&shop, renamed.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(neighbours.len(), 50);
+        assert!(neighbours.windows(2).all(|w| w[0].1 >= w[1].1));
+    }
+}

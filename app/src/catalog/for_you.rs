@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use kindred_retriever::blocked::ResidentVectors;
 use kindred_retriever::recommend::{
     distinct, Blender, Candidate, Fusion, RankedList, SourceWeight,
 };
@@ -55,6 +56,7 @@ fn kind_weight(kind: EventKind) -> f32 {
 }
 
 /// Something the session vector is made of, kept to explain each recommendation.
+#[derive(Debug)]
 struct Signal {
     vector: Vec<f32>,
     weight: f32,
@@ -67,6 +69,41 @@ pub enum ForYouSource {
     Trending,
 }
 
+/// A shopper's live session, ready to be scored.
+#[derive(Debug)]
+pub(crate) struct LiveSession {
+    signals: Vec<Signal>,
+    /// Unit length: the weighted mean of the signals.
+    vector: Vec<f32>,
+    /// The session's products in time order: what the collaborative sources read.
+    items: Vec<u64>,
+    /// Never suggested: on screen, in the cart, viewed, carted or bought.
+    exclude: HashSet<u64>,
+}
+
+/// What a shopper's history allows.
+#[derive(Debug)]
+pub(crate) enum Prepared {
+    Session(LiveSession),
+    /// Nothing to build a session from: trending, without these products.
+    NoSession {
+        exclude: HashSet<u64>,
+    },
+}
+
+/// A session prepared and its content candidates found elsewhere (many shoppers' session
+/// vectors scored in one batch), carried in the shopper's context.
+#[derive(Debug)]
+pub(crate) struct Batched {
+    pub(crate) prepared: Prepared,
+    pub(crate) content: Vec<Candidate>,
+}
+
+/// Candidates the content part reads: the blend's depth, or three times the shelf.
+fn content_depth(limit: usize) -> usize {
+    (limit * 3).max(BLEND_DEPTH)
+}
+
 impl CatalogService {
     pub async fn for_you(
         &self,
@@ -74,6 +111,59 @@ impl CatalogService {
         context: &ShoppingContext,
     ) -> Result<(ForYouSource, Vec<Recommendation>), AppError> {
         let limit = context.limit;
+        let prepared;
+        let (prepared, content) = match &context.batched {
+            Some(batched) => (&batched.prepared, Some(&batched.content)),
+            None => {
+                prepared = self.live_session(shop, context).await?;
+                (&prepared, None)
+            }
+        };
+        let session = match prepared {
+            Prepared::Session(session) => session,
+            Prepared::NoSession { exclude } => {
+                return Ok((
+                    ForYouSource::Trending,
+                    self.trending(shop, exclude, limit).await?,
+                ))
+            }
+        };
+        let content = match content {
+            Some(content) => content.clone(),
+            None => {
+                let query = SearchQuery {
+                    vector: session.vector.clone(),
+                    limit: content_depth(limit),
+                    filter: SearchFilter {
+                        available_only: true,
+                        exclude_product_ids: session.exclude.iter().copied().collect(),
+                        status: Some("active".to_owned()),
+                        ..SearchFilter::default()
+                    },
+                };
+                self.index()
+                    .search(shop.as_str(), &query)
+                    .await?
+                    .iter()
+                    .map(|h| Candidate {
+                        item: h.product_id,
+                        score: f64::from(h.score),
+                    })
+                    .collect()
+            }
+        };
+        Ok((
+            ForYouSource::Session,
+            self.blend_session(shop, session, content, limit).await?,
+        ))
+    }
+
+    /// The session vector and what goes with it, from the shopper's history.
+    pub(crate) async fn live_session(
+        &self,
+        shop: &ShopDomain,
+        context: &ShoppingContext,
+    ) -> Result<Prepared, AppError> {
         let history = self.shopper_history(shop, context).await?;
         let recent: Vec<&ShopperEvent> = history.iter().rev().take(SESSION_EVENTS).collect();
         // Products the shopper already has in view, in the cart or bought are not suggested.
@@ -85,44 +175,26 @@ impl CatalogService {
                     .chain(e.line_items.iter().map(|l| l.product_id))
             })
             .collect();
+        let exclude: HashSet<u64> = touched.union(&context.in_view()).copied().collect();
         let signals = self.signals(shop, &recent).await?;
         if signals.is_empty() {
-            let exclude: HashSet<u64> = touched.union(&context.in_view()).copied().collect();
-            return Ok((
-                ForYouSource::Trending,
-                self.trending(shop, &exclude, limit).await?,
-            ));
+            return Ok(Prepared::NoSession { exclude });
         }
-        let mut session = vec![0f32; signals[0].vector.len()];
+        let mut vector = vec![0f32; signals[0].vector.len()];
         for signal in &signals {
-            session
+            vector
                 .iter_mut()
                 .zip(&signal.vector)
                 .for_each(|(s, v)| *s += signal.weight * v);
         }
-        let norm = session
+        let norm = vector
             .iter()
             .map(|x| x * x)
             .sum::<f32>()
             .sqrt()
             .max(f32::EPSILON);
-        session.iter_mut().for_each(|x| *x /= norm);
-
-        let exclude: HashSet<u64> = touched.union(&context.in_view()).copied().collect();
-        let query = SearchQuery {
-            vector: session,
-            limit: (limit * 3).max(BLEND_DEPTH),
-            filter: SearchFilter {
-                available_only: true,
-                exclude_product_ids: exclude.iter().copied().collect(),
-                status: Some("active".to_owned()),
-                ..SearchFilter::default()
-            },
-        };
-        let hits = self.index().search(shop.as_str(), &query).await?;
-
-        // The session's products in time order: what the collaborative sources read.
-        let session_items = distinct(
+        vector.iter_mut().for_each(|x| *x /= norm);
+        let items = distinct(
             &recent
                 .iter()
                 .rev()
@@ -134,19 +206,30 @@ impl CatalogService {
                 })
                 .collect::<Vec<_>>(),
         );
+        Ok(Prepared::Session(LiveSession {
+            signals,
+            vector,
+            items,
+            exclude,
+        }))
+    }
+
+    /// The session's content candidates blended with what the shop's shoppers did together,
+    /// on-sale products only, each with its reason.
+    async fn blend_session(
+        &self,
+        shop: &ShopDomain,
+        session: &LiveSession,
+        content: Vec<Candidate>,
+        limit: usize,
+    ) -> Result<Vec<Recommendation>, AppError> {
         let models = self.interactions(shop).await?;
         let blender = Blender::new(
             vec![
                 SourceWeight {
                     source: Box::new(RankedList {
                         name: "similar",
-                        candidates: hits
-                            .iter()
-                            .map(|h| Candidate {
-                                item: h.product_id,
-                                score: f64::from(h.score),
-                            })
-                            .collect(),
+                        candidates: content,
                     }),
                     weight: CONTENT_WEIGHT,
                 },
@@ -173,10 +256,10 @@ impl CatalogService {
             BLEND_DEPTH,
         );
         // More than asked: collaborative sources may propose sold-out or unpublished products.
-        let blended = blender.recommend_explained(&session_items, limit * 3, &exclude);
+        let blended = blender.recommend_explained(&session.items, limit * 3, &session.exclude);
         let ids: Vec<u64> = blended.iter().map(|(c, _)| c.item).collect();
         let mut products = self.store().products_by_id(shop, &ids).await?;
-        let latest = match session_items.last() {
+        let latest = match session.items.last() {
             Some(id) => self.store().get_product(shop, *id).await?.map(|p| p.title),
             None => None,
         };
@@ -202,7 +285,7 @@ impl CatalogService {
                 ("browsed_nearby", Some(title)) => {
                     format!("viewed alongside products shoppers view with {title}")
                 }
-                _ => closest_signal(vectors.get(&candidate.item), &signals),
+                _ => closest_signal(vectors.get(&candidate.item), &session.signals),
             };
             recommendations.push(Recommendation {
                 product,
@@ -210,7 +293,80 @@ impl CatalogService {
                 reason,
             });
         }
-        Ok((ForYouSource::Session, recommendations))
+        Ok(recommendations)
+    }
+
+    /// Prepares many shoppers' for-you at once (a mailing, a back-office job): their session
+    /// vectors are scored against the whole catalogue in one exact batched search (on the GPU
+    /// in a CUDA build) instead of one index search each; each context then carries its
+    /// session and candidates, so the strategy, the fallback and the rules run as for one.
+    pub(crate) async fn batch_for_you(
+        &self,
+        shop: &ShopDomain,
+        contexts: &mut [ShoppingContext],
+    ) -> Result<(), AppError> {
+        let mut prepared = Vec::with_capacity(contexts.len());
+        for context in contexts.iter_mut() {
+            context.history = Some(self.shopper_history(shop, context).await?);
+            prepared.push(self.live_session(shop, context).await?);
+        }
+        let mut wanted = Vec::new();
+        let mut queries = Vec::new();
+        for (context, prepared) in contexts.iter().zip(&prepared) {
+            if let Prepared::Session(session) = prepared {
+                wanted.push(content_depth(context.limit) + session.exclude.len());
+                queries.push(session.vector.clone());
+            }
+        }
+        let mut found = if queries.is_empty() {
+            Vec::new()
+        } else {
+            let catalogue = self.catalogue_vectors(shop).await?;
+            let (ids, vectors) = (catalogue.ids, catalogue.vectors);
+            let k = wanted.iter().copied().max().unwrap_or(0);
+            tokio::task::spawn_blocking(move || {
+                ResidentVectors::on_best_device(ids, &vectors)?.top_k(&queries, k)
+            })
+            .await
+            .map_err(|e| AppError::Internal(format!("batched session scoring: {e}")))??
+        }
+        .into_iter();
+        // What the index's filter does for one shopper: on-sale products only.
+        let hit_ids: Vec<u64> = {
+            let all: HashSet<u64> = found
+                .as_slice()
+                .iter()
+                .flatten()
+                .map(|(id, _)| *id)
+                .collect();
+            all.into_iter().collect()
+        };
+        let on_sale: HashSet<u64> = self
+            .store()
+            .products_by_id(shop, &hit_ids)
+            .await?
+            .into_values()
+            .filter(|p| p.available && p.status == crate::domain::ProductStatus::Active)
+            .map(|p| p.id)
+            .collect();
+        for (context, prepared) in contexts.iter_mut().zip(prepared) {
+            let content = match &prepared {
+                Prepared::Session(session) => found
+                    .next()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(id, _)| on_sale.contains(id) && !session.exclude.contains(id))
+                    .take(content_depth(context.limit))
+                    .map(|(item, score)| Candidate {
+                        item,
+                        score: f64::from(score),
+                    })
+                    .collect(),
+                Prepared::NoSession { .. } => Vec::new(),
+            };
+            context.batched = Some(Arc::new(Batched { prepared, content }));
+        }
+        Ok(())
     }
 
     /// The stored vectors of these products, by id, in one read.

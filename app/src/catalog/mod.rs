@@ -2,12 +2,13 @@
 //! merchants have, turned into [`Product`]s, with every unusable record reported.
 
 mod cart;
-mod for_you;
+pub(crate) mod for_you;
 mod interactions;
 pub mod rules;
 pub mod service;
 mod shopify_csv;
 mod shopify_json;
+pub mod similar_lists;
 pub mod strategies;
 
 use std::path::{Path, PathBuf};

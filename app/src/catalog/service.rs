@@ -261,6 +261,9 @@ impl CatalogService {
         request: &SimilarRequest,
     ) -> Result<Vec<Recommendation>, AppError> {
         let anchor = self.product(shop, id).await?;
+        if let Some(found) = self.similar_from_list(shop, &anchor, request).await? {
+            return Ok(found);
+        }
         let stored = self
             .index
             .fetch(shop.as_str(), id.0)

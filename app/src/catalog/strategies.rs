@@ -89,6 +89,8 @@ pub struct ShoppingContext {
     pub limit: usize,
     /// The shopper's events, once read for this request.
     pub(crate) history: Option<Arc<Vec<ShopperEvent>>>,
+    /// The for-you session and candidates, when a batch prepared them.
+    pub(crate) batched: Option<Arc<super::for_you::Batched>>,
 }
 
 impl ShoppingContext {
@@ -215,6 +217,24 @@ impl CatalogService {
             last,
             rules.apply(Vec::new(), pinned, &purchased, context.limit),
         ))
+    }
+
+    /// For-you for many shoppers at once: their sessions scored in one batch, then each
+    /// answered as `recommend_with_fallback` answers one (fallback, rules and all).
+    pub async fn for_you_many(
+        &self,
+        shop: &ShopDomain,
+        mut contexts: Vec<ShoppingContext>,
+    ) -> Result<Vec<(Strategy, Vec<Recommendation>)>, AppError> {
+        self.batch_for_you(shop, &mut contexts).await?;
+        let mut answers = Vec::with_capacity(contexts.len());
+        for context in &contexts {
+            answers.push(
+                self.recommend_with_fallback(shop, Strategy::ForYou, None, context)
+                    .await?,
+            );
+        }
+        Ok(answers)
     }
 
     /// The shop's merchandising rules (the defaults when it has none).

@@ -115,6 +115,10 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route(
             "/shops/{shop}/recommendations/performance",
             get(storefront::performance),
+        )
+        .route(
+            "/shops/{shop}/recommendations/for-you",
+            post(storefront::for_you_batch),
         );
 
     // Shopify's App Proxy: the storefront's `/apps/kindred/...`, signed by Shopify.

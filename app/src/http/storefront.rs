@@ -24,6 +24,8 @@ use crate::shopify::app_proxy::{self, ProxiedRequest};
 use crate::storage::KeyGrant;
 
 pub const MAX_LIMIT: usize = 50;
+// A page of similar products can always come from a stored list.
+const _: () = assert!(MAX_LIMIT <= crate::catalog::similar_lists::LIST_LENGTH);
 const DEFAULT_LIMIT: usize = 10;
 const MAX_CART_ITEMS: usize = 50;
 
@@ -95,7 +97,7 @@ impl RecommendationParams {
                 customer_id: None,
                 cart,
                 limit,
-                history: None,
+                ..ShoppingContext::default()
             },
         })
     }
@@ -448,6 +450,95 @@ pub async fn put_rules(
     let shop = super::routes::existing_shop(&state, &shop).await?;
     state.catalog.set_rules(&shop, &rules).await?;
     Ok(Json(state.catalog.rules(&shop).await?))
+}
+
+/// Shoppers one batch request may ask for.
+pub const MAX_BATCH_SHOPPERS: usize = 1_000;
+
+/// A shopper of a batch: their browser, their customer account, or both.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchShopper {
+    client_id: Option<String>,
+    customer_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForYouBatchRequest {
+    shoppers: Vec<BatchShopper>,
+    limit: Option<usize>,
+}
+
+/// `POST /api/v1/shops/{shop}/recommendations/for-you`: for-you for up to 1,000 shoppers at
+/// once (a mailing, a back-office job), their sessions scored in one batch; each answer is
+/// what the storefront would show them, rules and fallback included. Admin only: it reads
+/// any customer's history.
+pub async fn for_you_batch(
+    State(state): State<AppState>,
+    _admin: Admin,
+    ApiPath(shop): ApiPath<String>,
+    ApiJson(request): ApiJson<ForYouBatchRequest>,
+) -> Result<Json<Value>, AppError> {
+    let shop = super::routes::existing_shop(&state, &shop).await?;
+    let limit = request.limit.unwrap_or(10);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::InvalidInput(format!(
+            "`limit` must be a whole number from 1 to {MAX_LIMIT}"
+        )));
+    }
+    if request.shoppers.is_empty() || request.shoppers.len() > MAX_BATCH_SHOPPERS {
+        return Err(AppError::InvalidInput(format!(
+            "`shoppers` must list 1 to {MAX_BATCH_SHOPPERS} shoppers"
+        )));
+    }
+    let mut contexts = Vec::with_capacity(request.shoppers.len());
+    for (position, shopper) in request.shoppers.iter().enumerate() {
+        let named = |err: AppError| AppError::InvalidInput(format!("shoppers[{position}]: {err}"));
+        let client_id = shopper
+            .client_id
+            .clone()
+            .map(checked_client_id)
+            .transpose()
+            .map_err(named)?;
+        let customer_id = shopper
+            .customer_id
+            .as_deref()
+            .map(|raw| {
+                raw.trim().parse::<u64>().map_err(|_| {
+                    AppError::InvalidInput(format!(
+                        "shoppers[{position}]: `customer_id` must be a Shopify customer id"
+                    ))
+                })
+            })
+            .transpose()?;
+        if client_id.is_none() && customer_id.is_none() {
+            return Err(AppError::InvalidInput(format!(
+                "shoppers[{position}]: needs `client_id` or `customer_id`"
+            )));
+        }
+        contexts.push(ShoppingContext {
+            client_id,
+            customer_id,
+            limit,
+            ..ShoppingContext::default()
+        });
+    }
+    let answers = state.catalog.for_you_many(&shop, contexts).await?;
+    let results: Vec<Value> = request
+        .shoppers
+        .iter()
+        .zip(answers)
+        .map(|(shopper, (used, recommendations))| {
+            json!({
+                "client_id": shopper.client_id,
+                "customer_id": shopper.customer_id,
+                "strategy": used.as_str(),
+                "recommendations": recommendations.iter().map(RecommendationView::from).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "results": results })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,7 @@ mod events;
 mod keys;
 mod products;
 mod shopify;
+mod similar;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -18,10 +19,11 @@ use crate::error::AppError;
 pub use keys::{generate_key, hash_key, KeyGrant, KeyScope};
 pub use products::{IndexState, ProductRow};
 pub use shopify::{InboxCounts, InboxDelivery, InstallRow, PendingDelivery, SealedGrant, SyncRow};
+pub use similar::Neighbours;
 
 /// Every table holding a shop's rows, with its shop column. A new table of shop data must
 /// be listed here, or deleting a shop (and Shopify's `shop/redact`) would leave it behind.
-const SHOP_TABLES: [(&str, &str); 11] = [
+const SHOP_TABLES: [(&str, &str); 12] = [
     ("products", "shop_domain"),
     ("api_keys", "shop_domain"),
     ("shopify_installs", "shop_domain"),
@@ -33,6 +35,7 @@ const SHOP_TABLES: [(&str, &str); 11] = [
     ("shopper_events", "shop_domain"),
     ("shop_allowed_origins", "shop_domain"),
     ("shop_rules", "shop_domain"),
+    ("similar_lists", "shop_domain"),
 ];
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

@@ -1,0 +1,176 @@
+//! "Similar products" for a whole catalogue in one job: every product's nearest products by
+//! exact cosine (blocked matrix products, on the GPU when the build has CUDA and one is
+//! present, else on the CPU), stored, and served from storage. The ANN index answers
+//! whatever the lists cannot: a shop whose lists are not built yet or were dropped by a
+//! vector change, a product newer than its shop's lists, or a filter that leaves a list short.
+
+use std::time::{Duration, Instant};
+
+use kindred_retriever::blocked::ResidentVectors;
+
+use super::service::{CatalogService, Recommendation, SimilarRequest};
+use crate::domain::{Product, ProductStatus, ShopDomain};
+use crate::error::AppError;
+use crate::storage::{now_millis, Neighbours};
+
+/// Neighbours kept per product: at least the largest page the API serves (checked where
+/// that page size is set).
+pub const LIST_LENGTH: usize = 50;
+/// Vectors read from the index per request while loading a catalogue.
+const FETCH_CHUNK: usize = 1_000;
+
+/// A shop's catalogue as vectors.
+pub(crate) struct CatalogueVectors {
+    pub ids: Vec<u64>,
+    pub vectors: Vec<Vec<f32>>,
+    /// Products whose current vector is not in the index yet.
+    pub waiting: usize,
+}
+
+/// What a list job did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListJob {
+    Built {
+        products: usize,
+        device: &'static str,
+        seconds: f64,
+    },
+    /// Some products wait for their vectors, or the catalogue changed while the job ran;
+    /// nothing was written, and a later run tries again.
+    CatalogueChanging,
+}
+
+impl CatalogService {
+    /// Computes and stores every product's similar list for the shop.
+    pub async fn build_similar_lists(&self, shop: &ShopDomain) -> Result<ListJob, AppError> {
+        let started = Instant::now();
+        let read_at = now_millis();
+        let catalogue = self.catalogue_vectors(shop).await?;
+        if catalogue.waiting > 0 {
+            return Ok(ListJob::CatalogueChanging);
+        }
+        let CatalogueVectors { ids, vectors, .. } = catalogue;
+        // Minutes of matrix work for a large catalogue: on the blocking pool, never on the
+        // runtime that serves requests.
+        let (lists, device) = tokio::task::spawn_blocking(move || {
+            let resident = ResidentVectors::on_best_device(ids.clone(), &vectors)?;
+            drop(vectors);
+            let device = resident.device_name();
+            let neighbours = resident.all_pairs(LIST_LENGTH)?;
+            Ok::<_, kindred_retriever::RetrieverError>((
+                ids.into_iter()
+                    .zip(neighbours)
+                    .collect::<Vec<(u64, Neighbours)>>(),
+                device,
+            ))
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("similar-list job: {e}")))??;
+        if !self
+            .store()
+            .replace_similar_lists(shop, read_at, &lists)
+            .await?
+        {
+            return Ok(ListJob::CatalogueChanging);
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::info!(%shop, products = lists.len(), device, seconds, "similar lists built");
+        Ok(ListJob::Built {
+            products: lists.len(),
+            device,
+            seconds,
+        })
+    }
+
+    /// Every product's current vector, read from the index in chunks.
+    pub(crate) async fn catalogue_vectors(
+        &self,
+        shop: &ShopDomain,
+    ) -> Result<CatalogueVectors, AppError> {
+        let (ids, waiting) = self.store().indexed_products(shop).await?;
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(FETCH_CHUNK) {
+            found.extend(self.index().fetch_many(shop.as_str(), chunk).await?);
+        }
+        let (ids, vectors) = found.into_iter().map(|p| (p.product_id, p.vector)).unzip();
+        Ok(CatalogueVectors {
+            ids,
+            vectors,
+            waiting,
+        })
+    }
+
+    /// Builds the lists of every shop whose catalogue is fully embedded, has none, and has
+    /// not changed for `quiet` (a sync in progress would drop them at once). One shop at a
+    /// time; a failure is logged and retried on the next round.
+    pub async fn build_due_similar_lists(&self, quiet: Duration) -> Result<usize, AppError> {
+        let quiet_since = now_millis() - quiet.as_millis() as i64;
+        let mut built = 0;
+        for shop in self
+            .store()
+            .shops_needing_similar_lists(quiet_since)
+            .await?
+        {
+            match self.build_similar_lists(&shop).await {
+                Ok(ListJob::Built { .. }) => built += 1,
+                Ok(ListJob::CatalogueChanging) => {}
+                Err(err) => tracing::warn!(%shop, error = %err, "similar-list job failed"),
+            }
+        }
+        Ok(built)
+    }
+
+    /// The anchor's similar products from its stored list, filtered as the request asks;
+    /// `None` when there is no current list or the filter leaves it shorter than asked while
+    /// the catalogue holds more (the ANN index answers then).
+    pub(crate) async fn similar_from_list(
+        &self,
+        shop: &ShopDomain,
+        anchor: &Product,
+        request: &SimilarRequest,
+    ) -> Result<Option<Vec<Recommendation>>, AppError> {
+        let Some(list) = self.store().similar_list(shop, anchor.id).await? else {
+            return Ok(None);
+        };
+        let ids: Vec<u64> = list.iter().map(|(id, _)| *id).collect();
+        let mut products = self.store().products_by_id(shop, &ids).await?;
+        let reason = format!("similar to {}", anchor.title);
+        let found: Vec<Recommendation> = list
+            .iter()
+            .filter_map(|(id, score)| {
+                let product = products.remove(id).filter(|p| admits(request, p))?;
+                Some(Recommendation {
+                    product,
+                    score: *score,
+                    reason: reason.clone(),
+                })
+            })
+            .take(request.limit)
+            .collect();
+        // A list shorter than its full length already holds the whole catalogue.
+        let complete = list.len() < LIST_LENGTH;
+        Ok((found.len() == request.limit || complete).then_some(found))
+    }
+}
+
+/// Whether a product passes the request's filters: the conditions the index applies to its
+/// payload, read from the product itself.
+fn admits(request: &SimilarRequest, product: &Product) -> bool {
+    let price_within = |bound: Option<i64>, holds: fn(i64, i64) -> bool| match bound {
+        None => true,
+        Some(bound) => product.price_cents.is_some_and(|price| holds(price, bound)),
+    };
+    product.status == ProductStatus::Active
+        && (request.include_unavailable || product.available)
+        && price_within(request.price_min_cents, |price, min| price >= min)
+        && price_within(request.price_max_cents, |price, max| price <= max)
+        && request
+            .product_type
+            .as_ref()
+            .is_none_or(|wanted| product.product_type.as_ref() == Some(wanted))
+        && request
+            .vendor
+            .as_ref()
+            .is_none_or(|wanted| product.vendor.as_ref() == Some(wanted))
+        && (request.tags.is_empty() || request.tags.iter().any(|t| product.tags.contains(t)))
+}
