@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{distinct, sum_links, top_k, Candidate, CandidateSource, ItemId, Session};
+use super::{distinct, pair_counts, sum_links, top_k, Candidate, CandidateSource, ItemId, Session};
 
 pub struct CoOccurrence {
     pairs: HashMap<ItemId, HashMap<ItemId, f64>>,
@@ -14,32 +14,21 @@ pub struct CoOccurrence {
 }
 
 impl CoOccurrence {
-    /// Sessions longer than `max_session` items are skipped: they pair everything with everything.
+    /// Sessions longer than `max_session` items add to item counts but pair nothing: they
+    /// pair everything with everything.
     pub fn train(
         sessions: &[Session],
         normalise: f64,
         recency_decay: f64,
         max_session: usize,
     ) -> Self {
-        let mut pairs: HashMap<ItemId, HashMap<ItemId, f64>> = HashMap::new();
         let mut counts: HashMap<ItemId, f64> = HashMap::new();
         for session in sessions {
-            let items = distinct(&session.items);
-            for item in &items {
-                *counts.entry(*item).or_default() += 1.0;
-            }
-            if items.len() > max_session {
-                continue;
-            }
-            for a in &items {
-                let row = pairs.entry(*a).or_default();
-                for b in &items {
-                    if a != b {
-                        *row.entry(*b).or_default() += 1.0;
-                    }
-                }
+            for item in distinct(&session.items) {
+                *counts.entry(item).or_default() += 1.0;
             }
         }
+        let pairs = pair_counts(sessions, max_session);
         Self {
             pairs,
             counts,

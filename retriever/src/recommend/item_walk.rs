@@ -8,7 +8,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{distinct, recency_weight, top_k, Candidate, CandidateSource, ItemId, Session};
+use super::{
+    distinct, pair_counts, recency_weight, top_k, Candidate, CandidateSource, ItemId, Session,
+};
 
 /// Items of the first step carried into the second: the walk's cost stays bounded however
 /// long the shopper's session.
@@ -32,21 +34,7 @@ impl ItemWalk {
         second_step: f64,
         recency_decay: f64,
     ) -> Self {
-        let mut counts: HashMap<ItemId, HashMap<ItemId, f64>> = HashMap::new();
-        for session in sessions {
-            let items = distinct(&session.items);
-            if items.len() > max_session {
-                continue;
-            }
-            for a in &items {
-                let row = counts.entry(*a).or_default();
-                for b in &items {
-                    if a != b {
-                        *row.entry(*b).or_default() += 1.0;
-                    }
-                }
-            }
-        }
+        let counts = pair_counts(sessions, max_session);
         let transitions = counts
             .into_iter()
             .map(|(item, row)| {

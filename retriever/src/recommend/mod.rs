@@ -134,6 +134,30 @@ pub(crate) fn sum_links(
     scores
 }
 
+/// How often each pair of items shares a session (each session's items counted once);
+/// sessions of more than `max_session` items are skipped: they pair everything with everything.
+pub(crate) fn pair_counts(
+    sessions: &[Session],
+    max_session: usize,
+) -> HashMap<ItemId, HashMap<ItemId, f64>> {
+    let mut pairs: HashMap<ItemId, HashMap<ItemId, f64>> = HashMap::new();
+    for session in sessions {
+        let items = distinct(&session.items);
+        if items.len() > max_session {
+            continue;
+        }
+        for a in &items {
+            let row = pairs.entry(*a).or_default();
+            for b in &items {
+                if a != b {
+                    *row.entry(*b).or_default() += 1.0;
+                }
+            }
+        }
+    }
+    pairs
+}
+
 /// Each item once, first occurrence kept, order kept.
 pub fn distinct(items: &[ItemId]) -> Vec<ItemId> {
     let mut seen = HashSet::with_capacity(items.len());
