@@ -1,5 +1,6 @@
 //! Recall@10 of the embedded Qdrant engine's HNSW index against the exact answer, on a
-//! synthetic catalogue, with its build time and search latency next to exact search.
+//! synthetic catalogue, with its build time and search latency next to exact search, for
+//! several search widths (`ef`) over the one graph.
 //!
 //!   cargo bench -p kindred-retriever --bench ann_recall
 //!
@@ -130,9 +131,9 @@ async fn main() {
     };
     let options = EdgeOptions::default();
     println!(
-        "| data | N x d | HNSW build s | recall@{K} | HNSW p50 / p99 ms | exact p50 / p99 ms |"
+        "| data | N x d | HNSW build s | ef | recall@{K} | HNSW p50 / p99 ms | exact p50 / p99 ms |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for kind in kinds {
         let (vectors, probes) = data(kind, n, queries);
         let ids: Vec<u64> = (1..=n as u64).collect();
@@ -145,7 +146,8 @@ async fn main() {
                 .collect();
 
         let dir = tempfile::tempdir().expect("temporary directory");
-        let index = EdgeIndex::open_with(dir.path(), DIMENSION, options.clone()).expect("index");
+        let mut index =
+            EdgeIndex::open_with(dir.path(), DIMENSION, options.clone()).expect("index");
         for chunk in ids.chunks(1_000) {
             let points = chunk
                 .iter()
@@ -160,21 +162,25 @@ async fn main() {
         drop(vectors);
         // Before optimize() the engine searches exactly: the baseline latency.
         let (exact_recall, exact_latency) = measure(&index, &probes, &truth).await;
-        let started = Instant::now();
-        index.optimize().await.expect("HNSW build");
-        let build = started.elapsed().as_secs_f64();
-        let (recall, latency) = measure(&index, &probes, &truth).await;
         assert!(
             exact_recall > 0.999,
             "exact search agrees with the ground truth"
         );
-        println!(
-            "| {kind} | {n} x {DIMENSION} | {build:.1} | {recall:.4} | {:.2} / {:.2} | {:.2} / {:.2} |",
-            percentile(&latency, 0.5),
-            percentile(&latency, 0.99),
-            percentile(&exact_latency, 0.5),
-            percentile(&exact_latency, 0.99),
-        );
+        let started = Instant::now();
+        index.optimize().await.expect("HNSW build");
+        let build = started.elapsed().as_secs_f64();
+        // The graph once built, searched with fewer or more candidates: recall against speed.
+        for ef in [32, 64, 128, options.hnsw_ef] {
+            index.set_search_ef(ef);
+            let (recall, latency) = measure(&index, &probes, &truth).await;
+            println!(
+                "| {kind} | {n} x {DIMENSION} | {build:.1} | {ef} | {recall:.4} | {:.2} / {:.2} | {:.2} / {:.2} |",
+                percentile(&latency, 0.5),
+                percentile(&latency, 0.99),
+                percentile(&exact_latency, 0.5),
+                percentile(&exact_latency, 0.99),
+            );
+        }
         eprintln!(
             "{kind}: {} of {n} vectors in the HNSW graph (m {}, ef_construct {}, ef {})",
             index.indexed_vectors(),

@@ -181,6 +181,12 @@ impl EdgeIndex {
         })
     }
 
+    /// Candidates kept during search from now on: the recall/latency trade-off without
+    /// rebuilding the graph (benchmarks sweep it).
+    pub fn set_search_ef(&mut self, ef: usize) {
+        self.hnsw_ef = ef.max(1);
+    }
+
     /// Points in the shard that sit in an HNSW-indexed segment (for tests and benchmarks).
     pub fn indexed_vectors(&self) -> usize {
         self.shard.info().indexed_vectors_count
