@@ -314,7 +314,9 @@ impl CatalogService {
         let mut queries = Vec::new();
         for (context, prepared) in contexts.iter().zip(&prepared) {
             if let Prepared::Session(session) = prepared {
-                wanted.push(content_depth(context.limit) + session.exclude.len());
+                // Read past what the shopper has touched and past sold-out products (the
+                // index filters those for one shopper; here they are dropped below).
+                wanted.push(2 * content_depth(context.limit) + session.exclude.len());
                 queries.push(session.vector.clone());
             }
         }
