@@ -481,12 +481,7 @@ pub async fn for_you_batch(
     ApiJson(request): ApiJson<ForYouBatchRequest>,
 ) -> Result<Json<Value>, AppError> {
     let shop = super::routes::existing_shop(&state, &shop).await?;
-    let limit = request.limit.unwrap_or(10);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::InvalidInput(format!(
-            "`limit` must be a whole number from 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = checked_limit(request.limit.map(|n| n.to_string()).as_deref())?;
     if request.shoppers.is_empty() || request.shoppers.len() > MAX_BATCH_SHOPPERS {
         return Err(AppError::InvalidInput(format!(
             "`shoppers` must list 1 to {MAX_BATCH_SHOPPERS} shoppers"
