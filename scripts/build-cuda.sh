@@ -31,7 +31,9 @@ eval "$("$here/cuda-toolkit.sh")"
 
 if [ "$profile" = debug ]; then
     cargo build --locked -p kindred --features cuda "$@"
-    echo "the CUDA build of kindred compiles and links (dev profile)"
+    # The GPU benchmark (scripts/gpu/) is built the same way, so it cannot rot either.
+    cargo test --locked -p kindred --features cuda --bench gpu --no-run "$@"
+    echo "the CUDA build of kindred and its GPU benchmark compile and link (dev profile)"
     exit 0
 fi
 cargo build --release --locked -p kindred --features cuda "$@"

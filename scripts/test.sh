@@ -16,3 +16,5 @@ echo "PostgreSQL for tests: $KINDRED_TEST_DATABASE_URL"
 [ -n "${QDRANT_URL:-}" ] || echo "QDRANT_URL is not set: the Qdrant server backend's tests will say they are skipped"
 
 cargo test --workspace --locked "$@"
+# Benchmarks are not run here (their numbers live in BENCHMARKS.md), but they must compile.
+cargo test --workspace --locked --benches --no-run
