@@ -632,6 +632,17 @@ async fn for_you_for_many_shoppers_at_once_equals_each_shoppers_own_answer() {
             );
         }
         assert_eq!(results[5]["strategy"], "trending");
+        // A client id is read as the storefront reads it: trimmed.
+        let (status, padded) = batch(
+            SHOP,
+            json!({"shoppers": [{"client_id": " a "}], "limit": 8}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{padded}");
+        assert_eq!(
+            padded["results"][0]["recommendations"],
+            results[0]["recommendations"]
+        );
 
         // The other shop knows none of these shoppers.
         let (status, elsewhere) = batch(OTHER, json!({"shoppers": shoppers})).await;

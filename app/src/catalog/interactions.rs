@@ -3,8 +3,9 @@
 //! ("shoppers who viewed this also viewed", "often viewed next") and a two-step walk on the
 //! co-view graph (what is viewed with what is viewed with this). Trained from the shop's own
 //! events only, kept per shop and rebuilt at most once a minute, so a request never trains.
-//! The parameters are those the offline evaluation tuned (BENCHMARKS.md): the browsing
-//! models' on Diginetica's view sessions where that data set tuned them.
+//! The parameters are those the offline evaluation tuned (BENCHMARKS.md): co-occurrence's
+//! popularity damping, session-kNN and sequential rules as on Online Retail, the walk's second
+//! step as on Diginetica's view sessions (Online Retail's baskets turned it off).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

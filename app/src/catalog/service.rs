@@ -67,7 +67,10 @@ pub struct CatalogService {
     index_dirty: Arc<AtomicBool>,
     /// One catalogue writer at a time, so a row is never marked indexed with another
     /// writer's hash.
-    write_lock: Arc<tokio::sync::Mutex<()>>,
+    pub(super) write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Per shop, how many times its vectors were written by this process: a similar-list job
+    /// that read the vectors under one count writes its lists only under the same count.
+    pub(super) vector_writes: Arc<std::sync::Mutex<HashMap<ShopDomain, u64>>>,
     /// Each shop's interaction models, rebuilt when they get old (see `interactions`).
     pub(crate) interaction_models: super::interactions::InteractionModels,
 }
@@ -86,6 +89,7 @@ impl CatalogService {
             model_id,
             index_dirty: Arc::new(AtomicBool::new(false)),
             write_lock: Default::default(),
+            vector_writes: Default::default(),
             interaction_models: Default::default(),
         }
     }
@@ -212,6 +216,7 @@ impl CatalogService {
                     })
                     .collect();
                 self.index.upsert(shop.as_str(), points).await?;
+                self.count_vector_write(shop);
                 indexed.extend(stale.iter().map(|(p, _)| (p.id, self.content_hash_of(p))));
             }
             // Durable vectors before the rows say so: a crash here re-does this batch, never skips it.
@@ -225,6 +230,20 @@ impl CatalogService {
         }
         progress.finish();
         Ok((embedded, payload_only))
+    }
+
+    fn count_vector_write(&self, shop: &ShopDomain) {
+        if let Ok(mut writes) = self.vector_writes.lock() {
+            *writes.entry(shop.clone()).or_default() += 1;
+        }
+    }
+
+    /// How many times this process wrote the shop's vectors.
+    pub(super) fn vector_write_count(&self, shop: &ShopDomain) -> u64 {
+        self.vector_writes
+            .lock()
+            .map(|writes| writes.get(shop).copied().unwrap_or(0))
+            .unwrap_or(u64::MAX)
     }
 
     /// Removes a product from the index and the catalogue.

@@ -45,6 +45,7 @@ impl CatalogService {
     pub async fn build_similar_lists(&self, shop: &ShopDomain) -> Result<ListJob, AppError> {
         let started = Instant::now();
         let read_at = now_millis();
+        let writes_before = self.vector_write_count(shop);
         let catalogue = self.catalogue_vectors(shop).await?;
         if catalogue.waiting > 0 {
             return Ok(ListJob::CatalogueChanging);
@@ -66,11 +67,18 @@ impl CatalogService {
         })
         .await
         .map_err(|e| AppError::Internal(format!("similar-list job: {e}")))??;
-        if !self
-            .store()
-            .replace_similar_lists(shop, read_at, &lists)
-            .await?
-        {
+        // Under the catalogue writers' lock: no vector is written between the check that none
+        // was written since the read and the lists' commit (the database check below also
+        // catches rows another process changed).
+        let written = {
+            let _writer = self.write_lock.lock().await;
+            self.vector_write_count(shop) == writes_before
+                && self
+                    .store()
+                    .replace_similar_lists(shop, read_at, &lists)
+                    .await?
+        };
+        if !written {
             return Ok(ListJob::CatalogueChanging);
         }
         let seconds = started.elapsed().as_secs_f64();

@@ -81,12 +81,7 @@ impl RecommendationParams {
             .filter(|p| !p.trim().is_empty())
             .map(ProductId::parse)
             .transpose()?;
-        let client_id = self
-            .client_id
-            .map(|c| c.trim().to_owned())
-            .filter(|c| !c.is_empty())
-            .map(checked_client_id)
-            .transpose()?;
+        let client_id = optional_client_id(self.client_id)?;
         let cart = product_ids(self.cart.as_deref().unwrap_or_default(), "cart")?;
         Ok(Asked {
             strategy,
@@ -118,6 +113,14 @@ pub fn checked_limit(raw: Option<&str>) -> Result<usize, AppError> {
                 ))
             }),
     }
+}
+
+/// A client id as given (trimmed; empty is none), checked.
+fn optional_client_id(raw: Option<String>) -> Result<Option<String>, AppError> {
+    raw.map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .map(checked_client_id)
+        .transpose()
 }
 
 pub fn checked_client_id(client: String) -> Result<String, AppError> {
@@ -471,9 +474,9 @@ pub struct ForYouBatchRequest {
 }
 
 /// `POST /api/v1/shops/{shop}/recommendations/for-you`: for-you for up to 1,000 shoppers at
-/// once (a mailing, a back-office job), their sessions scored in one batch; each answer is
-/// what the storefront would show them, rules and fallback included. Admin only: it reads
-/// any customer's history.
+/// once (a mailing, a back-office job), their sessions scored in one exact batched search;
+/// each then goes through the storefront's pipeline (strategy, trending for a shopper with no
+/// history, the shop's rules). Admin only: it reads any customer's history.
 pub async fn for_you_batch(
     State(state): State<AppState>,
     _admin: Admin,
@@ -490,12 +493,7 @@ pub async fn for_you_batch(
     let mut contexts = Vec::with_capacity(request.shoppers.len());
     for (position, shopper) in request.shoppers.iter().enumerate() {
         let named = |err: AppError| AppError::InvalidInput(format!("shoppers[{position}]: {err}"));
-        let client_id = shopper
-            .client_id
-            .clone()
-            .map(checked_client_id)
-            .transpose()
-            .map_err(named)?;
+        let client_id = optional_client_id(shopper.client_id.clone()).map_err(named)?;
         let customer_id = shopper
             .customer_id
             .as_deref()

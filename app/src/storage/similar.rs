@@ -35,6 +35,19 @@ impl SqlStore {
         Ok((ids, waiting))
     }
 
+    /// The shop's products a shopper may be shown: active and available.
+    pub async fn on_sale_products(&self, shop: &ShopDomain) -> Result<Vec<u64>, AppError> {
+        let rows = sqlx::query(
+            "SELECT product_id FROM products WHERE shop_domain = $1 AND status = 'active' AND available = 1",
+        )
+        .bind(shop.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|row| Ok(row.try_get::<i64, _>(0)? as u64))
+            .collect()
+    }
+
     /// Replaces the shop's lists with these, computed from the vectors as they were at
     /// `read_at`, unless the catalogue changed since (a product written or waiting for its
     /// vector): then nothing is written and `false` comes back, and a later run tries again.
