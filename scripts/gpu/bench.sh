@@ -71,6 +71,7 @@ KINDRED_MODEL_DIR="$bundle/model" \
 KINDRED_BENCH_CATALOGUE="$work/catalogue/2026-01-13" \
 KINDRED_BENCH_PYTHON="${KINDRED_BENCH_PYTHON:-$reference}" \
 KINDRED_BENCH_REFERENCE="$repo/scripts/bench/st_embed.py" \
+KINDRED_BENCH_REFERENCE_VECTORS="$bundle/reference-vectors.json" \
 KINDRED_BENCH_BANDWIDTH_GBPS="${KINDRED_BENCH_BANDWIDTH_GBPS:-$bandwidth}" \
 RUST_LOG="${RUST_LOG:-warn}" \
     "$work/kindred-gpu-bench" | tee "$report"
