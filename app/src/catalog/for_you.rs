@@ -18,7 +18,7 @@ use kindred_retriever::{SearchFilter, SearchQuery};
 
 use super::service::{CatalogService, Recommendation};
 use super::strategies::ShoppingContext;
-use crate::domain::ShopDomain;
+use crate::domain::{Product, ShopDomain};
 use crate::error::AppError;
 use crate::events::{EventKind, ShopperEvent};
 
@@ -78,6 +78,8 @@ pub(crate) struct LiveSession {
     vector: Vec<f32>,
     /// The session's products in time order: what the collaborative sources read.
     items: Vec<u64>,
+    /// The title of the latest of them, for the collaborative sources' reasons.
+    latest_title: Option<String>,
     /// Never suggested: on screen, in the cart, viewed, carted or bought.
     exclude: HashSet<u64>,
 }
@@ -177,7 +179,7 @@ impl CatalogService {
             })
             .collect();
         let exclude: HashSet<u64> = touched.union(&context.in_view()).copied().collect();
-        let signals = self.signals(shop, &recent).await?;
+        let (signals, titles) = self.signals(shop, &recent).await?;
         if signals.is_empty() {
             return Ok(Prepared::NoSession { exclude });
         }
@@ -207,10 +209,12 @@ impl CatalogService {
                 })
                 .collect::<Vec<_>>(),
         );
+        let latest_title = items.last().and_then(|id| titles.get(id).cloned());
         Ok(Prepared::Session(LiveSession {
             signals,
             vector,
             items,
+            latest_title,
             exclude,
         }))
     }
@@ -260,40 +264,36 @@ impl CatalogService {
         let blended = blender.recommend_explained(&session.items, limit * 3, &session.exclude);
         let ids: Vec<u64> = blended.iter().map(|(c, _)| c.item).collect();
         let mut products = self.store().products_by_id(shop, &ids).await?;
-        let latest = match session.items.last() {
-            Some(id) => self.store().get_product(shop, *id).await?.map(|p| p.title),
-            None => None,
-        };
         let top = blended.first().map_or(1.0, |(c, _)| c.score);
-        let vectors = self.vectors_of(shop, &ids).await?;
-        let mut recommendations = Vec::with_capacity(limit);
-        for (candidate, source) in blended {
-            if recommendations.len() == limit {
-                break;
-            }
-            let Some(product) = products
-                .remove(&candidate.item)
-                .filter(|p| p.available && p.status == crate::domain::ProductStatus::Active)
-            else {
-                continue;
-            };
-            let reason = match (source, &latest) {
-                ("bought_together", Some(title)) => format!("often bought with {title}"),
-                ("shoppers_like_you", Some(title)) => {
-                    format!("shoppers who viewed {title} also viewed this")
-                }
-                ("viewed_next", Some(title)) => format!("often viewed after {title}"),
-                ("browsed_nearby", Some(title)) => {
-                    format!("viewed alongside products shoppers view with {title}")
-                }
-                _ => closest_signal(vectors.get(&candidate.item), &session.signals),
-            };
-            recommendations.push(Recommendation {
-                product,
+        // The shelf first; then one vector read for the items whose reason is their closest
+        // part of the session (the collaborative sources name the latest product instead).
+        let shelf: Vec<(Candidate, &str, Product)> = blended
+            .into_iter()
+            .filter_map(|(candidate, source)| {
+                let product = products
+                    .remove(&candidate.item)
+                    .filter(|p| p.available && p.status == crate::domain::ProductStatus::Active)?;
+                Some((candidate, source, product))
+            })
+            .take(limit)
+            .collect();
+        let latest = session.latest_title.as_deref();
+        let by_content: Vec<u64> = shelf
+            .iter()
+            .filter(|(_, source, _)| collaborative_reason(source, latest).is_none())
+            .map(|(c, _, _)| c.item)
+            .collect();
+        let vectors = self.vectors_of(shop, &by_content).await?;
+        let recommendations = shelf
+            .into_iter()
+            .map(|(candidate, source, product)| Recommendation {
+                reason: collaborative_reason(source, latest).unwrap_or_else(|| {
+                    closest_signal(vectors.get(&candidate.item), &session.signals)
+                }),
                 score: (candidate.score / top) as f32,
-                reason,
-            });
-        }
+                product,
+            })
+            .collect();
         Ok(recommendations)
     }
 
@@ -417,7 +417,7 @@ impl CatalogService {
         &self,
         shop: &ShopDomain,
         recent: &[&ShopperEvent],
-    ) -> Result<Vec<Signal>, AppError> {
+    ) -> Result<(Vec<Signal>, HashMap<u64, String>), AppError> {
         // Per product: its summed weight, and the kind of its weightiest event (for the reason).
         let mut weights: HashMap<u64, (f32, EventKind, f32)> = HashMap::new();
         let mut queries: HashMap<String, f32> = HashMap::new();
@@ -482,7 +482,7 @@ impl CatalogService {
                 });
             }
         }
-        Ok(signals)
+        Ok((signals, titles))
     }
 
     /// What the shopper looked at, most recent first, each product once; sold-out and
@@ -514,6 +514,20 @@ impl CatalogService {
                 reason: "you viewed this".to_owned(),
             })
             .collect())
+    }
+}
+
+/// The reason a collaborative source gives, naming the session's latest product.
+fn collaborative_reason(source: &str, latest: Option<&str>) -> Option<String> {
+    let title = latest?;
+    match source {
+        "bought_together" => Some(format!("often bought with {title}")),
+        "shoppers_like_you" => Some(format!("shoppers who viewed {title} also viewed this")),
+        "viewed_next" => Some(format!("often viewed after {title}")),
+        "browsed_nearby" => Some(format!(
+            "viewed alongside products shoppers view with {title}"
+        )),
+        _ => None,
     }
 }
 

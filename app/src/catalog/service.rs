@@ -221,7 +221,9 @@ impl CatalogService {
             }
             // Durable vectors before the rows say so: a crash here re-does this batch, never skips it.
             self.index.flush().await?;
-            self.store.mark_indexed(shop, &indexed).await?;
+            self.store
+                .mark_indexed(shop, &indexed, !stale.is_empty())
+                .await?;
             self.index_dirty.store(true, Ordering::Release);
             embedded += stale.len();
             payload_only += fresh.len();

@@ -101,24 +101,23 @@ impl SqlStore {
     /// Records that the index now holds these products' vectors (by content hash) and payloads.
     /// The content hash is rewritten too: it is recomputed from the document by the caller,
     /// so a row written with another model's hash settles instead of staying stale forever.
-    /// A new vector changes who is nearest to whom anywhere in the shop, so it drops the
-    /// shop's precomputed similar lists (a payload alone does not).
+    /// `vectors_written` says some of them got a new vector: that changes who is nearest to
+    /// whom anywhere in the shop, so it drops the shop's precomputed similar lists in the same
+    /// transaction (a payload alone does not).
     pub async fn mark_indexed(
         &self,
         shop: &ShopDomain,
         indexed: &[(u64, String)],
+        vectors_written: bool,
     ) -> Result<(), AppError> {
         let mut tx = self.pool.begin().await?;
+        if vectors_written {
+            sqlx::query("DELETE FROM similar_lists WHERE shop_domain = $1")
+                .bind(shop.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         for (id, hash) in indexed {
-            sqlx::query(
-                "DELETE FROM similar_lists WHERE shop_domain = $1 AND EXISTS (SELECT 1 FROM products \
-                 WHERE shop_domain = $1 AND product_id = $2 AND (indexed_hash IS NULL OR indexed_hash <> $3))",
-            )
-            .bind(shop.as_str())
-            .bind(*id as i64)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?;
             sqlx::query(
                 "UPDATE products SET content_hash = $1, indexed_hash = $1, payload_stale = 0 \
                  WHERE shop_domain = $2 AND product_id = $3",
