@@ -1,5 +1,6 @@
 //! What each subcommand does; `main` only parses and dispatches.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
@@ -278,11 +279,17 @@ async fn shop(settings: &Settings, command: ShopCommand) -> Result<(), AppError>
         }
         ShopCommand::FindProduct { shop, title } => {
             let store = startup::open_store(settings).await?;
-            for (id, title) in store
+            let found = store
                 .find_products_by_title(&ShopDomain::parse(&shop)?, &title)
-                .await?
-            {
-                println!("{id}\t{title}");
+                .await?;
+            let mut out = std::io::stdout().lock();
+            for (id, title) in found {
+                // A reader that stops early (`| head -n 1`, as scripts/demo.sh does) is no error.
+                match writeln!(out, "{id}\t{title}") {
+                    Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => break,
+                    written => written
+                        .map_err(|e| AppError::Internal(format!("writing to stdout: {e}")))?,
+                }
             }
         }
         ShopCommand::Delete { shop } => {
