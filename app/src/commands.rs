@@ -7,12 +7,12 @@ use tokio::net::TcpListener;
 
 use crate::catalog::similar_lists::ListJob;
 use crate::catalog::{read_catalogue, Catalogue};
-use crate::config::{Command, ImportArgs, ServeArgs, Settings, ShopCommand};
+use crate::config::{Command, ImportArgs, KeysCommand, ServeArgs, Settings, ShopCommand};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::http::{router, AppState, HttpLimits, KeyCache};
 use crate::progress::{Reporter, Silent};
-use crate::storage::{generate_key, KeyScope};
+use crate::storage::{generate_key, KeyOrigin, KeyScope};
 use crate::{startup, telemetry};
 
 pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
@@ -22,11 +22,15 @@ pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
         Command::Shop(cmd) => shop(&settings, cmd).await,
         Command::AdminKey { key } => {
             let store = startup::open_store(&settings).await?;
-            let key = key.unwrap_or_else(|| generate_key(KeyScope::Admin));
-            store.add_key(&key, None).await?;
+            let (key, origin) = match key {
+                Some(key) => (key, KeyOrigin::Given),
+                None => (generate_key(KeyScope::Admin), KeyOrigin::Generated),
+            };
+            store.add_key(&key, KeyScope::Admin, None, origin).await?;
             println!("{key}");
             Ok(())
         }
+        Command::Keys(cmd) => keys(&settings, cmd).await,
         Command::Reindex { shop, force } => reindex(&settings, shop, force).await,
         Command::Optimize => {
             let components = startup::open(&settings).await?;
@@ -49,8 +53,11 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
     let components = startup::open(settings).await?;
     let store = components.catalog.store().clone();
     if let Some(admin_key) = &settings.admin_key {
-        // Stored as a hash, like every other key.
-        store.add_key(admin_key, None).await?;
+        // Stored as a hash, like every other key; an earlier KINDRED_ADMIN_KEY is revoked.
+        let retired = store.set_environment_admin_key(admin_key).await?;
+        if retired > 0 {
+            tracing::info!(retired, "earlier KINDRED_ADMIN_KEY revoked");
+        }
     }
     let catalog = components.catalog.clone();
 
@@ -62,15 +69,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
     tokio::spawn(async move {
         loop {
             finish_pending_indexing(&background).await;
-            match background
-                .store()
-                .prune_events(crate::storage::now_millis() - retention_ms)
-                .await
-            {
-                Ok(0) => {}
-                Ok(pruned) => tracing::info!(pruned, "shopper events past retention dropped"),
-                Err(err) => tracing::warn!(error = %err, "could not prune shopper events"),
-            }
+            prune_past_retention(background.store(), retention_ms).await;
             match background.optimize_if_dirty().await {
                 Ok(true) => tracing::info!("ANN index rebuilt"),
                 Ok(false) => {}
@@ -114,16 +113,17 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
         limits: crate::http::RateLimits::per_minute(
             settings.events_per_minute,
             settings.key_requests_per_minute,
+            settings.client_requests_per_minute,
             settings.proxy_requests_per_minute,
         ),
-    };
-    let limits = HttpLimits {
-        max_body_bytes: settings.max_body_bytes,
-        max_webhook_body_bytes: settings.max_webhook_body_bytes,
+        customer_tokens: startup::customer_tokens(settings)?,
     };
     let listener = TcpListener::bind(args.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, router(state, limits))
+    // The peer address feeds the per-client rate limits.
+    let app = router(state, http_limits(settings)?)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     // Vectors written in the last second are flushed before the process goes.
@@ -138,7 +138,10 @@ async fn start_shopify_tasks(
     shopify: &crate::shopify::ShopifyService,
     settings: &Settings,
 ) -> Result<(), AppError> {
-    tokio::spawn(shopify.clone().run_inbox_worker());
+    let worker = shopify.clone();
+    tokio::spawn(supervised("webhook inbox worker", move || {
+        worker.clone().run_inbox_worker()
+    }));
     shopify.resume_syncs().await?;
     let reconciler = shopify.clone();
     let every = Duration::from_secs(settings.reconcile_interval_secs.max(10));
@@ -154,6 +157,93 @@ async fn start_shopify_tasks(
             }
         }
     });
+    Ok(())
+}
+
+/// Runs a never-ending task again whenever it stops (a panic included), after a pause.
+pub async fn supervised<F, Fut>(name: &'static str, task: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    loop {
+        match tokio::spawn(task()).await {
+            Ok(()) => tracing::warn!(task = name, "stopped; starting it again"),
+            Err(err) => tracing::error!(task = name, error = %err, "panicked; starting it again"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Shopper events and privacy exports older than the retention window are dropped.
+async fn prune_past_retention(store: &crate::storage::SqlStore, retention_ms: i64) {
+    let before = crate::storage::now_millis() - retention_ms;
+    match store.prune_events(before).await {
+        Ok(0) => {}
+        Ok(pruned) => tracing::info!(pruned, "shopper events past retention dropped"),
+        Err(err) => tracing::warn!(error = %err, "could not prune shopper events"),
+    }
+    match store.prune_customer_exports(before).await {
+        Ok(0) => {}
+        Ok(pruned) => tracing::info!(pruned, "privacy exports past retention dropped"),
+        Err(err) => tracing::warn!(error = %err, "could not prune privacy exports"),
+    }
+}
+
+/// The HTTP limits from the settings.
+pub fn http_limits(settings: &Settings) -> Result<HttpLimits, AppError> {
+    let client_ip_header = settings
+        .client_ip_header
+        .as_deref()
+        .map(|name| {
+            axum::http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+                AppError::Config(format!(
+                    "KINDRED_CLIENT_IP_HEADER `{name}` is not a header name"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(HttpLimits {
+        max_body_bytes: settings.max_body_bytes,
+        max_webhook_body_bytes: settings.max_webhook_body_bytes,
+        max_storefront_body_bytes: settings.max_storefront_body_bytes,
+        request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
+        client_ip_header,
+    })
+}
+
+/// `kindred keys …`: list and revoke keys of a shop, or admin keys.
+async fn keys(settings: &Settings, command: KeysCommand) -> Result<(), AppError> {
+    let store = startup::open_store(settings).await?;
+    match command {
+        KeysCommand::List { shop } => {
+            let shop = shop.as_deref().map(ShopDomain::parse).transpose()?;
+            for key in store.list_keys(shop.as_ref()).await? {
+                let state = match key.revoked_at_ms {
+                    Some(_) => "revoked",
+                    None => "active",
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    key.key_id,
+                    key.scope.as_str(),
+                    key.shop.as_deref().unwrap_or("-"),
+                    key.origin
+                );
+            }
+        }
+        KeysCommand::Revoke { shop, key_id } => {
+            let shop = shop.as_deref().map(ShopDomain::parse).transpose()?;
+            match store.revoke_key(shop.as_ref(), &key_id).await? {
+                Some(_) => println!("{key_id} revoked"),
+                None => {
+                    return Err(AppError::NotFound(format!(
+                        "key {key_id} (give --shop for a shop's key)"
+                    )))
+                }
+            }
+        }
+    }
     Ok(())
 }
 
@@ -263,12 +353,25 @@ async fn import(settings: &Settings, args: ImportArgs) -> Result<(), AppError> {
 
 async fn shop(settings: &Settings, command: ShopCommand) -> Result<(), AppError> {
     match command {
-        ShopCommand::CreateKey { shop, key } => {
+        ShopCommand::CreateKey {
+            shop,
+            key,
+            merchant,
+        } => {
             let store = startup::open_store(settings).await?;
             let shop = ShopDomain::parse(&shop)?;
             store.ensure_shop(&shop).await?;
-            let key = key.unwrap_or_else(|| generate_key(KeyScope::Storefront));
-            store.add_key(&key, Some(&shop)).await?;
+            let scope = if merchant {
+                KeyScope::Merchant
+            } else {
+                KeyScope::Storefront
+            };
+            let (key, origin) = match key {
+                Some(key) => (key, KeyOrigin::Given),
+                None => (generate_key(scope), KeyOrigin::Generated),
+            };
+            // A key already in use (another shop's, an admin key) is refused, not "created".
+            store.add_key(&key, scope, Some(&shop), origin).await?;
             println!("{key}");
         }
         ShopCommand::List => {

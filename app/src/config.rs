@@ -32,6 +32,9 @@ pub enum Command {
         #[arg(long, env = "KINDRED_NEW_ADMIN_KEY", hide_env_values = true)]
         key: Option<String>,
     },
+    /// List and revoke keys (a shop's, or the admin keys).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Re-embed and re-index every product whose vector is missing or stale.
     Reindex {
         #[arg(long)]
@@ -85,9 +88,12 @@ pub enum ShopCommand {
     CreateKey {
         #[arg(long)]
         shop: String,
-        /// Use this key instead of generating one.
+        /// Use this key instead of generating one (refused if it is already in use).
         #[arg(long)]
         key: Option<String>,
+        /// A merchant key (secret, for the shop's server) instead of a storefront key.
+        #[arg(long)]
+        merchant: bool,
     },
     /// List shops with their product counts.
     List,
@@ -102,6 +108,22 @@ pub enum ShopCommand {
     Delete {
         #[arg(long)]
         shop: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Every key of a shop, or the admin keys without `--shop`: id, scope, shop, origin, state.
+    List {
+        #[arg(long)]
+        shop: Option<String>,
+    },
+    /// Revoke a key by its id (as `list` prints it).
+    Revoke {
+        /// The shop whose key it is; leave out for an admin key.
+        #[arg(long)]
+        shop: Option<String>,
+        key_id: String,
     },
 }
 
@@ -148,6 +170,10 @@ pub struct Settings {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "KINDRED_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Largest body a shopper's browser may send (events through the public key or the App
+    /// Proxy), in bytes; a batch of 100 ordinary events is a few kilobytes.
+    #[arg(long, env = "KINDRED_MAX_STOREFRONT_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_storefront_body_bytes: usize,
     /// Seconds between background ANN index builds when vectors changed.
     #[arg(
         long,
@@ -225,14 +251,45 @@ pub struct Settings {
         global = true
     )]
     pub events_per_minute: u32,
-    /// Requests per minute one storefront key may make (429 with `Retry-After` beyond it).
+    /// Requests per minute one storefront key may make, all its clients together (429 with
+    /// `Retry-After` beyond it).
     #[arg(
         long,
         env = "KINDRED_KEY_REQUESTS_PER_MINUTE",
-        default_value_t = 1_200,
+        default_value_t = 60_000,
         global = true
     )]
     pub key_requests_per_minute: u32,
+    /// Requests per minute one client address may make with one storefront key, so one
+    /// browser or script cannot spend the budget every shopper of the key shares.
+    #[arg(
+        long,
+        env = "KINDRED_CLIENT_REQUESTS_PER_MINUTE",
+        default_value_t = 300,
+        global = true
+    )]
+    pub client_requests_per_minute: u32,
+    /// Header in which a trusted proxy in front of Kindred puts the client's address
+    /// (e.g. `x-forwarded-for`: its last entry is used); unset, the socket's peer address.
+    #[arg(long, env = "KINDRED_CLIENT_IP_HEADER", global = true)]
+    pub client_ip_header: Option<String>,
+    /// Seconds a request may take before it is answered 503.
+    #[arg(
+        long,
+        env = "KINDRED_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+    /// Key that signs customer tokens (headless storefronts): base64 of 32 bytes; every
+    /// replica needs the same. Default: a key file created in the data folder.
+    #[arg(
+        long,
+        env = "KINDRED_IDENTITY_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub identity_key: Option<Secret>,
     /// Requests per minute a shop's storefront may make through the App Proxy.
     #[arg(
         long,
@@ -281,6 +338,10 @@ impl Settings {
 
     pub fn token_key_path(&self) -> PathBuf {
         self.data_dir.join("token.key")
+    }
+
+    pub fn identity_key_path(&self) -> PathBuf {
+        self.data_dir.join("identity.key")
     }
 
     pub fn vectors_dir(&self) -> PathBuf {

@@ -22,6 +22,14 @@ pub enum AppError {
     MissingCredentials,
     #[error("the key is not valid for this endpoint")]
     InvalidCredentials,
+    #[error("this key belongs to another shop")]
+    KeyNotForShop,
+    #[error("that key is already in use; choose another or let Kindred generate one")]
+    KeyExists,
+    #[error("the customer token is not valid: {0}")]
+    InvalidCustomerToken(&'static str),
+    #[error("the request took longer than this server allows; retry shortly")]
+    TimedOut,
     #[error("method not allowed for this endpoint")]
     MethodNotAllowed,
     #[error("internal error: {0}")]
@@ -103,6 +111,10 @@ impl AppError {
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::MissingCredentials => (StatusCode::UNAUTHORIZED, "missing_credentials"),
             Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Self::KeyNotForShop => (StatusCode::FORBIDDEN, "key_not_for_this_shop"),
+            Self::KeyExists => (StatusCode::CONFLICT, "key_exists"),
+            Self::InvalidCustomerToken(_) => (StatusCode::UNAUTHORIZED, "invalid_customer_token"),
+            Self::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
@@ -126,6 +138,9 @@ impl AppError {
             Self::ProxyRefused(_) => (StatusCode::FORBIDDEN, "proxy_request_refused"),
             Self::OriginNotAllowed(_) => (StatusCode::FORBIDDEN, "origin_not_allowed"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Database(err) if database_unavailable(err) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+            }
             Self::Database(_) | Self::Migration(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "database_error")
             }
@@ -144,7 +159,10 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         // Internal details go to the log, not to the client.
-        let message = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+        let message = if code == "database_unavailable" {
+            tracing::warn!(error = %self, "database busy or unreachable");
+            "the database is busy or unreachable; retry shortly".to_owned()
+        } else if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(error = %self, code, "request failed");
             "internal error; see the server log".to_owned()
         } else {
@@ -157,11 +175,30 @@ impl IntoResponse for AppError {
             }),
         )
             .into_response();
-        if let Self::RateLimited { retry_after_secs } = self {
+        let retry_after = match self {
+            Self::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
+    }
+}
+
+/// Whether a database error says "not now" rather than "wrong": no connection could be had
+/// in time, the server is gone, or a statement or lock wait ran past its timeout
+/// (PostgreSQL's `query_canceled` and `lock_not_available`; SQLite's busy and locked).
+fn database_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            Some("57014" | "55P03" | "57P01" | "57P03" | "5" | "6")
+        ),
+        _ => false,
     }
 }

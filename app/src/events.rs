@@ -9,6 +9,9 @@ use crate::domain::ProductId;
 
 /// Most events in one batch.
 pub const MAX_BATCH: usize = 100;
+/// A shopper's history as the strategies read it: their latest events, at most this many,
+/// so a shopper with a long (or forged) past costs what any other does.
+pub const MAX_HISTORY_EVENTS: usize = 500;
 const MAX_ID_LEN: usize = 128;
 const MAX_QUERY_LEN: usize = 200;
 const MAX_STRATEGY_LEN: usize = 40;
@@ -58,6 +61,43 @@ impl EventKind {
     }
 }
 
+/// Who vouched for an event, and so whether its customer id is believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventSource {
+    /// The public storefront key: anonymous; a customer id it claims is dropped.
+    Storefront,
+    /// Shopify's App Proxy, which signs the logged-in customer.
+    AppProxy,
+    /// The shop's own server, with its secret merchant key.
+    Merchant,
+    /// A browser holding a customer token the shop's server minted.
+    CustomerToken,
+}
+
+impl EventSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Storefront => "storefront",
+            Self::AppProxy => "app_proxy",
+            Self::Merchant => "merchant",
+            Self::CustomerToken => "customer_token",
+        }
+    }
+
+    /// Stored events read back; events from before provenance was kept have none.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::Storefront,
+            Self::AppProxy,
+            Self::Merchant,
+            Self::CustomerToken,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+}
+
 /// A bought line of a completed checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineItem {
@@ -80,6 +120,8 @@ pub struct ShopperEvent {
     pub strategy: Option<String>,
     /// Milliseconds since the epoch.
     pub occurred_at: i64,
+    /// Who vouched for it; `None` for events stored before that was kept.
+    pub source: Option<EventSource>,
 }
 
 /// Reads one event of a batch. `fallback_id` names it when the sender gave no id.
@@ -225,6 +267,7 @@ pub fn parse_event(
         line_items,
         strategy,
         occurred_at,
+        source: None,
     })
 }
 

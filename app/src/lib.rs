@@ -12,6 +12,8 @@ pub mod error;
 pub mod eval;
 pub mod events;
 pub mod http;
+pub mod identity;
+pub mod key_file;
 pub mod progress;
 pub mod shopify;
 pub mod startup;

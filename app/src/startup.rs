@@ -105,6 +105,20 @@ fn lock_data_dir(settings: &Settings) -> Result<File, AppError> {
     }
 }
 
+/// The key customer tokens are signed with: configured, or a file in the data folder.
+pub fn customer_tokens(settings: &Settings) -> Result<crate::identity::CustomerTokens, AppError> {
+    let encoded = match &settings.identity_key {
+        Some(key) => key.expose().to_owned(),
+        None => crate::key_file::load_or_create(
+            &settings.identity_key_path(),
+            "customer-token signing key",
+        )?,
+    };
+    Ok(crate::identity::CustomerTokens::new(
+        crate::key_file::decode(&encoded, "KINDRED_IDENTITY_KEY")?,
+    ))
+}
+
 /// The Shopify app, when its credentials are configured; `None` runs Kindred headless only.
 pub fn open_shopify(
     settings: &Settings,

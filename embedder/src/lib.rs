@@ -19,7 +19,7 @@ pub use bert::{BertEmbedder, CpuKernels};
 pub use device::DevicePreference;
 pub use error::EmbedError;
 pub use model_dir::{default_model_dir, ModelDir, Pooling};
-pub use worker::EmbeddingWorker;
+pub use worker::{EmbeddingWorker, Lane};
 
 /// A text embedding model. Synchronous: it runs on a worker thread.
 pub trait Embedder: Send + Sync {

@@ -158,7 +158,7 @@ pub(crate) struct SearchPlan {
     /// Hits to ask the backend for.
     pub ask: usize,
     wanted: usize,
-    excluded: Vec<u64>,
+    excluded: std::collections::HashSet<u64>,
 }
 
 impl SearchPlan {
@@ -171,7 +171,8 @@ impl SearchPlan {
         if query.limit == 0 {
             return Ok(None);
         }
-        let excluded = query.filter.exclude_product_ids.clone();
+        let excluded: std::collections::HashSet<u64> =
+            query.filter.exclude_product_ids.iter().copied().collect();
         Ok(Some(Self {
             ask: query.limit + excluded.len(),
             wanted: query.limit,

@@ -19,7 +19,7 @@ use kindred::progress::Silent;
 use kindred::shopify::{
     AppSecrets, Secret, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher,
 };
-use kindred::storage::{generate_key, KeyScope, SqlStore};
+use kindred::storage::{generate_key, KeyOrigin, KeyScope, SqlStore};
 use kindred_embedder::{
     default_model_dir, BertEmbedder, DevicePreference, EmbedError, Embedder, EmbeddingWorker,
 };
@@ -28,6 +28,9 @@ use kindred_retriever::{EdgeIndex, VectorIndex};
 pub use crate::fake_shopify::shared_data;
 
 pub const YOGA_2026_01_13: &str = "catalogs/yoga-stores/2026-01-13";
+
+/// The key the test apps sign customer tokens with.
+pub const IDENTITY_KEY: &[u8; 32] = b"kindred-tests-customer-token-key";
 
 /// The real model, with the vectors of texts already seen kept, so the many tests that
 /// import the same real catalogue pay for its embedding once.
@@ -169,7 +172,10 @@ impl TestApp {
         let worker = Arc::new(EmbeddingWorker::spawn(model, 64));
         let catalog = CatalogService::new(store.clone(), index, worker, model_id.clone());
         let admin_key = generate_key(KeyScope::Admin);
-        store.add_key(&admin_key, None).await.unwrap();
+        store
+            .add_key(&admin_key, KeyScope::Admin, None, KeyOrigin::Generated)
+            .await
+            .unwrap();
         let keys = KeyCache::new(store.clone());
         let api = ShopifyApi::new(
             crate::fake_shopify::CLIENT_ID.to_owned(),
@@ -195,11 +201,15 @@ impl TestApp {
             metrics: kindred::telemetry::metrics_handle(),
             model_id,
             shopify: Some(shopify.clone()),
-            limits: kindred::http::RateLimits::per_minute(600, 600, 600),
+            limits: kindred::http::RateLimits::per_minute(600, 6_000, 600, 600),
+            customer_tokens: kindred::identity::CustomerTokens::new(*IDENTITY_KEY),
         };
         let limits = HttpLimits {
             max_body_bytes: 1024 * 1024,
             max_webhook_body_bytes: 256 * 1024,
+            max_storefront_body_bytes: 64 * 1024,
+            request_timeout: std::time::Duration::from_secs(30),
+            client_ip_header: Some(axum::http::HeaderName::from_static("x-test-client")),
         };
         Self {
             router: router(state, limits),
@@ -232,7 +242,27 @@ impl TestApp {
         let shop = ShopDomain::parse(shop).unwrap();
         self.store.ensure_shop(&shop).await.unwrap();
         let key = generate_key(KeyScope::Storefront);
-        self.store.add_key(&key, Some(&shop)).await.unwrap();
+        self.store
+            .add_key(
+                &key,
+                KeyScope::Storefront,
+                Some(&shop),
+                KeyOrigin::Generated,
+            )
+            .await
+            .unwrap();
+        key
+    }
+
+    /// A new merchant key (secret, server-side) of the shop, created if needed.
+    pub async fn merchant_key(&self, shop: &str) -> String {
+        let shop = ShopDomain::parse(shop).unwrap();
+        self.store.ensure_shop(&shop).await.unwrap();
+        let key = generate_key(KeyScope::Merchant);
+        self.store
+            .add_key(&key, KeyScope::Merchant, Some(&shop), KeyOrigin::Generated)
+            .await
+            .unwrap();
         key
     }
 

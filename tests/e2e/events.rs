@@ -50,11 +50,14 @@ async fn a_batch_keeps_its_good_events_names_its_bad_ones_and_is_stored_once() {
         let ids: Vec<&str> = stored.iter().map(|e| e.event_id.as_str()).collect();
         assert_eq!(ids.len(), 3);
         assert!(ids.contains(&"e1") && ids.contains(&"e3") && ids.contains(&"e5"));
+        // The public key cannot say who is logged in: the claimed customer is dropped, and
+        // the answer says so.
         let checkout = stored.iter().find(|e| e.event_id == "e5").unwrap();
-        assert_eq!(
-            (checkout.customer_id, checkout.line_items.len()),
-            (Some(77), 1)
-        );
+        assert_eq!((checkout.customer_id, checkout.line_items.len()), (None, 1));
+        assert!(body["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("`customer_id` was ignored on 1 event"));
 
         // The same batch again (a retry after a lost answer): nothing new is stored.
         let (_, again) = send(&app, &key, batch).await;
@@ -157,8 +160,9 @@ async fn a_shop_sees_only_its_own_events_and_is_rate_limited_alone() {
 async fn redacting_a_customer_takes_their_events_and_their_browsers_anonymous_ones() {
     for db in databases() {
         let app = TestApp::spawn(&db).await;
-        let key = app.storefront_key(SHOP).await;
-        let other_key = app.storefront_key(OTHER).await;
+        // The shops' servers say who is logged in (merchant keys).
+        let key = app.merchant_key(SHOP).await;
+        let other_key = app.merchant_key(OTHER).await;
         let events = json!([
             {"id": "anon-before-login", "type": "product_viewed", "client_id": "laptop", "product_id": 1},
             {"id": "logged-in", "type": "product_viewed", "client_id": "laptop", "customer_id": 500, "product_id": 2},
@@ -569,7 +573,9 @@ async fn for_you_for_many_shoppers_at_once_equals_each_shoppers_own_answer() {
             {"type": "product_viewed", "client_id": "e", "product_id": mat},
             {"type": "product_viewed", "client_id": "e", "product_id": leggings},
         ]);
-        assert_eq!(send(&app, &key, events).await.0, StatusCode::OK);
+        // Sent by the shop's server, which may say who is logged in.
+        let merchant = app.merchant_key(SHOP).await;
+        assert_eq!(send(&app, &merchant, events).await.0, StatusCode::OK);
         let batch = |shop: &str, body: Value| {
             let path = format!("/api/v1/shops/{shop}/recommendations/for-you");
             let app = &app;
@@ -600,8 +606,8 @@ async fn for_you_for_many_shoppers_at_once_equals_each_shoppers_own_answer() {
             "client_id=newcomer",
         ]) {
             if query.is_empty() {
-                // A customer id is only ever trusted from Shopify's signed proxy on the
-                // storefront; here it reads the customer's history across browsers.
+                // A customer id is only ever trusted from a signed source (the proxy, the
+                // shop's server); here it reads the customer's history across browsers.
                 assert_eq!(result["strategy"], "for_you");
                 assert!(result["recommendations"]
                     .as_array()

@@ -6,6 +6,7 @@ mod common;
 mod fake_shopify;
 mod kindred_process;
 
+mod abuse;
 mod api_errors;
 mod catalogue_sync;
 mod events;

@@ -23,7 +23,7 @@ const SHOP: &str = "yoga-collective.myshopify.com";
 const OTHER_SHOP: &str = "other-yoga.myshopify.com";
 
 /// Installs the app the way a merchant does from the app store (authorization code grant).
-async fn install(app: &TestApp, shop: &str) {
+pub(crate) async fn install(app: &TestApp, shop: &str) {
     let (status, headers, body) = app
         .request_with_headers(Method::GET, &format!("/auth?shop={shop}"), None, &[], None)
         .await;
@@ -78,7 +78,7 @@ async fn wait_for_sync(app: &TestApp, shop: &str) -> SyncRow {
 }
 
 /// Sends one signed delivery to the app and returns its answer.
-async fn deliver(
+pub(crate) async fn deliver(
     app: &TestApp,
     path: &str,
     topic: &str,
@@ -96,7 +96,13 @@ async fn deliver(
 }
 
 /// Sends a delivery that must be accepted, then applies the inbox.
-async fn deliver_and_apply(app: &TestApp, path: &str, topic: &str, shop: &str, body: &Value) {
+pub(crate) async fn deliver_and_apply(
+    app: &TestApp,
+    path: &str,
+    topic: &str,
+    shop: &str,
+    body: &Value,
+) {
     let (status, answer) = deliver(app, path, topic, shop, body).await;
     assert_eq!(status, StatusCode::OK, "{topic}: {answer}");
     assert_eq!(answer["status"], "accepted");
@@ -729,8 +735,9 @@ async fn privacy_topics_export_and_erase_and_never_touch_another_shop() {
         let other_before = stored_catalogue(&app, OTHER_SHOP).await;
         assert_eq!(other_before.len(), 25);
 
-        // The customer browsed and bought in the first shop.
-        let shopper_key = app.storefront_key(SHOP).await;
+        // The customer browsed and bought in the first shop (told by the shop's server,
+        // which knows who is logged in).
+        let shopper_key = app.merchant_key(SHOP).await;
         let events = json!({"events": [
             {"id": "v1", "type": "product_viewed", "client_id": "their-browser", "product_id": products[0]["id"]},
             {"id": "c1", "type": "checkout_completed", "client_id": "their-browser", "customer_id": 191167,

@@ -20,7 +20,7 @@ const MAT: &str = "4357742755898";
 
 /// A query as Shopify's App Proxy forwards it: the storefront's parameters, Shopify's own,
 /// and the signature over all of them.
-fn proxied(
+pub(crate) fn proxied(
     path: &str,
     params: &[(&str, &str)],
     shop: &str,
@@ -51,7 +51,10 @@ fn encode(pairs: &[(String, String)]) -> String {
         .finish()
 }
 
-async fn proxy_get(app: &TestApp, uri: &str) -> (StatusCode, axum::http::HeaderMap, Value) {
+pub(crate) async fn proxy_get(
+    app: &TestApp,
+    uri: &str,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
     app.request_with_headers(Method::GET, uri, None, &[], None)
         .await
 }

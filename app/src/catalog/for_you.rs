@@ -16,6 +16,7 @@ use kindred_retriever::recommend::{
 };
 use kindred_retriever::{SearchFilter, SearchQuery};
 
+use super::searches::MAX_SESSION_SEARCHES;
 use super::service::{CatalogService, Recommendation};
 use super::strategies::ShoppingContext;
 use crate::domain::{Product, ShopDomain};
@@ -24,6 +25,8 @@ use crate::events::{EventKind, ShopperEvent};
 
 /// Events of a session that count (the most recent ones).
 const SESSION_EVENTS: usize = 50;
+/// Products a shopper touched that are left out of their shelf: the latest this many.
+const MAX_EXCLUDED: usize = 200;
 /// The blend of the session's content neighbours with what the shop's shoppers did together
 /// (`kindred eval` measures it as "blended, as served"): reciprocal-rank fusion with the
 /// constant and content weight the evaluation tuned on Online Retail, the data set with item
@@ -169,15 +172,19 @@ impl CatalogService {
     ) -> Result<Prepared, AppError> {
         let history = self.shopper_history(shop, context).await?;
         let recent: Vec<&ShopperEvent> = history.iter().rev().take(SESSION_EVENTS).collect();
-        // Products the shopper already has in view, in the cart or bought are not suggested.
-        let touched: HashSet<u64> = history
-            .iter()
-            .flat_map(|e| {
-                e.product_id
-                    .into_iter()
-                    .chain(e.line_items.iter().map(|l| l.product_id))
-            })
-            .collect();
+        // Products the shopper already has in view, in the cart or bought are not suggested:
+        // the latest ones, so a long history does not make every search ask for thousands.
+        let mut touched: HashSet<u64> = HashSet::new();
+        for product in history.iter().rev().flat_map(|e| {
+            e.product_id
+                .into_iter()
+                .chain(e.line_items.iter().map(|l| l.product_id))
+        }) {
+            if touched.len() >= MAX_EXCLUDED {
+                break;
+            }
+            touched.insert(product);
+        }
         let exclude: HashSet<u64> = touched.union(&context.in_view()).copied().collect();
         let (signals, titles) = self.signals(shop, &recent).await?;
         if signals.is_empty() {
@@ -426,8 +433,11 @@ impl CatalogService {
             if weight == 0.0 {
                 continue;
             }
+            // The latest few searches only: each is work for the model (`searches`).
             if let Some(query) = &event.search_query {
-                *queries.entry(query.clone()).or_default() += weight;
+                if queries.contains_key(query) || queries.len() < MAX_SESSION_SEARCHES {
+                    *queries.entry(query.clone()).or_default() += weight;
+                }
             }
             for product in event
                 .product_id
@@ -471,12 +481,12 @@ impl CatalogService {
         let mut queries: Vec<(String, f32)> = queries.into_iter().collect();
         queries.sort_by(|a, b| a.0.cmp(&b.0));
         if !queries.is_empty() {
-            let vectors = self
-                .embed(queries.iter().map(|(q, _)| q.clone()).collect())
-                .await?;
+            let texts: Vec<String> = queries.iter().map(|(q, _)| q.clone()).collect();
+            let vectors = self.search_vectors(&texts).await?;
             for ((query, weight), vector) in queries.into_iter().zip(vectors) {
+                let Some(vector) = vector else { continue };
                 signals.push(Signal {
-                    vector,
+                    vector: vector.as_ref().clone(),
                     weight,
                     because: format!("matches your search \u{201c}{query}\u{201d}"),
                 });

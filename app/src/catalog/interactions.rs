@@ -2,7 +2,8 @@
 //! carts ("often bought with"), session-kNN and sequential rules from browsing sessions
 //! ("shoppers who viewed this also viewed", "often viewed next") and a two-step walk on the
 //! co-view graph (what is viewed with what is viewed with this). Trained from the shop's own
-//! events only, kept per shop and rebuilt at most once a minute, so a request never trains.
+//! events only, kept per shop and rebuilt at most once a minute, one build at a time, off
+//! the request that found them old.
 //! The parameters are those the offline evaluation tuned (BENCHMARKS.md): co-occurrence's
 //! popularity damping, session-kNN and sequential rules as on Online Retail, the walk's second
 //! step as on Diginetica's view sessions (Online Retail's baskets turned it off).
@@ -42,24 +43,100 @@ pub(crate) struct ShopInteractions {
     pub nearby: Arc<ItemWalk>,
 }
 
-/// Per shop: when its models were built, and the models.
-pub(crate) type InteractionModels =
-    Arc<Mutex<HashMap<ShopDomain, (Instant, Arc<ShopInteractions>)>>>;
+/// Each shop's models with when they were built, and one build lock per shop: however many
+/// requests find a shop's models old, one build runs, and they are served the last good
+/// models meanwhile. Only a shop with no models yet waits, for that one build.
+#[derive(Default)]
+pub(crate) struct ModelCache {
+    models: Mutex<HashMap<ShopDomain, (Instant, Arc<ShopInteractions>)>>,
+    builds: Mutex<HashMap<ShopDomain, Arc<tokio::sync::Mutex<()>>>>,
+    /// Builds run so far, for operators' metrics and tests.
+    trainings: std::sync::atomic::AtomicU64,
+}
+
+pub(crate) type InteractionModels = Arc<ModelCache>;
+
+impl ModelCache {
+    fn get(&self, shop: &ShopDomain) -> Option<(Instant, Arc<ShopInteractions>)> {
+        self.models.lock().ok()?.get(shop).cloned()
+    }
+
+    fn put(&self, shop: &ShopDomain, models: Arc<ShopInteractions>) {
+        if let Ok(mut cache) = self.models.lock() {
+            cache.insert(shop.clone(), (Instant::now(), models));
+        }
+    }
+
+    fn build_lock(&self, shop: &ShopDomain) -> Arc<tokio::sync::Mutex<()>> {
+        self.builds
+            .lock()
+            .map(|mut builds| builds.entry(shop.clone()).or_default().clone())
+            .unwrap_or_default()
+    }
+
+    /// Drops what is held of a shop (deleted, or a customer redacted: their sessions are in
+    /// the models), so the next request trains afresh from what the database still has.
+    pub(crate) fn forget(&self, shop: &ShopDomain) {
+        if let Ok(mut cache) = self.models.lock() {
+            cache.remove(shop);
+        }
+    }
+}
 
 impl CatalogService {
-    /// The shop's models, from the cache while they are fresh.
+    /// The shop's models: fresh ones from the cache; old ones while one rebuild runs in the
+    /// background; none yet, after the one build every waiting request shares.
     pub(crate) async fn interactions(
         &self,
         shop: &ShopDomain,
     ) -> Result<Arc<ShopInteractions>, AppError> {
-        let cached = self
-            .interaction_models
-            .lock()
-            .ok()
-            .and_then(|models| models.get(shop).cloned());
-        if let Some((_, models)) = cached.filter(|(built, _)| built.elapsed() < MODEL_MAX_AGE) {
-            return Ok(models);
+        let cache = &self.interaction_models;
+        match cache.get(shop) {
+            Some((built, models)) if built.elapsed() < MODEL_MAX_AGE => Ok(models),
+            Some((_, models)) => {
+                if let Ok(guard) = cache.build_lock(shop).try_lock_owned() {
+                    let service = self.clone();
+                    let shop = shop.clone();
+                    tokio::spawn(async move {
+                        match service.train_interactions(&shop).await {
+                            Ok(models) => service.interaction_models.put(&shop, models),
+                            Err(err) => {
+                                tracing::warn!(%shop, error = %err, "interaction models not rebuilt; the old ones serve")
+                            }
+                        }
+                        drop(guard);
+                    });
+                }
+                Ok(models)
+            }
+            None => {
+                let lock = cache.build_lock(shop);
+                let _building = lock.lock().await;
+                if let Some((_, models)) = cache.get(shop) {
+                    return Ok(models);
+                }
+                let models = self.train_interactions(shop).await?;
+                cache.put(shop, models.clone());
+                Ok(models)
+            }
         }
+    }
+
+    /// How many times this process trained interaction models.
+    pub fn interaction_trainings(&self) -> u64 {
+        self.interaction_models
+            .trainings
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    async fn train_interactions(
+        &self,
+        shop: &ShopDomain,
+    ) -> Result<Arc<ShopInteractions>, AppError> {
+        self.interaction_models
+            .trainings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!("kindred_interaction_trainings_total").increment(1);
         let now = crate::storage::now_millis();
         let baskets: Vec<Session> = self
             .store()
@@ -76,7 +153,7 @@ impl CatalogService {
             .map(|(items, time)| Session { items, time })
             .collect();
         // Training is CPU work: off the async runtime, so other requests keep being served.
-        let models = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             Arc::new(ShopInteractions {
                 together: Arc::new(CoOccurrence::train(&baskets, POPULARITY_DAMPING, 0.0, 100)),
                 neighbours: Arc::new(SessionKnn::train(&browsing, 20, 200, 0.5)),
@@ -91,10 +168,6 @@ impl CatalogService {
             })
         })
         .await
-        .map_err(|e| AppError::Internal(format!("training the shop's models: {e}")))?;
-        if let Ok(mut cache) = self.interaction_models.lock() {
-            cache.insert(shop.clone(), (Instant::now(), models.clone()));
-        }
-        Ok(models)
+        .map_err(|e| AppError::Internal(format!("training the shop's models: {e}")))
     }
 }

@@ -5,6 +5,8 @@ mod cart;
 pub(crate) mod for_you;
 mod interactions;
 pub mod rules;
+mod searches;
+pub use searches::MAX_SESSION_SEARCHES;
 pub mod service;
 mod shopify_csv;
 mod shopify_json;

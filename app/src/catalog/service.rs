@@ -61,8 +61,10 @@ pub struct Recommendation {
 pub struct CatalogService {
     store: SqlStore,
     index: Arc<dyn VectorIndex>,
-    embedder: Arc<EmbeddingWorker>,
+    pub(super) embedder: Arc<EmbeddingWorker>,
     model_id: String,
+    /// Vectors of shoppers' search texts (`searches`).
+    pub(super) search_cache: super::searches::SearchVectors,
     /// Set when vectors changed since the last ANN index build.
     index_dirty: Arc<AtomicBool>,
     /// One catalogue writer at a time, so a row is never marked indexed with another
@@ -73,6 +75,8 @@ pub struct CatalogService {
     pub(super) vector_writes: Arc<std::sync::Mutex<HashMap<ShopDomain, u64>>>,
     /// Each shop's interaction models, rebuilt when they get old (see `interactions`).
     pub(crate) interaction_models: super::interactions::InteractionModels,
+    /// Each shop's trending scores, recomputed when they get old.
+    pub(crate) trending_cache: super::strategies::TrendingCache,
 }
 
 impl CatalogService {
@@ -87,10 +91,12 @@ impl CatalogService {
             index,
             embedder,
             model_id,
+            search_cache: super::searches::search_vector_cache(),
             index_dirty: Arc::new(AtomicBool::new(false)),
             write_lock: Default::default(),
             vector_writes: Default::default(),
             interaction_models: Default::default(),
+            trending_cache: Default::default(),
         }
     }
 
@@ -100,11 +106,6 @@ impl CatalogService {
 
     pub fn index(&self) -> &Arc<dyn VectorIndex> {
         &self.index
-    }
-
-    /// Embeds texts on the model's worker (search queries, for instance).
-    pub(crate) async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, AppError> {
-        Ok(self.embedder.embed(texts).await?)
     }
 
     /// Stores new and changed products, then brings the vector index in step.
@@ -259,12 +260,30 @@ impl CatalogService {
         self.store.delete_product(shop, id.0).await
     }
 
-    /// Removes a shop and everything it owns.
+    /// Removes a shop and everything it owns, in the database, the index and in memory.
     pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
         let _writer = self.write_lock.lock().await;
         self.index.drop_shop(shop.as_str()).await?;
         self.index.flush().await?;
-        self.store.delete_shop(shop).await
+        let existed = self.store.delete_shop(shop).await?;
+        self.forget_shoppers(shop);
+        Ok(existed)
+    }
+
+    /// Erases a customer's events and exports, and what memory holds that was learnt from
+    /// them (the shop's models and trending are rebuilt from what is left).
+    pub async fn redact_customer(&self, shop: &ShopDomain, customer: u64) -> Result<u64, AppError> {
+        let erased = self.store.redact_customer(shop, customer).await?;
+        self.forget_shoppers(shop);
+        Ok(erased)
+    }
+
+    /// Forgets what memory holds that was learnt from the shop's shoppers.
+    fn forget_shoppers(&self, shop: &ShopDomain) {
+        self.interaction_models.forget(shop);
+        if let Ok(mut trending) = self.trending_cache.lock() {
+            trending.remove(shop);
+        }
     }
 
     pub async fn product(&self, shop: &ShopDomain, id: ProductId) -> Result<Product, AppError> {
@@ -274,6 +293,20 @@ impl CatalogService {
             .ok_or_else(|| AppError::NotFound(format!("product {id}")))
     }
 
+    /// A product shoppers may see: active (published). Drafts and archived products are
+    /// "not found" to the storefront, so unreleased products cannot be read or walked by id.
+    pub async fn published_product(
+        &self,
+        shop: &ShopDomain,
+        id: ProductId,
+    ) -> Result<Product, AppError> {
+        let product = self.product(shop, id).await?;
+        if product.status != crate::domain::ProductStatus::Active {
+            return Err(AppError::NotFound(format!("product {id}")));
+        }
+        Ok(product)
+    }
+
     /// Products most similar in meaning to one product, best first, never the product itself.
     pub async fn similar(
         &self,
@@ -281,7 +314,7 @@ impl CatalogService {
         id: ProductId,
         request: &SimilarRequest,
     ) -> Result<Vec<Recommendation>, AppError> {
-        let anchor = self.product(shop, id).await?;
+        let anchor = self.published_product(shop, id).await?;
         if let Some(found) = self.similar_from_list(shop, &anchor, request).await? {
             return Ok(found);
         }

@@ -4,7 +4,8 @@
 //! which any shop with one available product has from its first day.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,11 @@ const TRENDING_WINDOW_DAYS: i64 = 7;
 /// ...where a day's views and cart additions count half as much as the next day's.
 const TRENDING_HALF_LIFE_DAYS: f64 = 1.0;
 const DAY_MS: i64 = 24 * 3600 * 1000;
+/// A shop's trending scores are recomputed at most this often.
+const TRENDING_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// Per shop: when its trending scores were computed, and the scores, best first.
+pub(crate) type TrendingCache = Arc<Mutex<HashMap<ShopDomain, (Instant, Arc<Vec<(u64, f64)>>)>>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -286,28 +292,17 @@ impl CatalogService {
         exclude: &HashSet<u64>,
         limit: usize,
     ) -> Result<Vec<Recommendation>, AppError> {
-        let now = crate::storage::now_millis();
-        let today = now / DAY_MS;
-        let rows = self
-            .store()
-            .daily_product_interest(shop, now - TRENDING_WINDOW_DAYS * DAY_MS)
-            .await?;
-        let mut scores: HashMap<u64, f64> = HashMap::new();
-        for (product, day, count) in rows {
-            let age_days = (today - day).max(0) as f64;
-            *scores.entry(product).or_default() +=
-                count as f64 * 0.5f64.powf(age_days / TRENDING_HALF_LIFE_DAYS);
-        }
-        let mut ranked: Vec<(u64, f64)> = scores
-            .into_iter()
+        let scores = self.trending_scores(shop).await?;
+        let ranked: Vec<(u64, f64)> = scores
+            .iter()
             .filter(|(id, _)| !exclude.contains(id))
+            // Some of the top may be sold out: read a few more than asked.
+            .take(limit * 2 + 10)
+            .copied()
             .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        // Some of the top may be sold out: read a few more than asked.
-        ranked.truncate(limit * 2 + 10);
         let ids: Vec<u64> = ranked.iter().map(|(id, _)| *id).collect();
         let mut products = self.store().products_by_id(shop, &ids).await?;
-        let top = ranked.first().map_or(1.0, |(_, s)| *s);
+        let top = scores.first().map_or(1.0, |(_, s)| *s);
         Ok(ranked
             .into_iter()
             .filter_map(|(id, score)| {
@@ -322,6 +317,38 @@ impl CatalogService {
             })
             .take(limit)
             .collect())
+    }
+
+    /// Every product with interest in the window, best first: computed at most once a
+    /// minute per shop (a busy shop's week is many rows), shared by every request meanwhile.
+    async fn trending_scores(&self, shop: &ShopDomain) -> Result<Arc<Vec<(u64, f64)>>, AppError> {
+        let cached = self
+            .trending_cache
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(shop).cloned());
+        if let Some((_, scores)) = cached.filter(|(at, _)| at.elapsed() < TRENDING_MAX_AGE) {
+            return Ok(scores);
+        }
+        let now = crate::storage::now_millis();
+        let today = now / DAY_MS;
+        let rows = self
+            .store()
+            .daily_product_interest(shop, now - TRENDING_WINDOW_DAYS * DAY_MS)
+            .await?;
+        let mut scores: HashMap<u64, f64> = HashMap::new();
+        for (product, day, count) in rows {
+            let age_days = (today - day).max(0) as f64;
+            *scores.entry(product).or_default() +=
+                count as f64 * 0.5f64.powf(age_days / TRENDING_HALF_LIFE_DAYS);
+        }
+        let mut ranked: Vec<(u64, f64)> = scores.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let ranked = Arc::new(ranked);
+        if let Ok(mut cache) = self.trending_cache.lock() {
+            cache.insert(shop.clone(), (Instant::now(), ranked.clone()));
+        }
+        Ok(ranked)
     }
 
     /// The most recently published products that are on sale.

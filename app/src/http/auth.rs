@@ -1,4 +1,5 @@
-//! Who is calling: a shop's storefront key for reads, an admin key for writes.
+//! Who is calling: a shop's public storefront key (browsers), a shop's secret merchant key
+//! (that shop's server and its merchant), or the operator's admin key (every shop).
 //! Keys come as `Authorization: Bearer <key>` (or `X-Kindred-Key: <key>`).
 
 use std::collections::HashMap;
@@ -93,13 +94,80 @@ impl FromRequestParts<AppState> for StorefrontShop {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        match ShopCaller::from_request_parts(parts, state).await? {
+            ShopCaller::Storefront(shop) => Ok(Self(shop)),
+            ShopCaller::Merchant(_) => Err(AppError::InvalidCredentials),
+        }
+    }
+}
+
+/// The shop of a storefront request, with who vouches for it: a public storefront key
+/// (anonymous shoppers), or the shop's secret merchant key (the shop's own server, which
+/// may say which customer is logged in).
+pub enum ShopCaller {
+    Storefront(ShopDomain),
+    Merchant(ShopDomain),
+}
+
+impl ShopCaller {
+    pub fn shop(&self) -> &ShopDomain {
+        match self {
+            Self::Storefront(shop) | Self::Merchant(shop) => shop,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ShopCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let key = presented_key(&parts.headers)?;
-        match state.keys.grant_for(key).await? {
-            Some(KeyGrant::Storefront(shop)) => {
-                // Per key, not per shop: one leaked key cannot spend the shop's other keys' budget.
-                state.limits.per_key.admit(&hash_key(key), 1)?;
-                Ok(Self(shop))
-            }
+        let caller = match state.keys.grant_for(key).await? {
+            Some(KeyGrant::Storefront(shop)) => Self::Storefront(shop),
+            Some(KeyGrant::Merchant(shop)) => Self::Merchant(shop),
+            _ => return Err(AppError::InvalidCredentials),
+        };
+        // Per client first: one browser (or one script) cannot spend the budget every
+        // shopper of the key shares; then per key, so a leaked key has a ceiling too.
+        let key_hash = hash_key(key);
+        let client = super::limits::client_address(parts);
+        state
+            .limits
+            .per_client
+            .admit(&format!("{key_hash} {client}"), 1)?;
+        state.limits.per_key.admit(&key_hash, 1)?;
+        Ok(caller)
+    }
+}
+
+/// The shop named in the path (`/shops/{shop}/...`), when the key may manage it: the
+/// operator's admin key for any shop, a merchant key for its own shop only.
+pub struct ShopAdmin(pub ShopDomain);
+
+impl FromRequestParts<AppState> for ShopAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let key = presented_key(&parts.headers)?.to_owned();
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::InvalidInput(e.body_text()))?;
+        let named = params
+            .iter()
+            .find(|(name, _)| *name == "shop")
+            .map(|(_, value)| value.to_owned())
+            .ok_or_else(|| AppError::Internal("a shop route without {shop}".into()))?;
+        let shop = ShopDomain::parse(&named)?;
+        match state.keys.grant_for(&key).await? {
+            Some(KeyGrant::Admin) => Ok(Self(shop)),
+            Some(KeyGrant::Merchant(own)) if own == shop => Ok(Self(shop)),
+            Some(KeyGrant::Merchant(_)) => Err(AppError::KeyNotForShop),
             _ => Err(AppError::InvalidCredentials),
         }
     }

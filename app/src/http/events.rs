@@ -3,10 +3,11 @@
 //! own: the good ones are stored, the bad ones come back with their index and reason.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::auth::StorefrontShop;
+use super::auth::{ShopCaller, StorefrontShop};
 use super::extract::{ApiJson, ApiQuery};
 use super::storefront::{answer, checked_limit, product_ids, Asked};
 use super::views::RecommendationsResponse;
@@ -14,7 +15,7 @@ use super::AppState;
 use crate::catalog::strategies::{ShoppingContext, Strategy};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::events::{parse_event, MAX_BATCH};
+use crate::events::{parse_event, EventSource, MAX_BATCH};
 use crate::storage::now_millis;
 
 /// One shopper event, as the storefront script, a web pixel or a headless frontend sends it.
@@ -28,7 +29,9 @@ pub struct EventInput {
     client_id: String,
     /// The sender's unique id of the event; a batch sent twice is stored once.
     id: Option<String>,
-    /// The logged-in customer (ignored through the App Proxy, where Shopify says who it is).
+    /// The logged-in customer: believed only from the shop's merchant key (its server);
+    /// with the public key it is ignored (send `customer_token` instead), and through the
+    /// App Proxy Shopify's signature says who it is.
     customer_id: Option<String>,
     /// Product events and recommendation events.
     product_id: Option<String>,
@@ -49,6 +52,10 @@ pub struct EventInput {
 pub struct EventBatch {
     /// 1 to 100 events.
     events: Vec<EventInput>,
+    /// A customer token the shop's server minted (`POST /shops/{shop}/customer-tokens`):
+    /// the batch's events are that customer's. Also accepted as the
+    /// `X-Kindred-Customer-Token` header.
+    customer_token: Option<String>,
 }
 
 /// Records a batch of shopper events. Each is checked on its own: the good ones are kept,
@@ -62,24 +69,61 @@ pub struct EventBatch {
     responses(
         (status = 200, description = "`{\"accepted\": n, \"duplicates\": n, \"rejected\": [{\"index\", \"error\"}]}`"),
         (status = 400, description = "Not a batch of 1 to 100 events", body = crate::error::ErrorBody),
+        (status = 401, description = "Unknown key, or a customer token that is not valid", body = crate::error::ErrorBody),
+        (status = 413, description = "Larger than a storefront body may be", body = crate::error::ErrorBody),
         (status = 429, description = "Over the shop's event budget; see `Retry-After`", body = crate::error::ErrorBody),
     )
 )]
 pub async fn record_events(
     State(state): State<AppState>,
-    StorefrontShop(shop): StorefrontShop,
+    caller: ShopCaller,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, AppError> {
-    record(&state, &shop, &body, None).await
+    let shop = caller.shop().clone();
+    let token = customer_token(&headers)?.or_else(|| {
+        body.get("customer_token")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let vouched = match (caller, token) {
+        (_, Some(token)) => Vouched::Token(state.customer_token(&token, &shop)?),
+        (ShopCaller::Merchant(_), None) => Vouched::Merchant,
+        (ShopCaller::Storefront(_), None) => Vouched::Anonymous,
+    };
+    record(&state, &shop, &body, vouched).await
 }
 
-/// Validates and stores a batch. `signed_customer` is the customer Shopify vouched for (App
-/// Proxy): when given, it replaces whatever customer id the events claim.
+/// Who vouches for the customer of a batch of events.
+pub enum Vouched {
+    /// Nobody: the public key; customer ids in the events are dropped.
+    Anonymous,
+    /// The shop's server (merchant key): each event's own customer id is believed.
+    Merchant,
+    /// Shopify's App Proxy signature: this customer, or nobody logged in.
+    Proxy(Option<u64>),
+    /// A customer token the shop's server minted.
+    Token(u64),
+}
+
+/// The `X-Kindred-Customer-Token` header, if sent.
+pub fn customer_token(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    headers
+        .get("x-kindred-customer-token")
+        .map(|v| {
+            v.to_str()
+                .map(|t| t.trim().to_owned())
+                .map_err(|_| AppError::InvalidCustomerToken("it is malformed"))
+        })
+        .transpose()
+}
+
+/// Validates and stores a batch, each event's customer as `vouched` allows.
 pub async fn record(
     state: &AppState,
     shop: &ShopDomain,
     body: &Value,
-    signed_customer: Option<Option<u64>>,
+    vouched: Vouched,
 ) -> Result<Json<Value>, AppError> {
     let events = body
         .get("events")
@@ -94,14 +138,23 @@ pub async fn record(
     let now = now_millis();
     let mut good = Vec::with_capacity(events.len());
     let mut rejected = Vec::new();
+    let mut unvouched = 0;
     for (index, raw) in events.iter().enumerate() {
         match parse_event(raw, now, || {
             format!("kindred-{:032x}", rand::random::<u128>())
         }) {
             Ok(mut event) => {
-                if let Some(customer) = signed_customer {
-                    event.customer_id = customer;
-                }
+                let (customer, source) = match vouched {
+                    Vouched::Anonymous => {
+                        unvouched += usize::from(event.customer_id.is_some());
+                        (None, EventSource::Storefront)
+                    }
+                    Vouched::Merchant => (event.customer_id, EventSource::Merchant),
+                    Vouched::Proxy(customer) => (customer, EventSource::AppProxy),
+                    Vouched::Token(customer) => (Some(customer), EventSource::CustomerToken),
+                };
+                event.customer_id = customer;
+                event.source = Some(source);
                 good.push(event)
             }
             Err(reason) => rejected.push(json!({ "index": index, "error": reason })),
@@ -110,11 +163,17 @@ pub async fn record(
     let stored = state.catalog.store().insert_events(shop, &good).await?;
     metrics::counter!("kindred_events_received_total").increment(good.len() as u64);
     metrics::counter!("kindred_events_rejected_total").increment(rejected.len() as u64);
-    Ok(Json(json!({
+    let mut answer = json!({
         "accepted": good.len(),
         "duplicates": good.len() as u64 - stored,
         "rejected": rejected,
-    })))
+    });
+    if unvouched > 0 {
+        answer["warnings"] = json!([format!(
+            "`customer_id` was ignored on {unvouched} event(s): the public key cannot say who is logged in; send a customer token minted by the shop's server"
+        )]);
+    }
+    Ok(Json(answer))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]

@@ -1,9 +1,17 @@
 //! Rate limits of the public surface, each a keyed token bucket (governor): events per
-//! shop, requests per public key, and requests per shop through the App Proxy (where every
-//! shopper of a shop shares Shopify's forwarding, so the budget is the shop's).
+//! shop, requests per client of a key and per key, requests per shop through the App Proxy
+//! (where every shopper of a shop shares Shopify's forwarding, so the budget is the shop's),
+//! and install starts per client.
 
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::http::request::Parts;
+use axum::http::HeaderName;
+use axum::middleware::Next;
+use axum::response::Response;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -15,20 +23,80 @@ use crate::error::AppError;
 pub struct RateLimits {
     /// Shopper events per shop (a batch costs one per event).
     pub events: RateLimit,
-    /// Requests per storefront key.
+    /// Requests per key, all its clients together.
     pub per_key: RateLimit,
+    /// Requests per client address of one key.
+    pub per_client: RateLimit,
     /// Requests per shop through the App Proxy.
     pub proxy: RateLimit,
+    /// Install starts (`/auth`, unauthenticated) per client address.
+    pub installs: RateLimit,
 }
 
 impl RateLimits {
-    pub fn per_minute(events: u32, per_key: u32, proxy: u32) -> Self {
+    pub fn per_minute(events: u32, per_key: u32, per_client: u32, proxy: u32) -> Self {
         Self {
             events: RateLimit::per_minute(events),
             per_key: RateLimit::per_minute(per_key),
+            per_client: RateLimit::per_minute(per_client),
             proxy: RateLimit::per_minute(proxy),
+            installs: RateLimit::per_minute(INSTALLS_PER_CLIENT_MINUTE),
         }
     }
+}
+
+/// A merchant starts an install a handful of times; a script starting thousands is refused.
+const INSTALLS_PER_CLIENT_MINUTE: u32 = 30;
+
+/// The address a request came from: the socket's peer, or, behind a proxy the operator
+/// named (`KINDRED_CLIENT_IP_HEADER`), the last address that proxy appended.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub String);
+
+/// Notes each request's client address for the rate limits.
+pub async fn identify_client(
+    header: Option<HeaderName>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let from_header = header.as_ref().and_then(|name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    });
+    let address = from_header.or_else(|| {
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| peer.ip().to_string())
+    });
+    if let Some(address) = address {
+        request.extensions_mut().insert(ClientAddress(address));
+    }
+    next.run(request).await
+}
+
+/// The request's client address, as an extractor.
+pub struct Client(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_address(parts)))
+    }
+}
+
+/// The request's client address, `unknown` when the server was not told (in-process tests).
+pub fn client_address(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ClientAddress>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.clone())
 }
 
 #[derive(Clone)]

@@ -3,6 +3,7 @@
 pub mod auth;
 mod events;
 mod extract;
+mod keys;
 mod limits;
 mod openapi;
 mod routes;
@@ -19,7 +20,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::catalog::service::CatalogService;
@@ -36,9 +36,21 @@ pub struct AppState {
     /// Present when the Shopify app credentials are configured.
     pub shopify: Option<crate::shopify::ShopifyService>,
     pub limits: RateLimits,
+    /// Mints and checks the customer tokens of headless storefronts.
+    pub customer_tokens: crate::identity::CustomerTokens,
 }
 
 impl AppState {
+    /// The customer a token vouches for at `shop`.
+    pub fn customer_token(
+        &self,
+        token: &str,
+        shop: &crate::domain::ShopDomain,
+    ) -> Result<u64, AppError> {
+        self.customer_tokens
+            .verify(token, shop, crate::storage::now_millis())
+    }
+
     /// The Shopify app, or the error that says it is not configured on this server.
     pub fn shopify(&self) -> Result<&crate::shopify::ShopifyService, AppError> {
         self.shopify.as_ref().ok_or(AppError::ShopifyNotConfigured(
@@ -48,13 +60,31 @@ impl AppState {
 }
 
 /// Limits of the HTTP surface.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct HttpLimits {
     pub max_body_bytes: usize,
     pub max_webhook_body_bytes: usize,
+    /// What shoppers' browsers may send (events): small, as anyone holding the public key
+    /// or passing through the App Proxy can send it, and a JSON body is parsed whole.
+    pub max_storefront_body_bytes: usize,
+    /// Longest a request may take before it is answered 503 (with a JSON body).
+    pub request_timeout: Duration,
+    /// The header a trusted proxy in front puts the client's address in, if any.
+    pub client_ip_header: Option<axum::http::HeaderName>,
+}
+
+/// Runs a request within the server's time limit; past it, a 503 in the API's JSON error
+/// shape (not an empty body), so clients and Shopify see why.
+async fn within(limit: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::TimedOut.into_response(),
+    }
 }
 
 pub fn router(state: AppState, limits: HttpLimits) -> Router {
+    let client_ip_header = limits.client_ip_header.clone();
+    let request_timeout = limits.request_timeout;
     // What browsers call with a shop's public key: CORS per shop's allow-list.
     // OPTIONS is routed so that preflights reach the CORS layer (which answers them)
     // instead of the method-not-allowed fallback.
@@ -84,7 +114,8 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             storefront::cors,
-        ));
+        ))
+        .layer(DefaultBodyLimit::max(limits.max_storefront_body_bytes));
     let api = Router::new()
         .merge(storefront)
         .route("/openapi.json", get(openapi::document))
@@ -94,6 +125,19 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             get(routes::shop_status).delete(routes::delete_shop),
         )
         .route("/shops/{shop}/products", post(routes::upsert_products))
+        .route(
+            "/shops/{shop}/keys",
+            get(keys::list_keys).post(keys::create_key),
+        )
+        .route(
+            "/shops/{shop}/keys/{key_id}",
+            axum::routing::delete(keys::revoke_key),
+        )
+        .route("/shops/{shop}/keys/{key_id}/rotate", post(keys::rotate_key))
+        .route(
+            "/shops/{shop}/customer-tokens",
+            post(keys::mint_customer_token),
+        )
         .route(
             "/shops/{shop}/products/{id}",
             axum::routing::delete(routes::delete_product),
@@ -128,7 +172,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             get(storefront::proxy_recommendations),
         )
         .route("/proxy/events", post(storefront::proxy_events))
-        .layer(DefaultBodyLimit::max(limits.max_body_bytes));
+        .layer(DefaultBodyLimit::max(limits.max_storefront_body_bytes));
 
     // Webhook bodies have their own (smaller) limit; they are read whole to check the HMAC.
     let webhooks = Router::new()
@@ -141,6 +185,18 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route("/app", get(shopify::app_page))
         .route("/app/api/status", get(shopify::app_status))
         .route("/app/api/sync", post(shopify::app_sync))
+        .route(
+            "/app/api/rules",
+            get(storefront::app_get_rules).put(storefront::app_put_rules),
+        )
+        .route(
+            "/app/api/allowed-origins",
+            get(storefront::app_get_allowed_origins).put(storefront::app_put_allowed_origins),
+        )
+        .route(
+            "/app/api/privacy/exports",
+            get(shopify::app_privacy_exports),
+        )
         .layer(DefaultBodyLimit::max(limits.max_body_bytes));
 
     Router::new()
@@ -160,10 +216,12 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             state.clone(),
             record_metrics,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(120),
-        ))
+        .layer(middleware::from_fn(move |request, next| {
+            limits::identify_client(client_ip_header.clone(), request, next)
+        }))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            within(request_timeout, request, next)
+        }))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal("handler panicked".into()).into_response()
@@ -179,12 +237,29 @@ async fn record_metrics(State(_state): State<AppState>, request: Request, next: 
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("kindred_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+    metrics::counter!("kindred_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("kindred_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The method as a metrics label: one of the standard methods, or `other`. Any token is a
+/// valid HTTP method, so labelling with the raw one would let any client grow the label
+/// set (and the server's memory, and every scrape) without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }

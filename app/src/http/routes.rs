@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{Admin, StorefrontShop};
+use super::auth::{Admin, ShopAdmin, StorefrontShop};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::views::{IngestResponse, ProductView, RecommendationView, SimilarResponse};
 use super::AppState;
@@ -16,7 +16,7 @@ use crate::catalog::service::SimilarRequest;
 use crate::domain::{parse_price, split_list, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::progress::Silent;
-use crate::storage::{generate_key, KeyScope};
+use crate::storage::{generate_key, KeyOrigin, KeyScope};
 
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -51,7 +51,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     security(("storefront_key" = [])),
     responses(
         (status = 200, body = ProductView),
-        (status = 404, description = "No such product in this shop", body = crate::error::ErrorBody),
+        (status = 404, description = "No such product in this shop, or not published", body = crate::error::ErrorBody),
     )
 )]
 pub async fn get_product(
@@ -59,7 +59,10 @@ pub async fn get_product(
     StorefrontShop(shop): StorefrontShop,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ProductView>, AppError> {
-    let product = state.catalog.product(&shop, ProductId::parse(&id)?).await?;
+    let product = state
+        .catalog
+        .published_product(&shop, ProductId::parse(&id)?)
+        .await?;
     Ok(Json(ProductView::from(&product)))
 }
 
@@ -165,7 +168,8 @@ pub struct CreateShop {
     shop: String,
 }
 
-/// Creates the shop when new and issues a storefront key, shown only in this response.
+/// Creates the shop when new and issues a storefront key (public, for browsers) and a
+/// merchant key (secret, for the shop's own server), both shown only in this response.
 pub async fn create_shop(
     State(state): State<AppState>,
     _admin: Admin,
@@ -174,7 +178,24 @@ pub async fn create_shop(
     let shop = ShopDomain::parse(&body.shop)?;
     let created = state.catalog.store().ensure_shop(&shop).await?;
     let key = generate_key(KeyScope::Storefront);
-    state.catalog.store().add_key(&key, Some(&shop)).await?;
+    let store = state.catalog.store();
+    store
+        .add_key(
+            &key,
+            KeyScope::Storefront,
+            Some(&shop),
+            KeyOrigin::Generated,
+        )
+        .await?;
+    let merchant_key = generate_key(KeyScope::Merchant);
+    store
+        .add_key(
+            &merchant_key,
+            KeyScope::Merchant,
+            Some(&shop),
+            KeyOrigin::Generated,
+        )
+        .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -182,16 +203,20 @@ pub async fn create_shop(
     };
     Ok((
         status,
-        Json(json!({ "shop": shop.as_str(), "created": created, "storefront_key": key })),
+        Json(json!({
+            "shop": shop.as_str(),
+            "created": created,
+            "storefront_key": key,
+            "merchant_key": merchant_key,
+        })),
     ))
 }
 
 pub async fn shop_status(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
-    let shop = existing_shop(&state, &shop).await?;
+    let shop = existing_shop(&state, shop).await?;
     let (products, indexed) = state.catalog.store().catalogue_counts(&shop).await?;
     let vectors = state.catalog.index().count(shop.as_str()).await?;
     Ok(Json(
@@ -202,11 +227,10 @@ pub async fn shop_status(
 /// Upserts products sent in any Shopify JSON shape; bad records are listed, good ones kept.
 pub async fn upsert_products(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<IngestResponse>, AppError> {
-    let shop = existing_shop(&state, &shop).await?;
+    let shop = existing_shop(&state, shop).await?;
     let (products, skipped): (Vec<_>, Vec<_>) = read_json_document(&body, "body")
         .into_iter()
         .partition(Result::is_ok);
@@ -222,10 +246,10 @@ pub async fn upsert_products(
 
 pub async fn delete_product(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath((shop, id)): ApiPath<(String, String)>,
+    ShopAdmin(shop): ShopAdmin,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    let shop = existing_shop(&state, &shop).await?;
+    let shop = existing_shop(&state, shop).await?;
     let id = ProductId::parse(&id)?;
     if state.catalog.delete_product(&shop, id).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -234,19 +258,23 @@ pub async fn delete_product(
     }
 }
 
+/// Operators only: a merchant key cannot delete its shop (Shopify's `shop/redact` does, for
+/// an uninstalled app).
 pub async fn delete_shop(
     State(state): State<AppState>,
     _admin: Admin,
     ApiPath(shop): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
-    let shop = existing_shop(&state, &shop).await?;
+    let shop = existing_shop(&state, ShopDomain::parse(&shop)?).await?;
     state.catalog.delete_shop(&shop).await?;
     state.keys.invalidate();
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(super) async fn existing_shop(state: &AppState, raw: &str) -> Result<ShopDomain, AppError> {
-    let shop = ShopDomain::parse(raw)?;
+pub(super) async fn existing_shop(
+    state: &AppState,
+    shop: ShopDomain,
+) -> Result<ShopDomain, AppError> {
     if state.catalog.store().shop_exists(&shop).await? {
         Ok(shop)
     } else {

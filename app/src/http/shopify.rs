@@ -8,8 +8,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::auth::{Admin, SessionShop};
-use super::extract::{query_pairs, ApiPath};
+use super::auth::{SessionShop, ShopAdmin};
+use super::extract::query_pairs;
+use super::limits::Client;
 use super::AppState;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
@@ -50,8 +51,11 @@ pub async fn compliance_webhook(
 /// `GET /auth?shop=…`: starts the authorization code grant.
 pub async fn begin_install(
     State(state): State<AppState>,
+    Client(client): Client,
     RawQuery(query): RawQuery,
 ) -> Result<Redirect, AppError> {
+    // Unauthenticated, and each start stores a nonce: a budget per client.
+    state.limits.installs.admit(&client, 1)?;
     let pairs = query_pairs(query.as_deref());
     let shop = crate::shopify::signature::single_value(&pairs, "shop")
         .ok_or_else(|| AppError::InvalidInput("`shop` must appear exactly once".into()))?;
@@ -99,20 +103,16 @@ pub async fn app_sync(
 /// `GET /api/v1/shops/{shop}/shopify`: the same status for operators (admin key).
 pub async fn admin_status(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
-    let shop = ShopDomain::parse(&shop)?;
     Ok(Json(json!(state.shopify()?.status(&shop).await?)))
 }
 
 /// `POST /api/v1/shops/{shop}/sync`: a full catalogue sync, for operators.
 pub async fn admin_sync(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
 ) -> Result<impl IntoResponse, AppError> {
-    let shop = ShopDomain::parse(&shop)?;
     let requested = state.shopify()?.request_sync(&shop).await?;
     Ok(sync_accepted(&shop, requested))
 }
@@ -133,14 +133,24 @@ fn sync_accepted(shop: &ShopDomain, requested: bool) -> impl IntoResponse {
 /// `GET /api/v1/shops/{shop}/privacy/exports`: answers to customers/data_request.
 pub async fn privacy_exports(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
-    let shop = ShopDomain::parse(&shop)?;
+    exports_of(&state, &shop).await
+}
+
+/// `GET /app/api/privacy/exports`: the same, for the merchant in the embedded admin.
+pub async fn app_privacy_exports(
+    State(state): State<AppState>,
+    SessionShop(shop): SessionShop,
+) -> Result<Json<Value>, AppError> {
+    exports_of(&state, &shop).await
+}
+
+async fn exports_of(state: &AppState, shop: &ShopDomain) -> Result<Json<Value>, AppError> {
     let exports: Vec<Value> = state
         .catalog
         .store()
-        .customer_exports(&shop)
+        .customer_exports(shop)
         .await?
         .into_iter()
         .map(|(customer, request, at, data)| {
@@ -156,10 +166,29 @@ pub async fn privacy_exports(
 }
 
 /// `GET /app`: the embedded admin page. App Bridge supplies session tokens to `fetch`.
-pub async fn app_page(State(state): State<AppState>) -> Result<Response, AppError> {
+/// Only Shopify's admin may frame it (the shop's own admin when the request names a valid
+/// shop), so no other site can overlay it to trick a merchant into clicks.
+pub async fn app_page(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let client_id = state.shopify()?.api().client_id().to_owned();
     let page = ADMIN_PAGE.replace("{{client_id}}", &html_escape(&client_id));
-    Ok(([(header::CACHE_CONTROL, "no-store")], Html(page)).into_response())
+    let pairs = query_pairs(query.as_deref());
+    let shop = crate::shopify::signature::single_value(&pairs, "shop")
+        .and_then(|raw| ShopDomain::parse(raw).ok());
+    let frame_ancestors = match shop {
+        Some(shop) => format!("frame-ancestors https://{shop} https://admin.shopify.com"),
+        None => "frame-ancestors https://*.myshopify.com https://admin.shopify.com".to_owned(),
+    };
+    Ok((
+        [
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, frame_ancestors),
+        ],
+        Html(page),
+    )
+        .into_response())
 }
 
 fn html_escape(raw: &str) -> String {

@@ -12,7 +12,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::auth::{presented_key, Admin, StorefrontShop};
+use super::auth::{presented_key, SessionShop, ShopAdmin, StorefrontShop};
 use super::extract::{query_pairs, ApiJson, ApiPath, ApiQuery};
 use super::views::{RecommendationView, RecommendationsResponse};
 use super::AppState;
@@ -171,7 +171,10 @@ pub(super) async fn answer(
     get,
     path = "/recommendations",
     tag = "storefront",
-    params(RecommendationParams),
+    params(
+        RecommendationParams,
+        ("X-Kindred-Customer-Token" = Option<String>, Header, description = "A customer token the shop's server minted: the answer is that logged-in customer's")
+    ),
     security(("storefront_key" = [])),
     responses(
         (status = 200, description = "Recommendations, each with its reason", body = RecommendationsResponse),
@@ -185,9 +188,23 @@ pub(super) async fn answer(
 pub async fn recommendations(
     State(state): State<AppState>,
     StorefrontShop(shop): StorefrontShop,
+    headers: HeaderMap,
     ApiQuery(params): ApiQuery<RecommendationParams>,
 ) -> Result<Json<RecommendationsResponse>, AppError> {
-    answer(&state, &shop, params.parse(None)?).await
+    let mut asked = params.parse(None)?;
+    asked.context.customer_id = signed_customer(&state, &shop, &headers)?;
+    answer(&state, &shop, asked).await
+}
+
+/// The customer a headless request's `X-Kindred-Customer-Token` vouches for, if it sent one.
+fn signed_customer(
+    state: &AppState,
+    shop: &ShopDomain,
+    headers: &HeaderMap,
+) -> Result<Option<u64>, AppError> {
+    super::events::customer_token(headers)?
+        .map(|token| state.customer_token(&token, shop))
+        .transpose()
 }
 
 /// One strategy named in the path (`for-you`, `trending`, `new-arrivals`, `similar`,
@@ -198,7 +215,8 @@ pub async fn recommendations(
     tag = "storefront",
     params(
         ("strategy" = String, Path, description = "similar, for-you, complementary, trending, recently-viewed or new-arrivals"),
-        RecommendationParams
+        RecommendationParams,
+        ("X-Kindred-Customer-Token" = Option<String>, Header, description = "A customer token the shop's server minted: the answer is that logged-in customer's")
     ),
     security(("storefront_key" = [])),
     responses(
@@ -211,10 +229,13 @@ pub async fn recommendations(
 pub async fn recommendations_by_path(
     State(state): State<AppState>,
     StorefrontShop(shop): StorefrontShop,
+    headers: HeaderMap,
     ApiPath(strategy): ApiPath<String>,
     ApiQuery(params): ApiQuery<RecommendationParams>,
 ) -> Result<Json<RecommendationsResponse>, AppError> {
-    answer(&state, &shop, params.parse(Some(&strategy))?).await
+    let mut asked = params.parse(Some(&strategy))?;
+    asked.context.customer_id = signed_customer(&state, &shop, &headers)?;
+    answer(&state, &shop, asked).await
 }
 
 /// A request that came through the App Proxy, verified.
@@ -233,6 +254,17 @@ impl axum::extract::FromRequestParts<AppState> for ProxyShop {
         let request = app_proxy::verify(shopify.api().secrets(), &pairs, now)
             .map_err(AppError::ProxyRefused)?;
         if !state.catalog.store().shop_exists(&request.shop).await? {
+            return Err(AppError::UnknownShop(request.shop.to_string()));
+        }
+        // After app/uninstalled Shopify may still forward for a while: nothing is served or
+        // stored for a shop that removed the app.
+        let uninstalled = state
+            .catalog
+            .store()
+            .install(&request.shop)
+            .await?
+            .is_some_and(|install| !install.active());
+        if uninstalled {
             return Err(AppError::UnknownShop(request.shop.to_string()));
         }
         state.limits.proxy.admit(request.shop.as_str(), 1)?;
@@ -286,7 +318,8 @@ pub async fn proxy_events(
     ProxyShop(request): ProxyShop,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<Value>, AppError> {
-    super::events::record(&state, &request.shop, &body, Some(request.customer_id)).await
+    let vouched = super::events::Vouched::Proxy(request.customer_id);
+    super::events::record(&state, &request.shop, &body, vouched).await
 }
 
 /// CORS for the public API, per shop. A preflight carries no key, so it is answered for any
@@ -327,7 +360,9 @@ fn preflight(origin: &HeaderValue) -> Response {
             ),
             (
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static("authorization, content-type, x-kindred-key"),
+                HeaderValue::from_static(
+                    "authorization, content-type, x-kindred-key, x-kindred-customer-token",
+                ),
             ),
             (
                 header::ACCESS_CONTROL_MAX_AGE,
@@ -398,22 +433,48 @@ pub struct AllowedOrigins {
 /// `GET /api/v1/shops/{shop}/allowed-origins`
 pub async fn get_allowed_origins(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
-    let shop = super::routes::existing_shop(&state, &shop).await?;
-    let origins = state.catalog.store().allowed_origins(&shop).await?;
-    Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
+    origins_of(&state, super::routes::existing_shop(&state, shop).await?).await
 }
 
 /// `PUT /api/v1/shops/{shop}/allowed-origins`: replaces the list.
 pub async fn put_allowed_origins(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
     ApiJson(body): ApiJson<AllowedOrigins>,
 ) -> Result<Json<Value>, AppError> {
-    let shop = super::routes::existing_shop(&state, &shop).await?;
+    let shop = super::routes::existing_shop(&state, shop).await?;
+    replace_origins(&state, shop, body).await
+}
+
+/// `GET /app/api/allowed-origins`: the same, for the merchant in the embedded admin.
+pub async fn app_get_allowed_origins(
+    State(state): State<AppState>,
+    SessionShop(shop): SessionShop,
+) -> Result<Json<Value>, AppError> {
+    origins_of(&state, shop).await
+}
+
+/// `PUT /app/api/allowed-origins`
+pub async fn app_put_allowed_origins(
+    State(state): State<AppState>,
+    SessionShop(shop): SessionShop,
+    ApiJson(body): ApiJson<AllowedOrigins>,
+) -> Result<Json<Value>, AppError> {
+    replace_origins(&state, shop, body).await
+}
+
+async fn origins_of(state: &AppState, shop: ShopDomain) -> Result<Json<Value>, AppError> {
+    let origins = state.catalog.store().allowed_origins(&shop).await?;
+    Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
+}
+
+async fn replace_origins(
+    state: &AppState,
+    shop: ShopDomain,
+    body: AllowedOrigins,
+) -> Result<Json<Value>, AppError> {
     if body.origins.len() > 50 {
         return Err(AppError::InvalidInput("at most 50 origins per shop".into()));
     }
@@ -429,28 +490,43 @@ pub async fn put_allowed_origins(
         .store()
         .replace_allowed_origins(&shop, &origins)
         .await?;
-    let origins = state.catalog.store().allowed_origins(&shop).await?;
-    Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
+    origins_of(state, shop).await
 }
 
 /// `GET /api/v1/shops/{shop}/rules`: the shop's merchandising rules (defaults when unset).
 pub async fn get_rules(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<MerchandisingRules>, AppError> {
-    let shop = super::routes::existing_shop(&state, &shop).await?;
+    let shop = super::routes::existing_shop(&state, shop).await?;
     Ok(Json(state.catalog.rules(&shop).await?))
 }
 
 /// `PUT /api/v1/shops/{shop}/rules`: replaces them; a bad rule is a 400 naming it.
 pub async fn put_rules(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
     ApiJson(rules): ApiJson<MerchandisingRules>,
 ) -> Result<Json<MerchandisingRules>, AppError> {
-    let shop = super::routes::existing_shop(&state, &shop).await?;
+    let shop = super::routes::existing_shop(&state, shop).await?;
+    state.catalog.set_rules(&shop, &rules).await?;
+    Ok(Json(state.catalog.rules(&shop).await?))
+}
+
+/// `GET /app/api/rules`: the same, for the merchant in the embedded admin.
+pub async fn app_get_rules(
+    State(state): State<AppState>,
+    SessionShop(shop): SessionShop,
+) -> Result<Json<MerchandisingRules>, AppError> {
+    Ok(Json(state.catalog.rules(&shop).await?))
+}
+
+/// `PUT /app/api/rules`
+pub async fn app_put_rules(
+    State(state): State<AppState>,
+    SessionShop(shop): SessionShop,
+    ApiJson(rules): ApiJson<MerchandisingRules>,
+) -> Result<Json<MerchandisingRules>, AppError> {
     state.catalog.set_rules(&shop, &rules).await?;
     Ok(Json(state.catalog.rules(&shop).await?))
 }
@@ -476,14 +552,14 @@ pub struct ForYouBatchRequest {
 /// `POST /api/v1/shops/{shop}/recommendations/for-you`: for-you for up to 1,000 shoppers at
 /// once (a mailing, a back-office job), their sessions scored in one exact batched search;
 /// each then goes through the storefront's pipeline (strategy, trending for a shopper with no
-/// history, the shop's rules). Admin only: it reads any customer's history.
+/// history, the shop's rules). The operator's or the shop's merchant key: it reads any of the
+/// shop's customers' history.
 pub async fn for_you_batch(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
     ApiJson(request): ApiJson<ForYouBatchRequest>,
 ) -> Result<Json<Value>, AppError> {
-    let shop = super::routes::existing_shop(&state, &shop).await?;
+    let shop = super::routes::existing_shop(&state, shop).await?;
     let limit = checked_limit(request.limit.map(|n| n.to_string()).as_deref())?;
     if request.shoppers.is_empty() || request.shoppers.len() > MAX_BATCH_SHOPPERS {
         return Err(AppError::InvalidInput(format!(
@@ -544,11 +620,10 @@ pub struct PerformanceParams {
 /// earned, per strategy.
 pub async fn performance(
     State(state): State<AppState>,
-    _admin: Admin,
-    ApiPath(shop): ApiPath<String>,
+    ShopAdmin(shop): ShopAdmin,
     ApiQuery(params): ApiQuery<PerformanceParams>,
 ) -> Result<Json<Value>, AppError> {
-    let shop = super::routes::existing_shop(&state, &shop).await?;
+    let shop = super::routes::existing_shop(&state, shop).await?;
     let days = match params.days.as_deref() {
         None => 30,
         Some(raw) => raw

@@ -2,7 +2,6 @@
 //! the database. The shop domain is the associated data, so a sealed token copied onto
 //! another shop's row does not open.
 
-use std::io::Write;
 use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -30,39 +29,19 @@ impl std::fmt::Debug for TokenCipher {
 impl TokenCipher {
     /// A key given as base64 of 32 bytes (e.g. `openssl rand -base64 32`).
     pub fn from_base64(encoded: &str) -> Result<Self, AppError> {
-        let key = BASE64
-            .decode(encoded.trim())
-            .ok()
-            .filter(|k| k.len() == 32)
-            .ok_or_else(|| {
-                AppError::Config("KINDRED_TOKEN_KEY must be base64 of exactly 32 bytes".into())
-            })?;
+        let key = crate::key_file::decode(encoded, "KINDRED_TOKEN_KEY")?;
         Ok(Self {
             cipher: XChaCha20Poly1305::new_from_slice(&key)
                 .map_err(|_| AppError::Config("token key has the wrong length".into()))?,
         })
     }
 
-    /// The key in `path`, created (readable by the owner only) when missing: the embedded
-    /// default needs no setup, and an operator can still supply a key from a secret store.
+    /// The key in `path`, created (readable by the owner only) when missing.
     pub fn load_or_create(path: &Path) -> Result<Self, AppError> {
-        if let Ok(existing) = std::fs::read_to_string(path) {
-            return Self::from_base64(&existing);
-        }
-        let key = XChaCha20Poly1305::generate_key(&mut OsRng);
-        let encoded = BASE64.encode(key);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(path)?;
-        file.write_all(encoded.as_bytes())?;
-        file.sync_all()?;
-        tracing::info!(path = %path.display(), "created a token encryption key");
-        Self::from_base64(&encoded)
+        Self::from_base64(&crate::key_file::load_or_create(
+            path,
+            "token encryption key",
+        )?)
     }
 
     pub fn seal(&self, shop: &ShopDomain, plaintext: &str) -> Result<String, AppError> {

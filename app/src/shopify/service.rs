@@ -76,6 +76,8 @@ struct Inner {
 pub enum Receipt {
     Accepted,
     Duplicate,
+    /// A privacy topic for a shop Kindred holds nothing of.
+    NothingHeld,
 }
 
 /// Whether products carry their collections. The Admin REST shape of product webhooks has
@@ -174,19 +176,28 @@ impl ShopifyService {
             metrics::counter!("kindred_webhooks_duplicate_total").increment(1);
             return Ok(Receipt::Duplicate);
         }
-        if self.store().install(&shop).await?.is_none() {
-            return Err(AppError::UnknownShop(shop.to_string()));
-        }
         let body = std::str::from_utf8(body)
             .map_err(|_| AppError::InvalidJson("the body is not UTF-8".into()))?;
-        match serde_json::from_str::<Value>(body) {
-            Ok(Value::Object(_)) => {}
+        let parsed = match serde_json::from_str::<Value>(body) {
+            Ok(parsed @ Value::Object(_)) => parsed,
             Ok(_) => {
                 return Err(AppError::InvalidJson(
                     "the body is not a JSON object".into(),
                 ))
             }
             Err(err) => return Err(AppError::InvalidJson(err.to_string())),
+        };
+        if let Err(reason) = topic.check_body(&parsed, shop.as_str()) {
+            metrics::counter!("kindred_webhooks_rejected_total", "reason" => "body").increment(1);
+            return Err(AppError::InvalidInput(reason));
+        }
+        if self.store().install(&shop).await?.is_none() {
+            // A privacy topic for a shop Kindred never installed on (or long forgot) has
+            // nothing to act on, and Shopify wants a 2xx for it all the same.
+            if topic.is_compliance() {
+                return Ok(Receipt::NothingHeld);
+            }
+            return Err(AppError::UnknownShop(shop.to_string()));
         }
         let delivery = InboxDelivery {
             webhook_id: headers.webhook_id,
@@ -362,7 +373,8 @@ impl ShopifyService {
             Topic::CustomersDataRequest => self.export_customer(shop, &body).await,
             Topic::CustomersRedact => {
                 let customer = customer_id(&body)?;
-                self.store()
+                self.inner
+                    .catalog
                     .redact_customer(shop, customer)
                     .await
                     .map(|_| ())
@@ -495,7 +507,7 @@ impl ShopifyService {
             "generated_at": Utc::now().to_rfc3339(),
             "orders_requested": body.get("orders_requested").cloned().unwrap_or(json!([])),
             "data": {
-                "events": self.store().customer_events(shop, customer).await?,
+                "events": self.store().customer_export_events(shop, customer).await?,
             },
         });
         self.store()

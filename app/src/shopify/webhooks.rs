@@ -53,6 +53,43 @@ impl Topic {
         Self::ALL.into_iter().find(|t| t.as_str() == raw)
     }
 
+    /// Whether a signed body is the kind of body this topic carries. Shopify signs the body
+    /// alone, not the topic or shop headers, so a captured body replayed under another topic
+    /// (a product update as `products/delete`, as `app/uninstalled`) or another shop must
+    /// not be believed: each topic's body has fields the others lack, and the privacy and
+    /// shop topics name their shop in the body.
+    pub fn check_body(self, body: &serde_json::Value, shop: &str) -> Result<(), String> {
+        let has = |field: &str| body.get(field).is_some_and(|v| !v.is_null());
+        let named_shop = body
+            .get("shop_domain")
+            .or_else(|| body.get("myshopify_domain"))
+            .and_then(|v| v.as_str());
+        if named_shop.is_some_and(|named| !named.eq_ignore_ascii_case(shop)) {
+            return Err(format!("the body names another shop than {shop}"));
+        }
+        let fits = match self {
+            Self::ProductsCreate | Self::ProductsUpdate => has("id") && has("title"),
+            // Shopify's delete body is the id alone.
+            Self::ProductsDelete => has("id") && !has("title") && !has("variants"),
+            Self::InventoryLevelsUpdate => has("inventory_item_id") && !has("title"),
+            // The shop object.
+            Self::AppUninstalled => has("id") && body.get("name").is_some() && !has("title"),
+            Self::BulkOperationsFinish => has("admin_graphql_api_id") && !has("title"),
+            Self::CustomersDataRequest => {
+                has("data_request") && has("customer") && named_shop.is_some()
+            }
+            Self::CustomersRedact => {
+                has("customer") && !has("data_request") && named_shop.is_some()
+            }
+            Self::ShopRedact => !has("customer") && named_shop.is_some(),
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(format!("the body is not a {self} body"))
+        }
+    }
+
     /// The mandatory privacy topics, delivered to their own endpoint.
     pub fn is_compliance(self) -> bool {
         matches!(

@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::{now_millis, SqlStore};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::events::{EventKind, LineItem, ShopperEvent};
+use crate::events::{EventKind, EventSource, LineItem, ShopperEvent, MAX_HISTORY_EVENTS};
 
 impl SqlStore {
     /// Stores a batch in one transaction; events already stored (same id) are skipped.
@@ -26,8 +26,8 @@ impl SqlStore {
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             let result = sqlx::query(
                 "INSERT INTO shopper_events (shop_domain, event_id, client_id, customer_id, kind, product_id, \
-                 collection_id, search_query, line_items, occurred_at, received_at, strategy) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 collection_id, search_query, line_items, occurred_at, received_at, strategy, source) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (shop_domain, event_id) DO NOTHING",
             )
             .bind(shop.as_str())
@@ -42,6 +42,7 @@ impl SqlStore {
             .bind(event.occurred_at)
             .bind(received)
             .bind(&event.strategy)
+            .bind(event.source.unwrap_or(EventSource::Storefront).as_str())
             .execute(&mut *tx)
             .await?;
             inserted += result.rows_affected();
@@ -50,70 +51,66 @@ impl SqlStore {
         Ok(inserted)
     }
 
-    /// A client's events in time order (its session history): what the shopper did, not
-    /// which recommendations they were shown.
+    /// A client's latest events (at most `MAX_HISTORY_EVENTS`), in time order: what the
+    /// shopper did, not which recommendations they were shown.
     pub async fn client_events(
         &self,
         shop: &ShopDomain,
         client_id: &str,
     ) -> Result<Vec<ShopperEvent>, AppError> {
-        self.events_where(
-            shop,
-            "client_id = $2 AND kind NOT IN ('recommendation_viewed', 'recommendation_clicked')",
-            client_id.to_owned(),
-        )
-        .await
+        let sql = format!(
+            "{EVENT_COLUMNS} WHERE shop_domain = $1 AND client_id = $2 {SHOPPER_INTENT} \
+             ORDER BY occurred_at DESC, event_id DESC LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(shop.as_str())
+            .bind(client_id)
+            .bind(MAX_HISTORY_EVENTS as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        oldest_first(&rows)
     }
 
-    /// Every event of a customer: those sent with their id, and those of any browser that
-    /// ever sent their id (the anonymous part of their sessions).
+    /// A customer's latest events (at most `MAX_HISTORY_EVENTS`), in time order: those of
+    /// every browser a signed source said they used (the anonymous part of their sessions
+    /// too). Customer ids nobody vouched for (stored before provenance was kept) link nothing.
     pub async fn customer_events(
         &self,
         shop: &ShopDomain,
         customer_id: u64,
     ) -> Result<Vec<ShopperEvent>, AppError> {
-        self.events_where(shop, CUSTOMER_EVENTS, (customer_id as i64).to_string())
+        self.customer_events_limited(shop, customer_id, SHOPPER_INTENT, MAX_HISTORY_EVENTS)
             .await
     }
 
-    async fn events_where(
+    /// Every event of the customer, for a data request.
+    pub async fn customer_export_events(
         &self,
         shop: &ShopDomain,
-        condition: &str,
-        value: String,
+        customer_id: u64,
+    ) -> Result<Vec<ShopperEvent>, AppError> {
+        self.customer_events_limited(shop, customer_id, "", i64::MAX as usize)
+            .await
+    }
+
+    async fn customer_events_limited(
+        &self,
+        shop: &ShopDomain,
+        customer_id: u64,
+        kinds: &str,
+        limit: usize,
     ) -> Result<Vec<ShopperEvent>, AppError> {
         let sql = format!(
-            "SELECT event_id, client_id, customer_id, kind, product_id, collection_id, search_query, line_items, occurred_at, strategy \
-             FROM shopper_events WHERE shop_domain = $1 AND {condition} ORDER BY occurred_at, event_id"
+            "{EVENT_COLUMNS} WHERE shop_domain = $1 AND client_id IN ({CUSTOMER_BROWSERS}) {kinds} \
+             ORDER BY occurred_at DESC, event_id DESC LIMIT $3"
         );
         let rows = sqlx::query(&sql)
             .bind(shop.as_str())
-            .bind(value)
+            .bind(customer_id as i64)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get(3)?;
-                let line_items: Option<String> = row.try_get(7)?;
-                Ok(ShopperEvent {
-                    event_id: row.try_get(0)?,
-                    client_id: row.try_get(1)?,
-                    customer_id: row.try_get::<Option<i64>, _>(2)?.map(|c| c as u64),
-                    kind: serde_json::from_value::<EventKind>(serde_json::Value::String(kind))
-                        .map_err(|e| AppError::Internal(format!("stored event kind: {e}")))?,
-                    product_id: row.try_get::<Option<i64>, _>(4)?.map(|p| p as u64),
-                    collection_id: row.try_get::<Option<i64>, _>(5)?.map(|c| c as u64),
-                    search_query: row.try_get(6)?,
-                    line_items: line_items
-                        .map(|raw| serde_json::from_str::<Vec<LineItem>>(&raw))
-                        .transpose()
-                        .map_err(|e| AppError::Internal(format!("stored line items: {e}")))?
-                        .unwrap_or_default(),
-                    occurred_at: row.try_get(8)?,
-                    strategy: row.try_get(9)?,
-                })
-            })
-            .collect()
+        oldest_first(&rows)
     }
 
     /// Views and cart additions per product and day since `since_ms`: (product, day number
@@ -256,21 +253,63 @@ impl SqlStore {
 
     /// Drops events older than the retention window; returns how many.
     pub async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError> {
+        let mut tx = self.pool.begin().await?;
+        self.allow_long_statements(&mut tx).await?;
         let result = sqlx::query("DELETE FROM shopper_events WHERE occurred_at < $1")
             .bind(occurred_before_ms)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(result.rows_affected())
     }
 }
 
-/// The customer's own events and those of every browser that ever sent their id. The id is
-/// bound as text and compared as text, the same on SQLite and PostgreSQL.
-const CUSTOMER_EVENTS: &str =
-    "(client_id IN (SELECT client_id FROM shopper_events WHERE shop_domain = $1 \
-     AND CAST(customer_id AS TEXT) = $2) OR CAST(customer_id AS TEXT) = $2)";
+/// What the shopper did, not which recommendations they were shown.
+const SHOPPER_INTENT: &str = "AND kind NOT IN ('recommendation_viewed', 'recommendation_clicked')";
 
-/// The same selection, for deletion (customers/redact).
-pub(super) fn delete_customer_events_sql() -> String {
-    format!("DELETE FROM shopper_events WHERE shop_domain = $1 AND {CUSTOMER_EVENTS}")
+const EVENT_COLUMNS: &str =
+    "SELECT event_id, client_id, customer_id, kind, product_id, collection_id, \
+     search_query, line_items, occurred_at, strategy, source FROM shopper_events";
+
+/// The browsers a signed source said the customer used ($1 the shop, $2 the customer id,
+/// an integer compared as one, so the `(shop_domain, customer_id)` index answers). Every
+/// event that names the customer came from one of these browsers.
+const CUSTOMER_BROWSERS: &str = "SELECT client_id FROM shopper_events WHERE shop_domain = $1 \
+     AND customer_id = $2 AND source <> 'unverified'";
+
+/// customers/redact: the customer's events, those of every browser they used, and any event
+/// that merely claimed to be theirs (unverified), so nothing in their name is left.
+pub(super) const DELETE_CUSTOMER_EVENTS: &str = "DELETE FROM shopper_events WHERE shop_domain = $1 \
+     AND (customer_id = $2 OR client_id IN (SELECT client_id FROM shopper_events WHERE shop_domain = $1 \
+     AND customer_id = $2))";
+
+/// Rows read newest first (so a limit keeps the latest), returned oldest first.
+fn oldest_first(rows: &[sqlx::any::AnyRow]) -> Result<Vec<ShopperEvent>, AppError> {
+    let mut events = rows.iter().map(event_of).collect::<Result<Vec<_>, _>>()?;
+    events.reverse();
+    Ok(events)
+}
+
+fn event_of(row: &sqlx::any::AnyRow) -> Result<ShopperEvent, AppError> {
+    let kind: String = row.try_get(3)?;
+    let line_items: Option<String> = row.try_get(7)?;
+    let source: String = row.try_get(10)?;
+    Ok(ShopperEvent {
+        event_id: row.try_get(0)?,
+        client_id: row.try_get(1)?,
+        customer_id: row.try_get::<Option<i64>, _>(2)?.map(|c| c as u64),
+        kind: serde_json::from_value::<EventKind>(serde_json::Value::String(kind))
+            .map_err(|e| AppError::Internal(format!("stored event kind: {e}")))?,
+        product_id: row.try_get::<Option<i64>, _>(4)?.map(|p| p as u64),
+        collection_id: row.try_get::<Option<i64>, _>(5)?.map(|c| c as u64),
+        search_query: row.try_get(6)?,
+        line_items: line_items
+            .map(|raw| serde_json::from_str::<Vec<LineItem>>(&raw))
+            .transpose()
+            .map_err(|e| AppError::Internal(format!("stored line items: {e}")))?
+            .unwrap_or_default(),
+        occurred_at: row.try_get(8)?,
+        strategy: row.try_get(9)?,
+        source: EventSource::parse(&source),
+    })
 }

@@ -11,12 +11,12 @@ use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Connection, Executor, Row};
 
 use crate::domain::ShopDomain;
 
 use crate::error::AppError;
-pub use keys::{generate_key, hash_key, KeyGrant, KeyScope};
+pub use keys::{generate_key, hash_key, key_id, KeyGrant, KeyInfo, KeyOrigin, KeyScope};
 pub use products::{IndexState, ProductRow};
 pub use shopify::{InboxCounts, InboxDelivery, InstallRow, PendingDelivery, SealedGrant, SyncRow};
 pub use similar::Neighbours;
@@ -44,42 +44,119 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     pool: AnyPool,
+    is_postgres: bool,
+}
+
+/// SQLite is one process's file: its writers queue behind each other (imports, webhooks),
+/// so they may wait longer than a PostgreSQL lock would.
+const SQLITE_BUSY_MS: u64 = 5_000;
+
+/// How long the database may keep a request waiting.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseLimits {
+    /// Waiting for a free connection.
+    pub acquire_timeout: Duration,
+    /// One statement (PostgreSQL).
+    pub statement_timeout: Duration,
+    /// Waiting for a lock (PostgreSQL).
+    pub lock_timeout: Duration,
+}
+
+impl Default for DatabaseLimits {
+    /// Below Shopify's 5-second webhook deadline, all together.
+    fn default() -> Self {
+        Self {
+            acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_millis(3_000),
+            lock_timeout: Duration::from_millis(2_000),
+        }
+    }
 }
 
 impl SqlStore {
-    /// Connects (creating a SQLite file when needed) and applies pending migrations.
+    /// Connects (creating a SQLite file when needed) and applies pending migrations, with
+    /// the default time limits.
     pub async fn connect(url: &str) -> Result<Self, AppError> {
+        Self::connect_with(url, DatabaseLimits::default()).await
+    }
+
+    /// Connects with these time limits and applies pending migrations.
+    pub async fn connect_with(url: &str, limits: DatabaseLimits) -> Result<Self, AppError> {
         sqlx::any::install_default_drivers();
         let is_sqlite = url.starts_with("sqlite:");
         if is_sqlite {
             create_sqlite_parent_dir(url)?;
         }
         let options = AnyConnectOptions::from_str(url)?;
+        // Migrations on a connection of their own, without the statement limit: building an
+        // index over a large table may take minutes, once.
+        {
+            let mut conn = sqlx::AnyConnection::connect_with(&options).await?;
+            MIGRATOR.run(&mut conn).await?;
+            conn.close().await?;
+        }
+        let statement_ms = limits.statement_timeout.as_millis();
+        let lock_ms = limits.lock_timeout.as_millis();
         let pool = AnyPoolOptions::new()
             .max_connections(if is_sqlite { 4 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(limits.acquire_timeout)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if is_sqlite {
                         // WAL lets readers run beside the one writer; the timeout makes
                         // writers wait for each other instead of failing. FULL syncs each
                         // commit: an acknowledged webhook survives a power cut, not just a crash.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
-                            .await?;
+                        conn.execute(
+                            format!(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA busy_timeout = {SQLITE_BUSY_MS}; PRAGMA foreign_keys = ON;"
+                            )
+                            .as_str(),
+                        )
+                        .await?;
+                    } else {
+                        // A statement or lock wait past these is cancelled, so a request
+                        // answers (503, JSON) before Shopify's 5 s webhook deadline instead of
+                        // hanging on a locked table.
+                        conn.execute(
+                            format!(
+                                "SET statement_timeout = {statement_ms}; SET lock_timeout = {lock_ms}; \
+                                 SET idle_in_transaction_session_timeout = 60000;"
+                            )
+                            .as_str(),
+                        )
+                        .await?;
                     }
                     Ok(())
                 })
             })
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            is_postgres: !is_sqlite,
+        })
+    }
+
+    /// Inside a transaction of background work that may rightly run long (a shop's whole
+    /// deletion), lifts the request statement limit for that transaction only.
+    pub(crate) async fn allow_long_statements(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ) -> Result<(), AppError> {
+        if self.is_postgres {
+            sqlx::query("SET LOCAL statement_timeout = 600000")
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Deletes every row of the shop, in every table, in one transaction. Returns whether
     /// the shop existed.
     pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
         let mut tx = self.pool.begin().await?;
+        self.allow_long_statements(&mut tx).await?;
         // Explicit deletes, children first, so the result does not depend on SQLite's
         // foreign-key pragma.
         for (table, column) in SHOP_TABLES {

@@ -35,6 +35,9 @@ impl IndexState {
     }
 }
 
+/// Ids looked up per statement.
+const LOOKUP_CHUNK: usize = 500;
+
 impl SqlStore {
     /// The index state of every product of a shop, by product id.
     pub async fn index_states(
@@ -190,21 +193,24 @@ impl SqlStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT document FROM products WHERE shop_domain = $1 AND product_id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql).bind(shop.as_str());
-        for id in ids {
-            query = query.bind(*id as i64);
+        // In chunks: one bound parameter per id, and databases cap those (SQLite at 32,766).
+        let mut by_id: HashMap<u64, Product> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT document FROM products WHERE shop_domain = $1 AND product_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(shop.as_str());
+            for id in chunk {
+                query = query.bind(*id as i64);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let product = document_of(&row)?;
+                by_id.insert(product.id, product);
+            }
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        let mut by_id: HashMap<u64, Product> = rows
-            .iter()
-            .map(document_of)
-            .map(|p| p.map(|p| (p.id, p)))
-            .collect::<Result<_, _>>()?;
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 

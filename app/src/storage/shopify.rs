@@ -256,7 +256,11 @@ impl SqlStore {
         let now = now_millis();
         for id in webhook_ids {
             sqlx::query(
-                "UPDATE webhook_inbox SET state = 'applied', applied_at = $2, last_error = NULL WHERE webhook_id = $1",
+                // A privacy delivery's body names the customer (email, phone): once applied,
+                // only the record that it arrived is kept.
+                "UPDATE webhook_inbox SET state = 'applied', applied_at = $2, last_error = NULL, \
+                 body = CASE WHEN topic IN ('customers/data_request', 'customers/redact', 'shop/redact') \
+                 THEN NULL ELSE body END WHERE webhook_id = $1",
             )
             .bind(id)
             .bind(now)
@@ -515,6 +519,16 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Drops data-request exports older than the retention window (the data they copy is
+    /// gone by then too); returns how many.
+    pub async fn prune_customer_exports(&self, requested_before_ms: i64) -> Result<u64, AppError> {
+        let result = sqlx::query("DELETE FROM customer_data_exports WHERE requested_at < $1")
+            .bind(requested_before_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     /// The shop's data-request exports, newest first: (customer id, request id, requested at, data).
     pub async fn customer_exports(
         &self,
@@ -546,6 +560,7 @@ impl SqlStore {
         customer_id: u64,
     ) -> Result<u64, AppError> {
         let mut tx = self.pool.begin().await?;
+        self.allow_long_statements(&mut tx).await?;
         let exports = sqlx::query(
             "DELETE FROM customer_data_exports WHERE shop_domain = $1 AND customer_id = $2",
         )
@@ -554,9 +569,9 @@ impl SqlStore {
         .execute(&mut *tx)
         .await?;
         // Their events, and those of every browser they used while logged in.
-        let events = sqlx::query(&super::events::delete_customer_events_sql())
+        let events = sqlx::query(super::events::DELETE_CUSTOMER_EVENTS)
             .bind(shop.as_str())
-            .bind((customer_id as i64).to_string())
+            .bind(customer_id as i64)
             .execute(&mut *tx)
             .await?;
         // Privacy deliveries name the customer in their bodies; once applied they are cleared.
