@@ -15,8 +15,11 @@ use crate::http::KeyCache;
 use crate::shopify::{AppSecrets, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher};
 use crate::storage::SqlStore;
 
-/// Requests that may wait for the model at once; more are answered "overloaded".
+/// Catalogue requests that may wait for the model at once; more are answered "overloaded".
 const EMBED_QUEUE: usize = 64;
+/// Storefront requests (shoppers' searches) that may wait for the model: few, as a shopper
+/// is waiting and a full lane only means a session without its newest searches.
+const STOREFRONT_EMBED_QUEUE: usize = 16;
 
 /// Everything a command needs, opened once.
 pub struct Components {
@@ -38,7 +41,11 @@ pub async fn open(settings: &Settings) -> Result<Components, AppError> {
     let dimension = embedder.dimension();
     let model_id = embedder.model_id().to_owned();
     let index = open_index(settings, dimension).await?;
-    let worker = Arc::new(EmbeddingWorker::spawn(embedder, EMBED_QUEUE));
+    let worker = Arc::new(EmbeddingWorker::spawn_with_lanes(
+        embedder,
+        EMBED_QUEUE,
+        STOREFRONT_EMBED_QUEUE,
+    ));
     Ok(Components {
         catalog: CatalogService::new(store, index, worker, model_id.clone()),
         model_id,

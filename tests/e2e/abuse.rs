@@ -11,21 +11,13 @@ use kindred::storage::{KeyOrigin, KeyScope};
 use crate::common::{databases, error_code, TestApp, YOGA_2026_01_13};
 use crate::fake_shopify::{sample_payload, FakeShopify};
 use crate::shopify_app::{deliver, deliver_and_apply, install};
+use crate::storefront::ids;
 
 const SHOP: &str = "abuse-shop.myshopify.com";
 const OTHER: &str = "abuse-other.myshopify.com";
 const MAT: &str = "4357742755898";
 const LEGGINGS: &str = "6239910789300";
 const BRA: &str = "6239914426548";
-
-fn ids(body: &Value) -> Vec<String> {
-    body["recommendations"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no recommendations: {body}"))
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 /// A request as one client (the test router takes the client address from `x-test-client`).
 async fn as_client(app: &TestApp, client: &str, path: &str, key: &str) -> StatusCode {
@@ -40,15 +32,19 @@ async fn as_client(app: &TestApp, client: &str, path: &str, key: &str) -> Status
     .0
 }
 
+/// Asks for a customer token of `shop` with `key`.
+async fn mint(app: &TestApp, key: &str, shop: &str, customer: u64) -> (StatusCode, Value) {
+    app.request(
+        Method::POST,
+        &format!("/api/v1/shops/{shop}/customer-tokens"),
+        Some(key),
+        Some(json!({ "customer_id": customer }).to_string().into_bytes()),
+    )
+    .await
+}
+
 async fn customer_token(app: &TestApp, merchant: &str, shop: &str, customer: u64) -> String {
-    let (status, body) = app
-        .request(
-            Method::POST,
-            &format!("/api/v1/shops/{shop}/customer-tokens"),
-            Some(merchant),
-            Some(json!({ "customer_id": customer }).to_string().into_bytes()),
-        )
-        .await;
+    let (status, body) = mint(app, merchant, shop, customer).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["customer_token"].as_str().unwrap().to_owned()
 }
@@ -192,26 +188,12 @@ async fn the_public_key_cannot_act_as_a_logged_in_customer() {
             );
         }
         // Only the shop's own merchant key mints tokens for it.
-        let (status, body) = app
-            .request(
-                Method::POST,
-                &format!("/api/v1/shops/{SHOP}/customer-tokens"),
-                Some(&other_merchant),
-                Some(json!({"customer_id": 77}).to_string().into_bytes()),
-            )
-            .await;
+        let (status, body) = mint(&app, &other_merchant, SHOP, 77).await;
         assert_eq!(
             (status, error_code(&body)),
             (StatusCode::FORBIDDEN, "key_not_for_this_shop")
         );
-        let (status, _) = app
-            .request(
-                Method::POST,
-                &format!("/api/v1/shops/{SHOP}/customer-tokens"),
-                Some(&public),
-                Some(json!({"customer_id": 77}).to_string().into_bytes()),
-            )
-            .await;
+        let (status, _) = mint(&app, &public, SHOP, 77).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 }

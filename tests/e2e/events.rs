@@ -138,13 +138,23 @@ async fn a_shop_sees_only_its_own_events_and_is_rate_limited_alone() {
         assert_eq!(status, StatusCode::OK);
         let shop = ShopDomain::parse(SHOP).unwrap();
         let other = ShopDomain::parse(OTHER).unwrap();
+        // All 600 are stored; a shopper's history reads the latest 500 of them.
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM shopper_events WHERE shop_domain = $1 AND client_id = $2",
+        )
+        .bind(SHOP)
+        .bind("same-browser")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(stored, 600);
         assert_eq!(
             app.store
                 .client_events(&shop, "same-browser")
                 .await
                 .unwrap()
                 .len(),
-            600
+            kindred::events::MAX_HISTORY_EVENTS
         );
         let theirs = app
             .store

@@ -59,7 +59,7 @@ pub(crate) async fn proxy_get(
         .await
 }
 
-fn ids(body: &Value) -> Vec<String> {
+pub(crate) fn ids(body: &Value) -> Vec<String> {
     body["recommendations"]
         .as_array()
         .unwrap_or_else(|| panic!("no recommendations in {body}"))
@@ -539,7 +539,8 @@ async fn the_openapi_document_describes_the_public_api_from_the_code() {
             "product_id",
             "client_id",
             "cart",
-            "limit"
+            "limit",
+            "X-Kindred-Customer-Token"
         ]
     );
 }

@@ -320,7 +320,8 @@ impl CatalogService {
     }
 
     /// Every product with interest in the window, best first: computed at most once a
-    /// minute per shop (a busy shop's week is many rows), shared by every request meanwhile.
+    /// minute per shop (a busy shop's week is many rows), shared by every request meanwhile;
+    /// a shop with none yet is asked again each time.
     async fn trending_scores(&self, shop: &ShopDomain) -> Result<Arc<Vec<(u64, f64)>>, AppError> {
         let cached = self
             .trending_cache
@@ -345,8 +346,11 @@ impl CatalogService {
         let mut ranked: Vec<(u64, f64)> = scores.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let ranked = Arc::new(ranked);
-        if let Ok(mut cache) = self.trending_cache.lock() {
-            cache.insert(shop.clone(), (Instant::now(), ranked.clone()));
+        // Nothing to rank is cheap to find again, and a shop's first views should show at once.
+        if !ranked.is_empty() {
+            if let Ok(mut cache) = self.trending_cache.lock() {
+                cache.insert(shop.clone(), (Instant::now(), ranked.clone()));
+            }
         }
         Ok(ranked)
     }
