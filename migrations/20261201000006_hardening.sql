@@ -34,3 +34,7 @@ CREATE INDEX shopper_events_by_shop_time ON shopper_events (shop_domain, occurre
 
 -- Expired install nonces are deleted by age.
 CREATE INDEX oauth_states_by_age ON oauth_states (created_at);
+
+-- Privacy deliveries applied before their bodies were cleared on applying: cleared now.
+UPDATE webhook_inbox SET body = NULL WHERE state <> 'pending'
+    AND topic IN ('customers/data_request', 'customers/redact', 'shop/redact');

@@ -12,7 +12,7 @@ use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::http::{router, AppState, HttpLimits, KeyCache};
 use crate::progress::{Reporter, Silent};
-use crate::storage::{generate_key, KeyOrigin, KeyScope};
+use crate::storage::{KeyOrigin, KeyScope};
 use crate::{startup, telemetry};
 
 pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
@@ -22,11 +22,15 @@ pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
         Command::Shop(cmd) => shop(&settings, cmd).await,
         Command::AdminKey { key } => {
             let store = startup::open_store(&settings).await?;
-            let (key, origin) = match key {
-                Some(key) => (key, KeyOrigin::Given),
-                None => (generate_key(KeyScope::Admin), KeyOrigin::Generated),
+            let key = match key {
+                Some(key) => {
+                    store
+                        .add_key(&key, KeyScope::Admin, None, KeyOrigin::Given)
+                        .await?;
+                    key
+                }
+                None => store.issue_key(KeyScope::Admin, None).await?.0,
             };
-            store.add_key(&key, KeyScope::Admin, None, origin).await?;
             println!("{key}");
             Ok(())
         }
@@ -228,7 +232,7 @@ async fn keys(settings: &Settings, command: KeysCommand) -> Result<(), AppError>
                     key.key_id,
                     key.scope.as_str(),
                     key.shop.as_deref().unwrap_or("-"),
-                    key.origin
+                    key.origin.as_str()
                 );
             }
         }
@@ -366,12 +370,16 @@ async fn shop(settings: &Settings, command: ShopCommand) -> Result<(), AppError>
             } else {
                 KeyScope::Storefront
             };
-            let (key, origin) = match key {
-                Some(key) => (key, KeyOrigin::Given),
-                None => (generate_key(scope), KeyOrigin::Generated),
+            let key = match key {
+                // A key already in use (another shop's, an admin key) is refused, not "created".
+                Some(key) => {
+                    store
+                        .add_key(&key, scope, Some(&shop), KeyOrigin::Given)
+                        .await?;
+                    key
+                }
+                None => store.issue_key(scope, Some(&shop)).await?.0,
             };
-            // A key already in use (another shop's, an admin key) is refused, not "created".
-            store.add_key(&key, scope, Some(&shop), origin).await?;
             println!("{key}");
         }
         ShopCommand::List => {

@@ -287,7 +287,7 @@ fn bounded_id(value: Option<&Value>, name: &str) -> Result<Option<String>, Strin
 }
 
 /// Shopify ids arrive as numbers, strings or `gid://shopify/Type/123`.
-fn numeric_id(value: &Value, name: &str) -> Result<u64, String> {
+pub(crate) fn numeric_id(value: &Value, name: &str) -> Result<u64, String> {
     let raw = match value {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.rsplit('/').next().unwrap_or_default().to_owned(),

@@ -883,3 +883,59 @@ async fn privacy_topics_export_and_erase_and_never_touch_another_shop() {
         assert_eq!(status, StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn the_embedded_admin_manages_its_own_shops_rules_origins_and_exports() {
+    for db in databases() {
+        let fake = FakeShopify::start().await;
+        fake.set_products(SHOP, &capture("2026-01-13")[..5]);
+        let app = TestApp::spawn_with_shopify(&db, &fake.admin_template()).await;
+        app.import(OTHER_SHOP, crate::common::YOGA_2026_01_13).await;
+        let token = session_token(&claims(SHOP), SECRET, jsonwebtoken::Algorithm::HS256);
+        let session = [("authorization", format!("Bearer {token}"))];
+        let send = |method: Method, path: &'static str, body: Option<Value>| {
+            let app = &app;
+            let session = &session;
+            async move {
+                app.request_with_headers(
+                    method,
+                    path,
+                    None,
+                    session,
+                    body.map(|b| b.to_string().into_bytes()),
+                )
+                .await
+            }
+        };
+        let rules = json!({"exclude": [{"vendor": "Manduka"}]});
+        let (status, _, saved) = send(Method::PUT, "/app/api/rules", Some(rules)).await;
+        assert_eq!(status, StatusCode::OK, "{saved}");
+        let (_, _, read) = send(Method::GET, "/app/api/rules", None).await;
+        assert_eq!(read, saved);
+        // The same rules the operator reads for that shop, and none for another shop.
+        let (_, operator) = app
+            .get(&format!("/api/v1/shops/{SHOP}/rules"), &app.admin_key)
+            .await;
+        assert_eq!(operator, saved);
+        let (_, other) = app
+            .get(&format!("/api/v1/shops/{OTHER_SHOP}/rules"), &app.admin_key)
+            .await;
+        assert_ne!(other, saved);
+        let origins = json!({"origins": ["https://shop.example.com"]});
+        let (status, _, body) = send(Method::PUT, "/app/api/allowed-origins", Some(origins)).await;
+        assert_eq!(
+            (status, body["origins"].clone()),
+            (StatusCode::OK, json!(["https://shop.example.com"]))
+        );
+        let (status, _, body) = send(Method::GET, "/app/api/privacy/exports", None).await;
+        assert_eq!(
+            (status, body["shop"].as_str()),
+            (StatusCode::OK, Some(SHOP))
+        );
+        // Without a session token there is nothing to manage.
+        let (status, _, _) = app
+            .request_with_headers(Method::GET, "/app/api/rules", None, &[], None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}

@@ -10,11 +10,12 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kindred_retriever::recommend::{CoOccurrence, ItemWalk, SequentialRules, Session, SessionKnn};
 
 use super::service::CatalogService;
+use super::shop_cache::ShopCache;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 
@@ -48,7 +49,7 @@ pub(crate) struct ShopInteractions {
 /// models meanwhile. Only a shop with no models yet waits, for that one build.
 #[derive(Default)]
 pub(crate) struct ModelCache {
-    models: Mutex<HashMap<ShopDomain, (Instant, Arc<ShopInteractions>)>>,
+    models: ShopCache<ShopInteractions>,
     builds: Mutex<HashMap<ShopDomain, Arc<tokio::sync::Mutex<()>>>>,
     /// Builds run so far, for operators' metrics and tests.
     trainings: std::sync::atomic::AtomicU64,
@@ -57,16 +58,6 @@ pub(crate) struct ModelCache {
 pub(crate) type InteractionModels = Arc<ModelCache>;
 
 impl ModelCache {
-    fn get(&self, shop: &ShopDomain) -> Option<(Instant, Arc<ShopInteractions>)> {
-        self.models.lock().ok()?.get(shop).cloned()
-    }
-
-    fn put(&self, shop: &ShopDomain, models: Arc<ShopInteractions>) {
-        if let Ok(mut cache) = self.models.lock() {
-            cache.insert(shop.clone(), (Instant::now(), models));
-        }
-    }
-
     fn build_lock(&self, shop: &ShopDomain) -> Arc<tokio::sync::Mutex<()>> {
         self.builds
             .lock()
@@ -77,9 +68,7 @@ impl ModelCache {
     /// Drops what is held of a shop (deleted, or a customer redacted: their sessions are in
     /// the models), so the next request trains afresh from what the database still has.
     pub(crate) fn forget(&self, shop: &ShopDomain) {
-        if let Ok(mut cache) = self.models.lock() {
-            cache.remove(shop);
-        }
+        self.models.forget(shop);
     }
 }
 
@@ -91,7 +80,7 @@ impl CatalogService {
         shop: &ShopDomain,
     ) -> Result<Arc<ShopInteractions>, AppError> {
         let cache = &self.interaction_models;
-        match cache.get(shop) {
+        match cache.models.get(shop) {
             Some((built, models)) if built.elapsed() < MODEL_MAX_AGE => Ok(models),
             Some((_, models)) => {
                 if let Ok(guard) = cache.build_lock(shop).try_lock_owned() {
@@ -99,7 +88,7 @@ impl CatalogService {
                     let shop = shop.clone();
                     tokio::spawn(async move {
                         match service.train_interactions(&shop).await {
-                            Ok(models) => service.interaction_models.put(&shop, models),
+                            Ok(models) => service.interaction_models.models.put(&shop, models),
                             Err(err) => {
                                 tracing::warn!(%shop, error = %err, "interaction models not rebuilt; the old ones serve")
                             }
@@ -112,11 +101,11 @@ impl CatalogService {
             None => {
                 let lock = cache.build_lock(shop);
                 let _building = lock.lock().await;
-                if let Some((_, models)) = cache.get(shop) {
+                if let Some((_, models)) = cache.models.get(shop) {
                     return Ok(models);
                 }
                 let models = self.train_interactions(shop).await?;
-                cache.put(shop, models.clone());
+                cache.models.put(shop, models.clone());
                 Ok(models)
             }
         }

@@ -6,6 +6,7 @@ pub(crate) mod for_you;
 mod interactions;
 pub mod rules;
 mod searches;
+mod shop_cache;
 pub use searches::MAX_SESSION_SEARCHES;
 pub mod service;
 mod shopify_csv;

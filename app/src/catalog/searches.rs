@@ -38,24 +38,18 @@ impl CatalogService {
     ) -> Result<Vec<Option<Arc<Vec<f32>>>>, AppError> {
         let mut found: Vec<Option<Arc<Vec<f32>>>> =
             texts.iter().map(|t| self.search_cache.get(t)).collect();
-        let missing: Vec<String> = texts
-            .iter()
-            .zip(&found)
-            .filter(|(_, v)| v.is_none())
-            .map(|(t, _)| t.clone())
-            .collect();
+        let missing: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();
         if missing.is_empty() {
             return Ok(found);
         }
         metrics::counter!("kindred_search_embeddings_total").increment(missing.len() as u64);
-        match self
-            .embedder
-            .embed_in(Lane::Storefront, missing.clone())
-            .await
-        {
+        let asked = missing.iter().map(|&i| texts[i].clone()).collect();
+        match self.embedder.embed_in(Lane::Storefront, asked).await {
             Ok(vectors) => {
-                for (text, vector) in missing.into_iter().zip(vectors) {
-                    self.search_cache.insert(text, Arc::new(vector));
+                for (i, vector) in missing.into_iter().zip(vectors) {
+                    let vector = Arc::new(vector);
+                    self.search_cache.insert(texts[i].clone(), vector.clone());
+                    found[i] = Some(vector);
                 }
             }
             Err(EmbedError::Overloaded) => {
@@ -63,11 +57,6 @@ impl CatalogService {
                 tracing::debug!("storefront lane full: a session goes on without new searches");
             }
             Err(err) => return Err(err.into()),
-        }
-        for (text, slot) in texts.iter().zip(found.iter_mut()) {
-            if slot.is_none() {
-                *slot = self.search_cache.get(text);
-            }
         }
         Ok(found)
     }

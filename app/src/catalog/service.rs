@@ -281,9 +281,7 @@ impl CatalogService {
     /// Forgets what memory holds that was learnt from the shop's shoppers.
     fn forget_shoppers(&self, shop: &ShopDomain) {
         self.interaction_models.forget(shop);
-        if let Ok(mut trending) = self.trending_cache.lock() {
-            trending.remove(shop);
-        }
+        self.trending_cache.forget(shop);
     }
 
     pub async fn product(&self, shop: &ShopDomain, id: ProductId) -> Result<Product, AppError> {

@@ -4,13 +4,14 @@
 //! which any shop with one available product has from its first day.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::rules::MerchandisingRules;
 use super::service::{CatalogService, Recommendation, SimilarRequest};
+use super::shop_cache::ShopCache;
 use super::ForYouSource;
 use crate::domain::{ProductId, ShopDomain};
 use crate::error::AppError;
@@ -24,8 +25,8 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// A shop's trending scores are recomputed at most this often.
 const TRENDING_MAX_AGE: Duration = Duration::from_secs(60);
 
-/// Per shop: when its trending scores were computed, and the scores, best first.
-pub(crate) type TrendingCache = Arc<Mutex<HashMap<ShopDomain, (Instant, Arc<Vec<(u64, f64)>>)>>>;
+/// Per shop: its trending scores, best first.
+pub(crate) type TrendingCache = Arc<ShopCache<Vec<(u64, f64)>>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -323,11 +324,7 @@ impl CatalogService {
     /// minute per shop (a busy shop's week is many rows), shared by every request meanwhile;
     /// a shop with none yet is asked again each time.
     async fn trending_scores(&self, shop: &ShopDomain) -> Result<Arc<Vec<(u64, f64)>>, AppError> {
-        let cached = self
-            .trending_cache
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(shop).cloned());
+        let cached = self.trending_cache.get(shop);
         if let Some((_, scores)) = cached.filter(|(at, _)| at.elapsed() < TRENDING_MAX_AGE) {
             return Ok(scores);
         }
@@ -348,9 +345,7 @@ impl CatalogService {
         let ranked = Arc::new(ranked);
         // Nothing to rank is cheap to find again, and a shop's first views should show at once.
         if !ranked.is_empty() {
-            if let Ok(mut cache) = self.trending_cache.lock() {
-                cache.insert(shop.clone(), (Instant::now(), ranked.clone()));
-            }
+            self.trending_cache.put(shop, ranked.clone());
         }
         Ok(ranked)
     }

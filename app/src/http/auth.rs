@@ -143,8 +143,11 @@ impl FromRequestParts<AppState> for ShopCaller {
     }
 }
 
-/// The shop named in the path (`/shops/{shop}/...`), when the key may manage it: the
-/// operator's admin key for any shop, a merchant key for its own shop only.
+/// The shop a request may manage. On `/api/v1/shops/{shop}/...` the shop is the path's, and
+/// the key must be the operator's admin key (any shop) or that shop's merchant key; on the
+/// embedded admin's `/app/api/...` routes, which name no shop, it is the shop of the
+/// merchant's App Bridge session token. One extractor, so each shop-management handler
+/// serves every credential that may manage a shop.
 pub struct ShopAdmin(pub ShopDomain);
 
 impl FromRequestParts<AppState> for ShopAdmin {
@@ -161,8 +164,11 @@ impl FromRequestParts<AppState> for ShopAdmin {
         let named = params
             .iter()
             .find(|(name, _)| *name == "shop")
-            .map(|(_, value)| value.to_owned())
-            .ok_or_else(|| AppError::Internal("a shop route without {shop}".into()))?;
+            .map(|(_, value)| value.to_owned());
+        let Some(named) = named else {
+            let SessionShop(shop) = SessionShop::from_request_parts(parts, state).await?;
+            return Ok(Self(shop));
+        };
         let shop = ShopDomain::parse(&named)?;
         match state.keys.grant_for(&key).await? {
             Some(KeyGrant::Admin) => Ok(Self(shop)),

@@ -15,7 +15,7 @@ use super::AppState;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::identity::{DEFAULT_TTL_SECS, MAX_TTL_SECS};
-use crate::storage::{generate_key, now_millis, KeyOrigin, KeyScope};
+use crate::storage::{now_millis, KeyScope};
 
 /// `GET /api/v1/shops/{shop}/keys`: the shop's keys, revoked ones included.
 pub async fn list_keys(
@@ -56,12 +56,7 @@ pub async fn create_key(
 }
 
 async fn issue(state: &AppState, shop: &ShopDomain, scope: KeyScope) -> Result<Value, AppError> {
-    let key = generate_key(scope);
-    let info = state
-        .catalog
-        .store()
-        .add_key(&key, scope, Some(shop), KeyOrigin::Generated)
-        .await?;
+    let (key, info) = state.catalog.store().issue_key(scope, Some(shop)).await?;
     Ok(json!({ "key": key, "info": info }))
 }
 
@@ -121,13 +116,8 @@ pub async fn mint_customer_token(
     ApiJson(body): ApiJson<NewCustomerToken>,
 ) -> Result<Json<Value>, AppError> {
     let shop = existing_shop(&state, shop).await?;
-    let customer = match &body.customer_id {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.rsplit('/').next().and_then(|id| id.trim().parse().ok()),
-        _ => None,
-    }
-    .filter(|id| *id > 0)
-    .ok_or_else(|| AppError::InvalidInput("`customer_id` must be a Shopify customer id".into()))?;
+    let customer = crate::events::numeric_id(&body.customer_id, "customer_id")
+        .map_err(AppError::InvalidInput)?;
     let ttl = body.ttl_secs.unwrap_or(DEFAULT_TTL_SECS);
     if !(1..=MAX_TTL_SECS).contains(&ttl) {
         return Err(AppError::InvalidInput(format!(

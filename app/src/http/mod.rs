@@ -143,7 +143,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             axum::routing::delete(routes::delete_product),
         )
         .route("/shops/{shop}/shopify", get(shopify::admin_status))
-        .route("/shops/{shop}/sync", post(shopify::admin_sync))
+        .route("/shops/{shop}/sync", post(shopify::request_sync))
         .route(
             "/shops/{shop}/privacy/exports",
             get(shopify::privacy_exports),
@@ -184,19 +184,17 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route("/auth/callback", get(shopify::install_callback))
         .route("/app", get(shopify::app_page))
         .route("/app/api/status", get(shopify::app_status))
-        .route("/app/api/sync", post(shopify::app_sync))
+        .route("/app/api/sync", post(shopify::request_sync))
+        // The same handlers as `/api/v1/shops/{shop}/...`, the shop from the session token.
         .route(
             "/app/api/rules",
-            get(storefront::app_get_rules).put(storefront::app_put_rules),
+            get(storefront::get_rules).put(storefront::put_rules),
         )
         .route(
             "/app/api/allowed-origins",
-            get(storefront::app_get_allowed_origins).put(storefront::app_put_allowed_origins),
+            get(storefront::get_allowed_origins).put(storefront::put_allowed_origins),
         )
-        .route(
-            "/app/api/privacy/exports",
-            get(shopify::app_privacy_exports),
-        )
+        .route("/app/api/privacy/exports", get(shopify::privacy_exports))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes));
 
     Router::new()

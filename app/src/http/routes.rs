@@ -16,7 +16,7 @@ use crate::catalog::service::SimilarRequest;
 use crate::domain::{parse_price, split_list, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::progress::Silent;
-use crate::storage::{generate_key, KeyOrigin, KeyScope};
+use crate::storage::KeyScope;
 
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -177,25 +177,9 @@ pub async fn create_shop(
 ) -> Result<impl IntoResponse, AppError> {
     let shop = ShopDomain::parse(&body.shop)?;
     let created = state.catalog.store().ensure_shop(&shop).await?;
-    let key = generate_key(KeyScope::Storefront);
     let store = state.catalog.store();
-    store
-        .add_key(
-            &key,
-            KeyScope::Storefront,
-            Some(&shop),
-            KeyOrigin::Generated,
-        )
-        .await?;
-    let merchant_key = generate_key(KeyScope::Merchant);
-    store
-        .add_key(
-            &merchant_key,
-            KeyScope::Merchant,
-            Some(&shop),
-            KeyOrigin::Generated,
-        )
-        .await?;
+    let (key, _) = store.issue_key(KeyScope::Storefront, Some(&shop)).await?;
+    let (merchant_key, _) = store.issue_key(KeyScope::Merchant, Some(&shop)).await?;
     let status = if created {
         StatusCode::CREATED
     } else {

@@ -91,15 +91,6 @@ pub async fn app_status(
     Ok(Json(status))
 }
 
-/// `POST /app/api/sync`: a full catalogue sync, on the merchant's demand.
-pub async fn app_sync(
-    State(state): State<AppState>,
-    SessionShop(shop): SessionShop,
-) -> Result<impl IntoResponse, AppError> {
-    let requested = state.shopify()?.request_sync(&shop).await?;
-    Ok(sync_accepted(&shop, requested))
-}
-
 /// `GET /api/v1/shops/{shop}/shopify`: the same status for operators (admin key).
 pub async fn admin_status(
     State(state): State<AppState>,
@@ -108,8 +99,9 @@ pub async fn admin_status(
     Ok(Json(json!(state.shopify()?.status(&shop).await?)))
 }
 
-/// `POST /api/v1/shops/{shop}/sync`: a full catalogue sync, for operators.
-pub async fn admin_sync(
+/// `POST /api/v1/shops/{shop}/sync` (operators, merchants) and `POST /app/api/sync` (the
+/// embedded admin): a full catalogue sync.
+pub async fn request_sync(
     State(state): State<AppState>,
     ShopAdmin(shop): ShopAdmin,
 ) -> Result<impl IntoResponse, AppError> {
@@ -135,22 +127,10 @@ pub async fn privacy_exports(
     State(state): State<AppState>,
     ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
-    exports_of(&state, &shop).await
-}
-
-/// `GET /app/api/privacy/exports`: the same, for the merchant in the embedded admin.
-pub async fn app_privacy_exports(
-    State(state): State<AppState>,
-    SessionShop(shop): SessionShop,
-) -> Result<Json<Value>, AppError> {
-    exports_of(&state, &shop).await
-}
-
-async fn exports_of(state: &AppState, shop: &ShopDomain) -> Result<Json<Value>, AppError> {
     let exports: Vec<Value> = state
         .catalog
         .store()
-        .customer_exports(shop)
+        .customer_exports(&shop)
         .await?
         .into_iter()
         .map(|(customer, request, at, data)| {

@@ -12,7 +12,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::auth::{presented_key, SessionShop, ShopAdmin, StorefrontShop};
+use super::auth::{presented_key, ShopAdmin, StorefrontShop};
 use super::extract::{query_pairs, ApiJson, ApiPath, ApiQuery};
 use super::views::{RecommendationView, RecommendationsResponse};
 use super::AppState;
@@ -430,51 +430,23 @@ pub struct AllowedOrigins {
     origins: Vec<String>,
 }
 
-/// `GET /api/v1/shops/{shop}/allowed-origins`
+/// `GET /api/v1/shops/{shop}/allowed-origins` (and `/app/api/allowed-origins`)
 pub async fn get_allowed_origins(
     State(state): State<AppState>,
     ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
-    origins_of(&state, super::routes::existing_shop(&state, shop).await?).await
+    let shop = super::routes::existing_shop(&state, shop).await?;
+    let origins = state.catalog.store().allowed_origins(&shop).await?;
+    Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
 }
 
-/// `PUT /api/v1/shops/{shop}/allowed-origins`: replaces the list.
+/// `PUT /api/v1/shops/{shop}/allowed-origins` (and `/app/api/allowed-origins`): replaces the list.
 pub async fn put_allowed_origins(
     State(state): State<AppState>,
     ShopAdmin(shop): ShopAdmin,
     ApiJson(body): ApiJson<AllowedOrigins>,
 ) -> Result<Json<Value>, AppError> {
     let shop = super::routes::existing_shop(&state, shop).await?;
-    replace_origins(&state, shop, body).await
-}
-
-/// `GET /app/api/allowed-origins`: the same, for the merchant in the embedded admin.
-pub async fn app_get_allowed_origins(
-    State(state): State<AppState>,
-    SessionShop(shop): SessionShop,
-) -> Result<Json<Value>, AppError> {
-    origins_of(&state, shop).await
-}
-
-/// `PUT /app/api/allowed-origins`
-pub async fn app_put_allowed_origins(
-    State(state): State<AppState>,
-    SessionShop(shop): SessionShop,
-    ApiJson(body): ApiJson<AllowedOrigins>,
-) -> Result<Json<Value>, AppError> {
-    replace_origins(&state, shop, body).await
-}
-
-async fn origins_of(state: &AppState, shop: ShopDomain) -> Result<Json<Value>, AppError> {
-    let origins = state.catalog.store().allowed_origins(&shop).await?;
-    Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
-}
-
-async fn replace_origins(
-    state: &AppState,
-    shop: ShopDomain,
-    body: AllowedOrigins,
-) -> Result<Json<Value>, AppError> {
     if body.origins.len() > 50 {
         return Err(AppError::InvalidInput("at most 50 origins per shop".into()));
     }
@@ -490,10 +462,12 @@ async fn replace_origins(
         .store()
         .replace_allowed_origins(&shop, &origins)
         .await?;
-    origins_of(state, shop).await
+    let origins = state.catalog.store().allowed_origins(&shop).await?;
+    Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
 }
 
-/// `GET /api/v1/shops/{shop}/rules`: the shop's merchandising rules (defaults when unset).
+/// `GET /api/v1/shops/{shop}/rules` (and `/app/api/rules`): the shop's merchandising rules
+/// (defaults when unset).
 pub async fn get_rules(
     State(state): State<AppState>,
     ShopAdmin(shop): ShopAdmin,
@@ -502,31 +476,14 @@ pub async fn get_rules(
     Ok(Json(state.catalog.rules(&shop).await?))
 }
 
-/// `PUT /api/v1/shops/{shop}/rules`: replaces them; a bad rule is a 400 naming it.
+/// `PUT /api/v1/shops/{shop}/rules` (and `/app/api/rules`): replaces them; a bad rule is a
+/// 400 naming it.
 pub async fn put_rules(
     State(state): State<AppState>,
     ShopAdmin(shop): ShopAdmin,
     ApiJson(rules): ApiJson<MerchandisingRules>,
 ) -> Result<Json<MerchandisingRules>, AppError> {
     let shop = super::routes::existing_shop(&state, shop).await?;
-    state.catalog.set_rules(&shop, &rules).await?;
-    Ok(Json(state.catalog.rules(&shop).await?))
-}
-
-/// `GET /app/api/rules`: the same, for the merchant in the embedded admin.
-pub async fn app_get_rules(
-    State(state): State<AppState>,
-    SessionShop(shop): SessionShop,
-) -> Result<Json<MerchandisingRules>, AppError> {
-    Ok(Json(state.catalog.rules(&shop).await?))
-}
-
-/// `PUT /app/api/rules`
-pub async fn app_put_rules(
-    State(state): State<AppState>,
-    SessionShop(shop): SessionShop,
-    ApiJson(rules): ApiJson<MerchandisingRules>,
-) -> Result<Json<MerchandisingRules>, AppError> {
     state.catalog.set_rules(&shop, &rules).await?;
     Ok(Json(state.catalog.rules(&shop).await?))
 }

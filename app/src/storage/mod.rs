@@ -51,37 +51,15 @@ pub struct SqlStore {
 /// so they may wait longer than a PostgreSQL lock would.
 const SQLITE_BUSY_MS: u64 = 5_000;
 
-/// How long the database may keep a request waiting.
-#[derive(Debug, Clone, Copy)]
-pub struct DatabaseLimits {
-    /// Waiting for a free connection.
-    pub acquire_timeout: Duration,
-    /// One statement (PostgreSQL).
-    pub statement_timeout: Duration,
-    /// Waiting for a lock (PostgreSQL).
-    pub lock_timeout: Duration,
-}
-
-impl Default for DatabaseLimits {
-    /// Below Shopify's 5-second webhook deadline, all together.
-    fn default() -> Self {
-        Self {
-            acquire_timeout: Duration::from_secs(2),
-            statement_timeout: Duration::from_millis(3_000),
-            lock_timeout: Duration::from_millis(2_000),
-        }
-    }
-}
+/// How long the database may keep a request waiting, all together below Shopify's 5-second
+/// webhook deadline: a free connection, one statement and one lock wait (PostgreSQL).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+const STATEMENT_TIMEOUT_MS: u64 = 3_000;
+const LOCK_TIMEOUT_MS: u64 = 2_000;
 
 impl SqlStore {
-    /// Connects (creating a SQLite file when needed) and applies pending migrations, with
-    /// the default time limits.
+    /// Connects (creating a SQLite file when needed) and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self, AppError> {
-        Self::connect_with(url, DatabaseLimits::default()).await
-    }
-
-    /// Connects with these time limits and applies pending migrations.
-    pub async fn connect_with(url: &str, limits: DatabaseLimits) -> Result<Self, AppError> {
         sqlx::any::install_default_drivers();
         let is_sqlite = url.starts_with("sqlite:");
         if is_sqlite {
@@ -95,11 +73,9 @@ impl SqlStore {
             MIGRATOR.run(&mut conn).await?;
             conn.close().await?;
         }
-        let statement_ms = limits.statement_timeout.as_millis();
-        let lock_ms = limits.lock_timeout.as_millis();
         let pool = AnyPoolOptions::new()
             .max_connections(if is_sqlite { 4 } else { 16 })
-            .acquire_timeout(limits.acquire_timeout)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if is_sqlite {
@@ -120,7 +96,7 @@ impl SqlStore {
                         // hanging on a locked table.
                         conn.execute(
                             format!(
-                                "SET statement_timeout = {statement_ms}; SET lock_timeout = {lock_ms}; \
+                                "SET statement_timeout = {STATEMENT_TIMEOUT_MS}; SET lock_timeout = {LOCK_TIMEOUT_MS}; \
                                  SET idle_in_transaction_session_timeout = 60000;"
                             )
                             .as_str(),

@@ -574,14 +574,8 @@ impl SqlStore {
             .bind(customer_id as i64)
             .execute(&mut *tx)
             .await?;
-        // Privacy deliveries name the customer in their bodies; once applied they are cleared.
-        sqlx::query(
-            "UPDATE webhook_inbox SET body = NULL WHERE shop_domain = $1 AND state <> 'pending' \
-             AND topic IN ('customers/data_request', 'customers/redact')",
-        )
-        .bind(shop.as_str())
-        .execute(&mut *tx)
-        .await?;
+        // Privacy deliveries' bodies (which name the customer) are cleared as each is
+        // applied (`mark_applied`).
         tx.commit().await?;
         Ok(exports.rows_affected() + events.rows_affected())
     }

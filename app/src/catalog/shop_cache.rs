@@ -1,0 +1,40 @@
+//! Something learnt from a shop's data, kept per shop with when it was made, so requests
+//! share it until it is old (the shop's interaction models, its trending scores), and
+//! forgotten when the data it was learnt from is erased.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::domain::ShopDomain;
+
+pub(crate) struct ShopCache<T> {
+    entries: Mutex<HashMap<ShopDomain, (Instant, Arc<T>)>>,
+}
+
+impl<T> Default for ShopCache<T> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::default(),
+        }
+    }
+}
+
+impl<T> ShopCache<T> {
+    /// The shop's value and when it was made.
+    pub(crate) fn get(&self, shop: &ShopDomain) -> Option<(Instant, Arc<T>)> {
+        self.entries.lock().ok()?.get(shop).cloned()
+    }
+
+    pub(crate) fn put(&self, shop: &ShopDomain, value: Arc<T>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(shop.clone(), (Instant::now(), value));
+        }
+    }
+
+    pub(crate) fn forget(&self, shop: &ShopDomain) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(shop);
+        }
+    }
+}
