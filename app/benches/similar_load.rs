@@ -8,7 +8,7 @@
 //! Prints a markdown table with the server's peak RSS.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,11 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
+
+mod support;
+use support::{
+    env_or, free_port, machine, peak_rss_kib, percentile, percentiles, run, stop, wait_ready,
+};
 
 const SHOP: &str = "bench-load.myshopify.com";
 const COLOURWAYS: [&str; 20] = [
@@ -93,6 +98,9 @@ fn main() {
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("KINDRED_DATA_DIR", &data_dir)
         .env("RUST_LOG", "warn,qdrant_edge=error")
+        // The load comes from one client address: it measures serving, not the rate limits.
+        .env("KINDRED_KEY_REQUESTS_PER_MINUTE", "100000000")
+        .env("KINDRED_CLIENT_REQUESTS_PER_MINUTE", "100000000")
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -254,41 +262,6 @@ where
     }
 }
 
-async fn wait_ready<C>(client: &Client<C, Empty<Bytes>>, base: &str)
-where
-    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
-{
-    for _ in 0..600 {
-        if let Ok(request) = hyper::Request::get(format!("{base}/ready")).body(Empty::new()) {
-            if let Ok(response) = client.request(request).await {
-                if response.status().is_success() {
-                    return;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("server did not become ready");
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
-
-fn percentiles(sorted: &[Duration]) -> String {
-    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
-    format!(
-        "{} / {} / {} / {}",
-        ms(percentile(sorted, 0.5)),
-        ms(percentile(sorted, 0.9)),
-        ms(percentile(sorted, 0.99)),
-        ms(sorted.last().copied().unwrap_or_default())
-    )
-}
-
 /// Each real product in 20 colourways, as one storefront `products.json`.
 fn write_seed_catalogue(yoga: &Path, dir: &Path) -> (std::path::PathBuf, Vec<u64>) {
     let mut products = Vec::new();
@@ -335,73 +308,8 @@ fn ids_len(path: &Path) -> usize {
     doc["products"].as_array().map(Vec::len).unwrap_or_default()
 }
 
-fn run(kindred: &str, data_dir: &Path, args: &[&str]) -> Vec<u8> {
-    let output = Command::new(kindred)
-        .args(args)
-        .env("KINDRED_DATA_DIR", data_dir)
-        .env("RUST_LOG", "warn,qdrant_edge=error")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "kindred {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    eprint!("{}", String::from_utf8_lossy(&output.stdout));
-    output.stdout
-}
-
 fn timed<T>(f: impl FnOnce() -> T) -> f64 {
     let started = Instant::now();
     f();
     started.elapsed().as_secs_f64()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Peak resident memory of the server process (Linux `VmHWM`).
-fn peak_rss_kib(child: &Child) -> u64 {
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_default()
-}
-
-fn stop(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    format!("{cores} cores, {cpu}")
-}
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }

@@ -3,6 +3,7 @@
 
 mod cart;
 pub(crate) mod for_you;
+mod history;
 mod interactions;
 pub mod rules;
 mod searches;

@@ -6,6 +6,7 @@ mod extract;
 mod keys;
 mod limits;
 mod openapi;
+mod origins;
 mod routes;
 mod shopify;
 mod storefront;
@@ -111,10 +112,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             "/recommendations/{strategy}",
             get(storefront::recommendations_by_path).options(preflight),
         )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            storefront::cors,
-        ))
+        .route_layer(middleware::from_fn_with_state(state.clone(), origins::cors))
         .layer(DefaultBodyLimit::max(limits.max_storefront_body_bytes));
     let api = Router::new()
         .merge(storefront)
@@ -150,7 +148,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         )
         .route(
             "/shops/{shop}/allowed-origins",
-            get(storefront::get_allowed_origins).put(storefront::put_allowed_origins),
+            get(origins::get_allowed_origins).put(origins::put_allowed_origins),
         )
         .route(
             "/shops/{shop}/rules",
@@ -192,7 +190,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         )
         .route(
             "/app/api/allowed-origins",
-            get(storefront::get_allowed_origins).put(storefront::put_allowed_origins),
+            get(origins::get_allowed_origins).put(origins::put_allowed_origins),
         )
         .route("/app/api/privacy/exports", get(shopify::privacy_exports))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes));

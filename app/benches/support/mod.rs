@@ -1,0 +1,124 @@
+//! What the benchmarks that drive a real `kindred serve` share: running the release binary,
+//! waiting for the server, reading its memory, stopping it, and summing up latencies.
+
+#![allow(dead_code)] // Each benchmark uses what it needs.
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use hyper_util::client::legacy::Client;
+
+/// Runs a `kindred` command on the data folder and returns what it printed.
+pub fn run(kindred: &str, data_dir: &Path, args: &[&str]) -> Vec<u8> {
+    let output = Command::new(kindred)
+        .args(args)
+        .env("KINDRED_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn,qdrant_edge=error")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "kindred {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprint!("{}", String::from_utf8_lossy(&output.stdout));
+    output.stdout
+}
+
+/// Polls `/ready` until the server answers.
+pub async fn wait_ready<C, B>(client: &Client<C, B>, base: &str)
+where
+    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
+    B: hyper::body::Body + Default + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    for _ in 0..600 {
+        if let Ok(request) = hyper::Request::get(format!("{base}/ready")).body(B::default()) {
+            if let Ok(response) = client.request(request).await {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("server did not become ready");
+}
+
+pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+pub fn percentiles(sorted: &[Duration]) -> String {
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
+    format!(
+        "{} / {} / {} / {}",
+        ms(percentile(sorted, 0.5)),
+        ms(percentile(sorted, 0.9)),
+        ms(percentile(sorted, 0.99)),
+        ms(sorted.last().copied().unwrap_or_default())
+    )
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Peak resident memory of the server process (Linux `VmHWM`).
+pub fn peak_rss_kib(child: &Child) -> u64 {
+    status_kib(child, "VmHWM:")
+}
+
+/// Resident memory of the server process now (Linux `VmRSS`).
+pub fn rss_kib(child: &Child) -> u64 {
+    status_kib(child, "VmRSS:")
+}
+
+fn status_kib(child: &Child, field: &str) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_default()
+}
+
+pub fn stop(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!("{cores} cores, {cpu}")
+}
+
+pub fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
