@@ -15,7 +15,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,9 +29,7 @@ use serde_json::{json, Value};
 use kindred::domain::ShopDomain;
 use kindred::events::{parse_event, EventSource};
 use kindred::storage::SqlStore;
-use support::{
-    env_or, free_port, machine, peak_rss_kib, percentiles, rss_kib, run, stop, wait_ready,
-};
+use support::{env_or, machine, peak_rss_kib, percentiles, rss_kib, run, serve, stop, wait_ready};
 
 const SHOP: &str = "bench-abuse.myshopify.com";
 const OTHER: &str = "bench-other.myshopify.com";
@@ -105,20 +102,15 @@ fn main() {
     let other_merchant = key_of(&["shop", "create-key", "--shop", OTHER, "--merchant"]);
     let seeded = runtime.block_on(seed_events(&data_dir, events_total));
 
-    let port = free_port();
-    let mut server = Command::new(kindred)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("KINDRED_DATA_DIR", &data_dir)
-        .env("RUST_LOG", "warn,qdrant_edge=error")
-        // The attacks are measured on the costs they cause, not stopped by the rate limits.
-        .env("KINDRED_KEY_REQUESTS_PER_MINUTE", "100000000")
-        .env("KINDRED_CLIENT_REQUESTS_PER_MINUTE", "100000000")
-        .env("KINDRED_EVENTS_PER_MINUTE", "100000000")
-        .env("KINDRED_SIMILAR_LISTS_QUIET_SECS", "0")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    // The attacks are measured on the costs they cause, not stopped by the rate limits.
+    let (mut server, base) = serve(
+        kindred,
+        &data_dir,
+        &[
+            ("KINDRED_EVENTS_PER_MINUTE", "100000000"),
+            ("KINDRED_SIMILAR_LISTS_QUIET_SECS", "0"),
+        ],
+    );
     let client: Http = Client::builder(TokioExecutor::new()).build_http();
     let rows = runtime.block_on(async {
         wait_ready(&client, &base).await;

@@ -8,7 +8,6 @@
 //! Prints a markdown table with the server's peak RSS.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,7 @@ use serde_json::{json, Value};
 
 mod support;
 use support::{
-    env_or, free_port, machine, peak_rss_kib, percentile, percentiles, run, stop, wait_ready,
+    env_or, machine, peak_rss_kib, percentile, percentiles, run, serve, stop, wait_ready,
 };
 
 const SHOP: &str = "bench-load.myshopify.com";
@@ -93,18 +92,7 @@ fn main() {
     .trim()
     .to_owned();
 
-    let port = free_port();
-    let mut server = Command::new(kindred)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("KINDRED_DATA_DIR", &data_dir)
-        .env("RUST_LOG", "warn,qdrant_edge=error")
-        // The load comes from one client address: it measures serving, not the rate limits.
-        .env("KINDRED_KEY_REQUESTS_PER_MINUTE", "100000000")
-        .env("KINDRED_CLIENT_REQUESTS_PER_MINUTE", "100000000")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut server, base) = serve(kindred, &data_dir, &[]);
     let results = runtime.block_on(async {
         let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let client = Arc::new(client);

@@ -26,6 +26,24 @@ pub fn run(kindred: &str, data_dir: &Path, args: &[&str]) -> Vec<u8> {
     output.stdout
 }
 
+/// Starts `kindred serve` on a free loopback port with the rate limits out of the way (a
+/// benchmark's load comes from one client address and measures serving, not refusals), plus
+/// `extra` settings; returns the process and its base URL.
+pub fn serve(kindred: &str, data_dir: &Path, extra: &[(&str, &str)]) -> (Child, String) {
+    let port = free_port();
+    let server = Command::new(kindred)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("KINDRED_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn,qdrant_edge=error")
+        .env("KINDRED_KEY_REQUESTS_PER_MINUTE", "100000000")
+        .env("KINDRED_CLIENT_REQUESTS_PER_MINUTE", "100000000")
+        .envs(extra.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (server, format!("http://127.0.0.1:{port}"))
+}
+
 /// Polls `/ready` until the server answers.
 pub async fn wait_ready<C, B>(client: &Client<C, B>, base: &str)
 where
