@@ -122,6 +122,13 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
         ),
         customer_tokens: startup::customer_tokens(settings)?,
     };
+    let limits = state.limits.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            limits.forget_idle();
+        }
+    });
     let listener = TcpListener::bind(args.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     // The peer address feeds the per-client rate limits.

@@ -500,6 +500,37 @@ async fn one_client_cannot_lock_out_the_other_shoppers_of_a_key() {
 }
 
 #[tokio::test]
+async fn one_shopper_cannot_spend_the_app_proxy_budget_of_a_shop() {
+    // The test app allows 600 proxied requests a minute per shopper, 1,200 per shop.
+    let app = TestApp::spawn(&crate::common::Database::Sqlite).await;
+    app.import(SHOP, YOGA_2026_01_13).await;
+    let uri = crate::storefront::proxied(
+        "/proxy/recommendations",
+        &[("strategy", "new_arrivals"), ("limit", "1")],
+        SHOP,
+        "",
+        0,
+    );
+    let from = |shopper: &str| {
+        // Shopify appends the shopper's address to whatever the browser claimed.
+        vec![("x-forwarded-for", format!("10.9.8.7, {shopper}"))]
+    };
+    let mut refused = 0;
+    for _ in 0..700 {
+        let (status, _, _) = app
+            .request_with_headers(Method::GET, &uri, None, &from("198.51.100.7"), None)
+            .await;
+        refused += usize::from(status == StatusCode::TOO_MANY_REQUESTS);
+    }
+    // The bucket refills at 10 a second while the loop runs.
+    assert!((20..=100).contains(&refused), "{refused}");
+    let (status, _, body) = app
+        .request_with_headers(Method::GET, &uri, None, &from("203.0.113.9"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
 async fn drafts_are_not_found_with_the_public_key() {
     let app = TestApp::spawn(&crate::common::Database::Sqlite).await;
     app.import(SHOP, YOGA_2026_01_13).await;
@@ -618,29 +649,59 @@ async fn signed_webhook_bodies_are_believed_only_for_their_own_topic_and_shop() 
 #[tokio::test]
 async fn install_starts_are_limited_per_client_and_the_admin_page_is_framed_by_shopify_only() {
     let fake = FakeShopify::start().await;
-    let app =
-        TestApp::spawn_with_shopify(&crate::common::Database::Sqlite, &fake.admin_template()).await;
-    let mut refused = 0;
-    for n in 0..40 {
-        let (status, _, _) = app
-            .request_with_headers(
-                Method::GET,
-                &format!("/auth?shop=walk-{n}.myshopify.com"),
-                None,
-                &[("x-test-client", "192.0.2.1".to_owned())],
-                None,
-            )
+    for db in databases() {
+        let app = TestApp::spawn_with_shopify(&db, &fake.admin_template()).await;
+        let mut refused = 0;
+        for n in 0..40 {
+            let (status, _, _) = app
+                .request_with_headers(
+                    Method::GET,
+                    &format!("/auth?shop=walk-{n}.myshopify.com"),
+                    None,
+                    &[("x-test-client", "192.0.2.1".to_owned())],
+                    None,
+                )
+                .await;
+            refused += usize::from(status == StatusCode::TOO_MANY_REQUESTS);
+        }
+        assert!((8..=10).contains(&refused), "{refused}");
+        // Each start stores a nonce, but a shop keeps only its newest ten, the latest among them.
+        let shop = "walk-0.myshopify.com";
+        let mut latest = String::new();
+        for n in 0..25 {
+            let (status, headers, _) = app
+                .request_with_headers(
+                    Method::GET,
+                    &format!("/auth?shop={shop}"),
+                    None,
+                    &[("x-test-client", format!("198.51.100.{n}"))],
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::SEE_OTHER);
+            let location = url::Url::parse(headers["location"].to_str().unwrap()).unwrap();
+            latest = location
+                .query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+                .unwrap();
+        }
+        let nonces: Vec<String> =
+            sqlx::query_scalar("SELECT nonce FROM oauth_states WHERE shop_domain = $1")
+                .bind(shop)
+                .fetch_all(app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(nonces.len(), 10);
+        assert!(nonces.contains(&latest));
+        let (_, headers, _) = app
+            .request_with_headers(Method::GET, &format!("/app?shop={SHOP}"), None, &[], None)
             .await;
-        refused += usize::from(status == StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            headers["content-security-policy"],
+            format!("frame-ancestors https://{SHOP} https://admin.shopify.com")
+        );
     }
-    assert!((8..=10).contains(&refused), "{refused}");
-    let (_, headers, _) = app
-        .request_with_headers(Method::GET, &format!("/app?shop={SHOP}"), None, &[], None)
-        .await;
-    assert_eq!(
-        headers["content-security-policy"],
-        format!("frame-ancestors https://{SHOP} https://admin.shopify.com")
-    );
 }
 
 #[tokio::test]

@@ -201,7 +201,7 @@ impl TestApp {
             metrics: kindred::telemetry::metrics_handle(),
             model_id,
             shopify: Some(shopify.clone()),
-            limits: kindred::http::RateLimits::per_minute(600, 6_000, 600, 600),
+            limits: kindred::http::RateLimits::per_minute(600, 6_000, 600, 1_200),
             customer_tokens: kindred::identity::CustomerTokens::new(*IDENTITY_KEY),
         };
         let limits = HttpLimits {

@@ -1,7 +1,7 @@
 //! Rate limits of the public surface, each a keyed token bucket (governor): events per
-//! shop, requests per client of a key and per key, requests per shop through the App Proxy
-//! (where every shopper of a shop shares Shopify's forwarding, so the budget is the shop's),
-//! and install starts per client.
+//! shop, requests per client of a key and per key, requests per shop and per shopper through
+//! the App Proxy (every shopper of a shop arrives from Shopify's servers; Shopify names the
+//! shopper's address in `X-Forwarded-For`), and install starts per client.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
-use axum::http::HeaderName;
+use axum::http::{HeaderMap, HeaderName};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -29,6 +29,8 @@ pub struct RateLimits {
     pub per_client: RateLimit,
     /// Requests per shop through the App Proxy.
     pub proxy: RateLimit,
+    /// Requests per shopper address of one shop through the App Proxy (the per-client budget).
+    pub proxy_shopper: RateLimit,
     /// Install starts (`/auth`, unauthenticated) per client address.
     pub installs: RateLimit,
 }
@@ -40,7 +42,27 @@ impl RateLimits {
             per_key: RateLimit::per_minute(per_key),
             per_client: RateLimit::per_minute(per_client),
             proxy: RateLimit::per_minute(proxy),
+            proxy_shopper: RateLimit::per_minute(per_client),
             installs: RateLimit::per_minute(INSTALLS_PER_CLIENT_MINUTE),
+        }
+    }
+}
+
+impl RateLimits {
+    /// Forgets the buckets that have refilled (idle for their window): a keyed limiter
+    /// otherwise keeps every address and key it has ever seen, which a client rotating
+    /// addresses would grow without bound.
+    pub fn forget_idle(&self) {
+        for limit in [
+            &self.events,
+            &self.per_key,
+            &self.per_client,
+            &self.proxy,
+            &self.proxy_shopper,
+            &self.installs,
+        ] {
+            limit.limiter.retain_recent();
+            limit.limiter.shrink_to_fit();
         }
     }
 }
@@ -77,7 +99,43 @@ pub async fn identify_client(
     if let Some(address) = address {
         request.extensions_mut().insert(ClientAddress(address));
     }
+    if let Some(shopper) = forwarded_shopper(request.headers(), header.as_ref()) {
+        request.extensions_mut().insert(ForwardedShopper(shopper));
+    }
     next.run(request).await
+}
+
+/// The shopper's address as Shopify's App Proxy wrote it: the last `X-Forwarded-For` entry,
+/// or the one before it when the operator's own proxy appends to that same header. Only
+/// meaningful on signed App Proxy requests.
+#[derive(Debug, Clone)]
+pub struct ForwardedShopper(pub String);
+
+fn forwarded_shopper(headers: &HeaderMap, operator_header: Option<&HeaderName>) -> Option<String> {
+    const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+    let skip = usize::from(operator_header == Some(&X_FORWARDED_FOR));
+    let entries: Vec<&str> = headers
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    entries
+        .len()
+        .checked_sub(1 + skip)
+        .map(|at| entries[at].to_owned())
+}
+
+/// The key of a proxied request's shopper budget: the shop and Shopify's word for the
+/// shopper's address (the forwarding peer's when Shopify sent none).
+pub fn proxy_shopper_key(parts: &Parts, shop: &str) -> String {
+    let shopper = parts
+        .extensions
+        .get::<ForwardedShopper>()
+        .map_or_else(|| client_address(parts), |s| s.0.clone());
+    format!("{shop}|{shopper}")
 }
 
 /// The request's client address, as an extractor.
@@ -149,6 +207,11 @@ mod tests {
             other => panic!("expected a refusal, got {other:?}"),
         }
         assert!(limit.admit("b", 3).is_ok());
+        // Forgetting idle buckets keeps the spent ones.
+        let limits = RateLimits::per_minute(3, 3, 3, 3);
+        limits.per_client.admit("a", 3).unwrap();
+        limits.forget_idle();
+        assert!(limits.per_client.admit("a", 1).is_err());
         assert!(matches!(
             limit.admit("c", 4),
             Err(AppError::RateLimited {

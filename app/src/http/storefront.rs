@@ -264,6 +264,11 @@ impl axum::extract::FromRequestParts<AppState> for ProxyShop {
             return Err(AppError::UnknownShop(request.shop.to_string()));
         }
         state.limits.proxy.admit(request.shop.as_str(), 1)?;
+        // One shopper (or one script) spends at most a client's budget of the shop's.
+        state.limits.proxy_shopper.admit(
+            &super::limits::proxy_shopper_key(parts, request.shop.as_str()),
+            1,
+        )?;
         Ok(Self(request))
     }
 }

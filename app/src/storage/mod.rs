@@ -38,6 +38,19 @@ const SHOP_TABLES: [(&str, &str); 12] = [
     ("similar_lists", "shop_domain"),
 ];
 
+/// Ids bound in one `IN (…)` list. Databases cap bound parameters (SQLite at 32,766), and
+/// it bounds each statement's text, which the slow-statement log prints whole (about 3 KB).
+const IDS_PER_STATEMENT: usize = 500;
+
+/// `$first, $first+1, …`: `count` numbered placeholders (both databases read `$n` through
+/// the Any driver).
+fn numbered_placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
 /// The database behind every store trait.

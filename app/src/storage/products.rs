@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{now_millis, SqlStore};
+use super::{now_millis, numbered_placeholders, SqlStore, IDS_PER_STATEMENT};
 use crate::domain::{Product, ShopDomain};
 use crate::error::AppError;
 
@@ -34,9 +34,6 @@ impl IndexState {
         self.indexed_hash.as_deref() == Some(self.content_hash.as_str())
     }
 }
-
-/// Ids looked up per statement.
-const LOOKUP_CHUNK: usize = 500;
 
 impl SqlStore {
     /// The index state of every product of a shop, by product id.
@@ -193,14 +190,11 @@ impl SqlStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // In chunks: one bound parameter per id, and databases cap those (SQLite at 32,766).
         let mut by_id: HashMap<u64, Product> = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT document FROM products WHERE shop_domain = $1 AND product_id IN ({})",
-                placeholders.join(", ")
+                numbered_placeholders(2, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(shop.as_str());
             for id in chunk {

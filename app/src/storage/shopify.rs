@@ -4,9 +4,13 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{now_millis, SqlStore};
+use super::{now_millis, numbered_placeholders, SqlStore, IDS_PER_STATEMENT};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
+
+/// Nonces kept per shop, and in all, however often installs are started.
+const OAUTH_STATES_PER_SHOP: i64 = 10;
+const OAUTH_STATES_KEPT: i64 = 100_000;
 
 /// A shop's install as stored; tokens are still sealed.
 #[derive(Debug, Clone)]
@@ -178,6 +182,25 @@ impl SqlStore {
         .bind(now_millis())
         .execute(&self.pool)
         .await?;
+        // `/auth` is unauthenticated: however often it is called, a shop keeps only its
+        // newest few nonces (a merchant retrying still completes with the latest), and the
+        // table its newest hundred thousand.
+        sqlx::query(
+            "DELETE FROM oauth_states WHERE shop_domain = $1 AND nonce NOT IN \
+             (SELECT nonce FROM oauth_states WHERE shop_domain = $1 \
+              ORDER BY created_at DESC, nonce LIMIT $2)",
+        )
+        .bind(shop.as_str())
+        .bind(OAUTH_STATES_PER_SHOP)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "DELETE FROM oauth_states WHERE created_at < \
+             (SELECT created_at FROM oauth_states ORDER BY created_at DESC LIMIT 1 OFFSET $1)",
+        )
+        .bind(OAUTH_STATES_KEPT)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -343,12 +366,10 @@ impl SqlStore {
     /// Which of `ids` were deleted in Shopify.
     pub async fn tombstoned(&self, shop: &ShopDomain, ids: &[u64]) -> Result<Vec<u64>, AppError> {
         let mut found = Vec::new();
-        for chunk in ids.chunks(500) {
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT product_id FROM product_tombstones WHERE shop_domain = $1 AND product_id IN ({})",
-                placeholders.join(", ")
+                numbered_placeholders(2, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(shop.as_str());
             for id in chunk {
