@@ -11,7 +11,7 @@ use kindred_retriever::{EdgeIndex, ServerIndex, VectorIndex};
 use crate::catalog::service::CatalogService;
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::http::KeyCache;
+use crate::key_cache::KeyCache;
 use crate::shopify::{AppSecrets, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher};
 use crate::storage::SqlStore;
 

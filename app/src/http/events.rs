@@ -68,10 +68,10 @@ pub struct EventBatch {
     security(("storefront_key" = [])),
     responses(
         (status = 200, description = "`{\"accepted\": n, \"duplicates\": n, \"rejected\": [{\"index\", \"error\"}]}`"),
-        (status = 400, description = "Not a batch of 1 to 100 events", body = crate::error::ErrorBody),
-        (status = 401, description = "Unknown key, or a customer token that is not valid", body = crate::error::ErrorBody),
-        (status = 413, description = "Larger than a storefront body may be", body = crate::error::ErrorBody),
-        (status = 429, description = "Over the shop's event budget; see `Retry-After`", body = crate::error::ErrorBody),
+        (status = 400, description = "Not a batch of 1 to 100 events", body = super::error::ErrorBody),
+        (status = 401, description = "Unknown key, or a customer token that is not valid", body = super::error::ErrorBody),
+        (status = 413, description = "Larger than a storefront body may be", body = super::error::ErrorBody),
+        (status = 429, description = "Over the shop's event budget; see `Retry-After`", body = super::error::ErrorBody),
     )
 )]
 pub async fn record_events(
@@ -196,7 +196,7 @@ pub struct CartParams {
     security(("storefront_key" = [])),
     responses(
         (status = 200, body = RecommendationsResponse),
-        (status = 400, description = "A parameter is wrong", body = crate::error::ErrorBody),
+        (status = 400, description = "A parameter is wrong", body = super::error::ErrorBody),
     )
 )]
 pub async fn cart(

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, shared state, and the layers every request passes.
 
 pub mod auth;
+pub mod error;
 mod events;
 mod extract;
 mod keys;
@@ -25,7 +26,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::catalog::service::CatalogService;
 use crate::error::AppError;
-pub use auth::KeyCache;
+pub use crate::key_cache::KeyCache;
 pub use limits::{RateLimit, RateLimits};
 
 #[derive(Clone)]

@@ -51,7 +51,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     security(("storefront_key" = [])),
     responses(
         (status = 200, body = ProductView),
-        (status = 404, description = "No such product in this shop, or not published", body = crate::error::ErrorBody),
+        (status = 404, description = "No such product in this shop, or not published", body = super::error::ErrorBody),
     )
 )]
 pub async fn get_product(
@@ -139,8 +139,8 @@ impl SimilarParams {
     security(("storefront_key" = [])),
     responses(
         (status = 200, body = SimilarResponse),
-        (status = 400, description = "A parameter is wrong; the body says which", body = crate::error::ErrorBody),
-        (status = 404, description = "No such product, or not embedded yet", body = crate::error::ErrorBody),
+        (status = 400, description = "A parameter is wrong; the body says which", body = super::error::ErrorBody),
+        (status = 404, description = "No such product, or not embedded yet", body = super::error::ErrorBody),
     )
 )]
 pub async fn similar_products(

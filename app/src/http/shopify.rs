@@ -14,12 +14,22 @@ use super::limits::Client;
 use super::AppState;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
+use crate::shopify::webhooks::HeaderLookup;
 
 fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
     body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
         _ => AppError::InvalidInput(rejection.body_text()),
     })
+}
+
+/// The request's headers as the domain reads them: by name, text values only.
+struct Headers<'a>(&'a HeaderMap);
+
+impl<'a> HeaderLookup<'a> for Headers<'a> {
+    fn header(&self, name: &str) -> Option<&'a str> {
+        self.0.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 /// `POST /webhooks`: product, inventory, uninstall and bulk-operation topics.
@@ -30,7 +40,7 @@ pub async fn data_webhook(
 ) -> Result<Json<Value>, AppError> {
     let receipt = state
         .shopify()?
-        .receive(&headers, &body_of(body)?, false)
+        .receive(&Headers(&headers), &body_of(body)?, false)
         .await?;
     Ok(Json(json!({ "status": receipt })))
 }
@@ -43,7 +53,7 @@ pub async fn compliance_webhook(
 ) -> Result<Json<Value>, AppError> {
     let receipt = state
         .shopify()?
-        .receive(&headers, &body_of(body)?, true)
+        .receive(&Headers(&headers), &body_of(body)?, true)
         .await?;
     Ok(Json(json!({ "status": receipt })))
 }

@@ -174,11 +174,11 @@ pub(super) async fn answer(
     security(("storefront_key" = [])),
     responses(
         (status = 200, description = "Recommendations, each with its reason", body = RecommendationsResponse),
-        (status = 400, description = "A parameter is wrong; the body says which", body = crate::error::ErrorBody),
-        (status = 401, description = "Missing or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "Called from a browser origin the shop has not allowed", body = crate::error::ErrorBody),
-        (status = 404, description = "The product is unknown", body = crate::error::ErrorBody),
-        (status = 429, description = "Over the key's rate limit; see `Retry-After`", body = crate::error::ErrorBody),
+        (status = 400, description = "A parameter is wrong; the body says which", body = super::error::ErrorBody),
+        (status = 401, description = "Missing or unknown key", body = super::error::ErrorBody),
+        (status = 403, description = "Called from a browser origin the shop has not allowed", body = super::error::ErrorBody),
+        (status = 404, description = "The product is unknown", body = super::error::ErrorBody),
+        (status = 429, description = "Over the key's rate limit; see `Retry-After`", body = super::error::ErrorBody),
     )
 )]
 pub async fn recommendations(
@@ -217,9 +217,9 @@ fn signed_customer(
     security(("storefront_key" = [])),
     responses(
         (status = 200, description = "Recommendations, each with its reason", body = RecommendationsResponse),
-        (status = 400, description = "A parameter is wrong; the body says which", body = crate::error::ErrorBody),
-        (status = 401, description = "Missing or unknown key", body = crate::error::ErrorBody),
-        (status = 429, description = "Over the key's rate limit; see `Retry-After`", body = crate::error::ErrorBody),
+        (status = 400, description = "A parameter is wrong; the body says which", body = super::error::ErrorBody),
+        (status = 401, description = "Missing or unknown key", body = super::error::ErrorBody),
+        (status = 429, description = "Over the key's rate limit; see `Retry-After`", body = super::error::ErrorBody),
     )
 )]
 pub async fn recommendations_by_path(
@@ -247,8 +247,8 @@ impl axum::extract::FromRequestParts<AppState> for ProxyShop {
         let shopify = state.shopify()?;
         let pairs = query_pairs(parts.uri.query());
         let now = chrono::Utc::now().timestamp();
-        let request = app_proxy::verify(shopify.api().secrets(), &pairs, now)
-            .map_err(AppError::ProxyRefused)?;
+        let request =
+            app_proxy::verify(shopify.api().secrets(), &pairs, now).map_err(AppError::from)?;
         if !state.catalog.store().shop_exists(&request.shop).await? {
             return Err(AppError::UnknownShop(request.shop.to_string()));
         }

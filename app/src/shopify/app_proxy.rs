@@ -55,6 +55,16 @@ impl ProxyRefusal {
     }
 }
 
+impl From<ProxyRefusal> for crate::error::AppError {
+    fn from(refusal: ProxyRefusal) -> Self {
+        if refusal.is_authentication_failure() {
+            Self::ProxyUnsigned(refusal.to_string())
+        } else {
+            Self::ProxyRefused(refusal.to_string())
+        }
+    }
+}
+
 /// Verifies a proxied query (as decoded pairs, in order) at `now_secs`.
 pub fn verify(
     secrets: &AppSecrets,

@@ -3,12 +3,14 @@
 
 pub mod api;
 pub mod app_proxy;
-pub mod bulk;
 pub mod crypto;
 pub mod graphql;
+mod install;
+mod privacy;
 pub mod service;
 pub mod session_token;
 pub mod signature;
+pub mod sync;
 pub mod webhooks;
 
 pub use api::{ShopifyApi, API_VERSION};

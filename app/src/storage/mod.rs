@@ -208,3 +208,34 @@ pub fn now_millis() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
 }
+
+/// Database errors reach the domain as words, sorted into "not now" and "wrong".
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        if database_unavailable(&err) {
+            Self::StorageUnavailable(err.to_string())
+        } else {
+            Self::Storage(err.to_string())
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for AppError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        Self::Storage(format!("migration: {err}"))
+    }
+}
+
+/// Whether a database error says "not now" rather than "wrong": no connection could be had
+/// in time, the server is gone, or a statement or lock wait ran past its timeout
+/// (PostgreSQL's `query_canceled` and `lock_not_available`; SQLite's busy and locked).
+fn database_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            Some("57014" | "55P03" | "57P01" | "57P03" | "5" | "6")
+        ),
+        _ => false,
+    }
+}

@@ -285,9 +285,6 @@ impl SqlStore {
 
 fn document_of(row: &AnyRow) -> Result<Product, AppError> {
     let document: String = row.try_get(0)?;
-    serde_json::from_str(&document).map_err(|err| {
-        AppError::Database(sqlx::Error::Decode(
-            format!("stored product document: {err}").into(),
-        ))
-    })
+    serde_json::from_str(&document)
+        .map_err(|err| AppError::Storage(format!("stored product document: {err}")))
 }

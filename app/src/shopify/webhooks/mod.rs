@@ -1,8 +1,11 @@
-//! Webhook topics Kindred subscribes to, and reading a delivery's headers.
+//! Webhooks: the topics Kindred subscribes to and a delivery's headers (here), its receipt
+//! (`receipt`), the inbox worker (`inbox`) and what each topic does (`apply`).
+
+mod apply;
+mod inbox;
+mod receipt;
 
 use std::fmt;
-
-use axum::http::HeaderMap;
 
 use crate::error::AppError;
 
@@ -119,13 +122,13 @@ pub struct DeliveryHeaders {
 
 impl DeliveryHeaders {
     /// Only the signature is read first: nothing else is trusted until it is checked.
-    pub fn hmac(headers: &HeaderMap) -> Result<&str, AppError> {
+    pub fn hmac<'a>(headers: &impl HeaderLookup<'a>) -> Result<&'a str, AppError> {
         text(headers, "x-shopify-hmac-sha256").ok_or(AppError::InvalidSignature(
             "X-Shopify-Hmac-Sha256 is missing".into(),
         ))
     }
 
-    pub fn read(headers: &HeaderMap) -> Result<Self, AppError> {
+    pub fn read<'a>(headers: &impl HeaderLookup<'a>) -> Result<Self, AppError> {
         let required =
             |name: &'static str| text(headers, name).ok_or(AppError::MissingHeader(name));
         let id = |name: &'static str, value: &str| {
@@ -151,10 +154,15 @@ impl DeliveryHeaders {
     }
 }
 
-fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A request's headers by (lower-case) name, as the HTTP layer reads them: the domain
+/// reads a delivery without knowing the server's types.
+pub trait HeaderLookup<'a> {
+    fn header(&self, name: &str) -> Option<&'a str>;
+}
+
+fn text<'a>(headers: &impl HeaderLookup<'a>, name: &str) -> Option<&'a str> {
     headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
+        .header(name)
         .map(str::trim)
         .filter(|v| !v.is_empty())
 }

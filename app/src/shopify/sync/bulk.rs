@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::graphql::product_from_graphql;
 use crate::catalog::SkippedRecord;
 use crate::domain::Product;
+use crate::shopify::graphql::product_from_graphql;
 
 #[derive(Default)]
 pub struct BulkAssembler {

@@ -1,0 +1,58 @@
+//! The privacy topics: shop/redact (every row and vector of the shop) and
+//! customers/data_request (what Kindred holds about the customer, kept for the merchant);
+//! customers/redact is the catalogue's `redact_customer`.
+
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+use crate::shopify::service::ShopifyService;
+use crate::storage::now_millis;
+
+impl ShopifyService {
+    /// shop/redact: every row and vector of the shop.
+    pub(in crate::shopify) async fn redact_shop(&self, shop: &ShopDomain) -> Result<(), AppError> {
+        self.inner.catalog.delete_shop(shop).await?;
+        self.inner.keys.invalidate();
+        tracing::info!(%shop, "shop redacted");
+        Ok(())
+    }
+
+    /// customers/data_request: what Kindred holds about the customer, kept for the merchant
+    /// (`GET /api/v1/shops/{shop}/privacy/exports`). Kindred's catalogue holds no customer
+    /// data; the export lists every store of shopper data it has, each empty or filled.
+    pub(in crate::shopify) async fn export_customer(
+        &self,
+        shop: &ShopDomain,
+        body: &Value,
+    ) -> Result<(), AppError> {
+        let customer = customer_id(body).map_err(|e| AppError::InvalidInput(e.to_owned()))?;
+        let request_id = body
+            .pointer("/data_request/id")
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| format!("customer-{customer}-{}", now_millis()));
+        let export = json!({
+            "shop": shop.as_str(),
+            "customer_id": customer.to_string(),
+            "generated_at": Utc::now().to_rfc3339(),
+            "orders_requested": body.get("orders_requested").cloned().unwrap_or(json!([])),
+            "data": {
+                "events": self.store().customer_export_events(shop, customer).await?,
+            },
+        });
+        self.store()
+            .save_customer_export(shop, customer, &request_id, &export.to_string())
+            .await
+    }
+}
+
+/// The customer a privacy request names.
+pub(super) fn customer_id(body: &Value) -> Result<u64, &'static str> {
+    body.pointer("/customer/id")
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+        .ok_or("privacy request without `customer.id`")
+}

@@ -1,0 +1,154 @@
+//! The inbox worker: applies committed deliveries as they arrive (product upserts of a shop
+//! in groups, everything else in arrival order), retries failures with backoff and parks
+//! what can never apply.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::domain::{Product, ShopDomain};
+use crate::error::AppError;
+use crate::shopify::service::{Collections, ShopifyService};
+use crate::shopify::webhooks::Topic;
+use crate::storage::PendingDelivery;
+
+/// Deliveries applied per round of the inbox worker.
+const INBOX_BATCH: i64 = 200;
+/// Attempts before a delivery is parked as failed (backoff from 2 s to 68 min: about six hours in all).
+const MAX_ATTEMPTS: i64 = 16;
+
+impl ShopifyService {
+    /// Applies every delivery that is due; returns how many were taken.
+    pub async fn process_inbox(&self) -> Result<usize, AppError> {
+        let mut total = 0;
+        loop {
+            let batch = self.store().due_deliveries(INBOX_BATCH).await?;
+            if batch.is_empty() {
+                return Ok(total);
+            }
+            total += batch.len();
+            self.apply_batch(batch).await?;
+        }
+    }
+
+    /// The inbox worker: applies deliveries as they arrive, and retries failed ones when due.
+    pub async fn run_inbox_worker(self) {
+        loop {
+            if let Err(err) = self.process_inbox().await {
+                tracing::warn!(error = %err, "webhook inbox round failed; will retry");
+            }
+            tokio::select! {
+                _ = self.inner.inbox_ready.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+        }
+    }
+
+    /// Product upserts of one shop are applied together (one embedding batch; the newest
+    /// version of each product wins); any other delivery is applied in arrival order, after
+    /// the upserts of its shop that came before it.
+    pub(in crate::shopify) async fn apply_batch(
+        &self,
+        batch: Vec<PendingDelivery>,
+    ) -> Result<(), AppError> {
+        let mut upserts: BTreeMap<String, Vec<(PendingDelivery, Product)>> = BTreeMap::new();
+        for delivery in batch {
+            let Some(topic) = Topic::parse(&delivery.topic) else {
+                self.give_up(&delivery, "unknown topic").await?;
+                continue;
+            };
+            let Ok(shop) = ShopDomain::parse(&delivery.shop_domain) else {
+                self.give_up(&delivery, "invalid shop domain").await?;
+                continue;
+            };
+            if matches!(topic, Topic::ProductsCreate | Topic::ProductsUpdate) {
+                let parsed = serde_json::from_str::<Value>(&delivery.body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|body| crate::catalog::product_from_json(&body));
+                match parsed {
+                    Ok(product) => upserts
+                        .entry(shop.to_string())
+                        .or_default()
+                        .push((delivery, product)),
+                    Err(reason) => self.give_up(&delivery, &reason).await?,
+                }
+                continue;
+            }
+            if let Some(pending) = upserts.remove(shop.as_str()) {
+                self.apply_upserts(&shop, pending).await?;
+            }
+            let outcome = self.apply_one(&shop, topic, &delivery).await;
+            self.record(&delivery, outcome).await?;
+        }
+        for (shop, pending) in upserts {
+            let shop = ShopDomain::parse(&shop)?;
+            self.apply_upserts(&shop, pending).await?;
+        }
+        Ok(())
+    }
+
+    pub(in crate::shopify) async fn apply_upserts(
+        &self,
+        shop: &ShopDomain,
+        pending: Vec<(PendingDelivery, Product)>,
+    ) -> Result<(), AppError> {
+        let (deliveries, products): (Vec<_>, Vec<_>) = pending.into_iter().unzip();
+        match self
+            .upsert_from_shopify(shop, products, Collections::Unknown)
+            .await
+        {
+            Ok(_) => {
+                let ids: Vec<String> = deliveries.iter().map(|d| d.webhook_id.clone()).collect();
+                self.store().mark_applied(&ids).await?;
+                metrics::counter!("kindred_webhooks_applied_total").increment(ids.len() as u64);
+            }
+            Err(err) => {
+                for delivery in &deliveries {
+                    self.record(delivery, Err(err.to_string())).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(in crate::shopify) async fn record(
+        &self,
+        delivery: &PendingDelivery,
+        outcome: Result<(), String>,
+    ) -> Result<(), AppError> {
+        match outcome {
+            Ok(()) => {
+                metrics::counter!("kindred_webhooks_applied_total").increment(1);
+                self.store()
+                    .mark_applied(std::slice::from_ref(&delivery.webhook_id))
+                    .await
+            }
+            Err(reason) => {
+                let attempts = delivery.attempts + 1;
+                let retry = (attempts < MAX_ATTEMPTS).then(|| 1000 * (1i64 << attempts.min(12)));
+                tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, shop = %delivery.shop_domain,
+                    attempts, %reason, "webhook not applied");
+                if retry.is_none() {
+                    metrics::counter!("kindred_webhooks_failed_total").increment(1);
+                }
+                self.store()
+                    .mark_attempt_failed(&delivery.webhook_id, &reason, retry)
+                    .await
+            }
+        }
+    }
+
+    /// A delivery that can never apply (its body is unusable): parked, not retried.
+    pub(in crate::shopify) async fn give_up(
+        &self,
+        delivery: &PendingDelivery,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, %reason, "webhook cannot be applied");
+        metrics::counter!("kindred_webhooks_failed_total").increment(1);
+        self.store()
+            .mark_attempt_failed(&delivery.webhook_id, reason, None)
+            .await
+    }
+}
