@@ -18,5 +18,6 @@ mod shopify_replay;
 mod similar_products;
 mod storefront;
 mod storefront_browser;
+mod structure;
 mod tenancy;
 mod theme_extension;
