@@ -5,13 +5,13 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
-use crate::catalog::similar_lists::ListJob;
 use crate::catalog::{read_catalogue, Catalogue};
 use crate::config::{Command, ImportArgs, KeysCommand, ServeArgs, Settings, ShopCommand};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::http::{router, AppState, HttpLimits, KeyCache};
 use crate::progress::{Reporter, Silent};
+use crate::recommend::similar_lists::ListJob;
 use crate::storage::{KeyOrigin, KeyScope};
 use crate::{startup, telemetry};
 
@@ -63,53 +63,17 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
             tracing::info!(retired, "earlier KINDRED_ADMIN_KEY revoked");
         }
     }
-    let catalog = components.catalog.clone();
-
-    // Finish whatever an interrupted import, a cancelled request or a crash left unindexed,
-    // and keep the ANN index fresh; both run beside the server, never on a request.
-    let background = catalog.clone();
-    let interval = Duration::from_secs(settings.optimize_interval_secs.max(1));
-    let retention_ms = i64::from(settings.event_retention_days) * 24 * 3600 * 1000;
-    tokio::spawn(async move {
-        loop {
-            finish_pending_indexing(&background).await;
-            prune_past_retention(background.store(), retention_ms).await;
-            match background.optimize_if_dirty().await {
-                Ok(true) => tracing::info!("ANN index rebuilt"),
-                Ok(false) => {}
-                Err(err) => tracing::warn!(error = %err, "ANN index build failed; will retry"),
-            }
-            tokio::time::sleep(interval).await;
-        }
-    });
-
-    // Stored similar-products lists, rebuilt once a changed catalogue has been quiet. Its own
-    // loop: an exact all-pairs job over a large catalogue takes minutes on a CPU.
-    if settings.similar_lists_quiet_secs > 0 {
-        let lists = catalog.clone();
-        let quiet = Duration::from_secs(settings.similar_lists_quiet_secs);
-        let interval = Duration::from_secs(settings.optimize_interval_secs.max(1));
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
-                match lists.build_due_similar_lists(quiet).await {
-                    Ok(0) => {}
-                    Ok(shops) => tracing::info!(shops, "similar lists rebuilt"),
-                    Err(err) => tracing::warn!(error = %err, "similar-list job failed; will retry"),
-                }
-            }
-        });
-    }
-
+    spawn_catalogue_jobs(&components, settings);
     let keys = KeyCache::new(store);
-    let shopify = startup::open_shopify(settings, &catalog, &keys)?;
+    let shopify = startup::open_shopify(settings, &components.recommender, &keys)?;
     match &shopify {
         Some(shopify) => start_shopify_tasks(shopify, settings).await?,
         None => tracing::info!("Shopify app not configured (SHOPIFY_API_KEY/SHOPIFY_API_SECRET); serving the REST API only"),
     }
-    let index = catalog.index().clone();
+    let index = components.catalog.index().clone();
     let state = AppState {
-        catalog,
+        catalog: components.catalog.clone(),
+        recommender: components.recommender.clone(),
         keys,
         metrics: telemetry::metrics_handle(),
         model_id: components.model_id.clone(),
@@ -141,6 +105,43 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
     index.flush().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The catalogue's background work, beside the server and never on a request: whatever an
+/// interrupted import, a cancelled request or a crash left unindexed is finished, events
+/// past retention are dropped, the ANN index is kept fresh, and stored similar-products
+/// lists are rebuilt once a changed catalogue has been quiet.
+fn spawn_catalogue_jobs(components: &startup::Components, settings: &Settings) {
+    let background = components.catalog.clone();
+    let interval = Duration::from_secs(settings.optimize_interval_secs.max(1));
+    let retention_ms = i64::from(settings.event_retention_days) * 24 * 3600 * 1000;
+    tokio::spawn(async move {
+        loop {
+            finish_pending_indexing(&background).await;
+            prune_past_retention(background.store(), retention_ms).await;
+            match background.optimize_if_dirty().await {
+                Ok(true) => tracing::info!("ANN index rebuilt"),
+                Ok(false) => {}
+                Err(err) => tracing::warn!(error = %err, "ANN index build failed; will retry"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    });
+    // A loop of its own: an exact all-pairs job over a large catalogue takes minutes on a CPU.
+    if settings.similar_lists_quiet_secs > 0 {
+        let lists = components.recommender.clone();
+        let quiet = Duration::from_secs(settings.similar_lists_quiet_secs);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                match lists.build_due_similar_lists(quiet).await {
+                    Ok(0) => {}
+                    Ok(shops) => tracing::info!(shops, "similar lists rebuilt"),
+                    Err(err) => tracing::warn!(error = %err, "similar-list job failed; will retry"),
+                }
+            }
+        });
+    }
 }
 
 /// The Shopify app's background work: the webhook inbox worker, interrupted syncs resumed,
@@ -413,7 +414,7 @@ async fn shop(settings: &Settings, command: ShopCommand) -> Result<(), AppError>
         ShopCommand::Delete { shop } => {
             let shop = ShopDomain::parse(&shop)?;
             let components = startup::open(settings).await?;
-            let existed = components.catalog.delete_shop(&shop).await?;
+            let existed = components.recommender.delete_shop(&shop).await?;
             println!(
                 "{shop}: {}",
                 if existed { "deleted" } else { "no such shop" }
@@ -445,7 +446,7 @@ async fn similar_lists(settings: &Settings, shop: Option<String>) -> Result<(), 
     // Vectors of products embedded but not yet marked (an interrupted import) come first.
     finish_pending_indexing(&components.catalog).await;
     for shop in shops_to_process(&components.catalog, shop).await? {
-        match components.catalog.build_similar_lists(&shop).await? {
+        match components.recommender.build_similar_lists(&shop).await? {
             ListJob::Built {
                 products,
                 device,

@@ -21,8 +21,8 @@ use kindred_retriever::recommend::{
     ItemId, ItemWalk, Metrics, Popularity, SequentialRules, Session, SessionKnn, SourceWeight,
 };
 
-use crate::catalog::for_you;
 use crate::error::AppError;
+use crate::recommend::for_you;
 
 const DAY: i64 = 86_400;
 /// Candidates each source hands the blender.

@@ -16,6 +16,7 @@ pub mod identity;
 pub mod key_cache;
 pub mod key_file;
 pub mod progress;
+pub mod recommend;
 pub mod shopify;
 pub mod startup;
 pub mod storage;

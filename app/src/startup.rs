@@ -12,6 +12,7 @@ use crate::catalog::service::CatalogService;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::key_cache::KeyCache;
+use crate::recommend::Recommender;
 use crate::shopify::{AppSecrets, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher};
 use crate::storage::SqlStore;
 
@@ -24,6 +25,8 @@ const STOREFRONT_EMBED_QUEUE: usize = 16;
 /// Everything a command needs, opened once.
 pub struct Components {
     pub catalog: CatalogService,
+    /// Recommendations over that catalogue.
+    pub recommender: Recommender,
     pub model_id: String,
     /// Held for the life of the process when the embedded vector store is in use: two
     /// processes must never write the same on-disk index.
@@ -46,8 +49,10 @@ pub async fn open(settings: &Settings) -> Result<Components, AppError> {
         EMBED_QUEUE,
         STOREFRONT_EMBED_QUEUE,
     ));
+    let catalog = CatalogService::new(store, index, worker, model_id.clone());
     Ok(Components {
-        catalog: CatalogService::new(store, index, worker, model_id.clone()),
+        recommender: Recommender::new(catalog.clone()),
+        catalog,
         model_id,
         _data_dir_lock: data_dir_lock,
     })
@@ -129,7 +134,7 @@ pub fn customer_tokens(settings: &Settings) -> Result<crate::identity::CustomerT
 /// The Shopify app, when its credentials are configured; `None` runs Kindred headless only.
 pub fn open_shopify(
     settings: &Settings,
-    catalog: &CatalogService,
+    recommender: &Recommender,
     keys: &KeyCache,
 ) -> Result<Option<ShopifyService>, AppError> {
     let (client_id, secret) = match (&settings.shopify_api_key, &settings.shopify_api_secret) {
@@ -153,7 +158,7 @@ pub fn open_shopify(
         bulk_poll_interval: std::time::Duration::from_secs(settings.bulk_poll_secs.max(1)),
     };
     Ok(Some(ShopifyService::new(
-        catalog.clone(),
+        recommender.clone(),
         api,
         cipher,
         keys.clone(),

@@ -272,8 +272,8 @@ async fn searches_cost_the_model_a_few_texts_once() {
     }
     // Only the session's latest three searches count, each embedded once.
     assert_eq!(
-        app.catalog.cached_searches(),
-        kindred::catalog::MAX_SESSION_SEARCHES
+        app.recommender.cached_searches(),
+        kindred::recommend::MAX_SESSION_SEARCHES
     );
 }
 
@@ -291,13 +291,13 @@ async fn concurrent_requests_share_one_model_build() {
         app.send_events(&public, Value::Array(views)).await.0,
         StatusCode::OK
     );
-    let before = app.catalog.interaction_trainings();
+    let before = app.recommender.interaction_trainings();
     let path = format!("/api/v1/recommendations/complementary?product_id={MAT}");
     let requests = (0..8).map(|_| app.get(&path, &public));
     for (status, body) in futures_util::future::join_all(requests).await {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    assert_eq!(app.catalog.interaction_trainings() - before, 1);
+    assert_eq!(app.recommender.interaction_trainings() - before, 1);
 }
 
 #[tokio::test]

@@ -115,6 +115,7 @@ pub enum Database {
 pub struct TestApp {
     pub router: Router,
     pub catalog: CatalogService,
+    pub recommender: kindred::recommend::Recommender,
     pub store: SqlStore,
     pub admin_key: String,
     pub database_url: String,
@@ -148,12 +149,13 @@ impl TestApp {
             database_url,
             router,
             catalog,
+            recommender,
             store,
             shopify,
             shopify_admin,
             ..
         } = self;
-        drop((router, catalog, shopify));
+        drop((router, catalog, recommender, shopify));
         store.pool().close().await;
         (data_dir, database_url, shopify_admin)
     }
@@ -171,6 +173,7 @@ impl TestApp {
         let model_id = model.model_id().to_owned();
         let worker = Arc::new(EmbeddingWorker::spawn(model, 64));
         let catalog = CatalogService::new(store.clone(), index, worker, model_id.clone());
+        let recommender = kindred::recommend::Recommender::new(catalog.clone());
         let admin_key = generate_key(KeyScope::Admin);
         store
             .add_key(&admin_key, KeyScope::Admin, None, KeyOrigin::Generated)
@@ -185,7 +188,7 @@ impl TestApp {
         .unwrap();
         let cipher = TokenCipher::load_or_create(&data_dir.path().join("token.key")).unwrap();
         let shopify = ShopifyService::new(
-            catalog.clone(),
+            recommender.clone(),
             api,
             cipher,
             keys.clone(),
@@ -197,6 +200,7 @@ impl TestApp {
         );
         let state = AppState {
             catalog: catalog.clone(),
+            recommender: recommender.clone(),
             keys,
             metrics: kindred::telemetry::metrics_handle(),
             model_id,
@@ -214,6 +218,7 @@ impl TestApp {
         Self {
             router: router(state, limits),
             catalog,
+            recommender,
             store,
             admin_key,
             database_url,

@@ -227,8 +227,8 @@ fn ranked(recs: &[Value]) -> Vec<(u64, f64)> {
 /// as a product's vector changes (not when only its price does); each shop has its own.
 #[tokio::test]
 async fn stored_similar_lists_equal_exact_search_and_drop_when_a_vector_changes() {
-    use kindred::catalog::similar_lists::ListJob;
     use kindred::domain::ShopDomain;
+    use kindred::recommend::similar_lists::ListJob;
 
     const OTHER: &str = "other-yoga.myshopify.com";
     for db in crate::common::databases() {
@@ -259,7 +259,7 @@ async fn stored_similar_lists_equal_exact_search_and_drop_when_a_vector_changes(
             }
         }
 
-        let job = app.catalog.build_similar_lists(&shop).await.unwrap();
+        let job = app.recommender.build_similar_lists(&shop).await.unwrap();
         assert!(
             matches!(
                 job,
@@ -331,7 +331,7 @@ async fn stored_similar_lists_equal_exact_search_and_drop_when_a_vector_changes(
             .unwrap();
         assert_eq!(app.store.similar_list_count(&shop).await.unwrap(), 508);
         // New text is a new vector: every list of the shop goes, the other shop's do not.
-        app.catalog.build_similar_lists(&other).await.unwrap();
+        app.recommender.build_similar_lists(&other).await.unwrap();
         let mut renamed = catalogue[5].clone();
         renamed.title = format!("{} travel edition", renamed.title);
         renamed
@@ -357,7 +357,7 @@ async fn stored_similar_lists_equal_exact_search_and_drop_when_a_vector_changes(
 
         // The server's job rebuilds the shops that are due: this one, not the current other.
         let rebuilt = app
-            .catalog
+            .recommender
             .build_due_similar_lists(std::time::Duration::ZERO)
             .await
             .unwrap();

@@ -74,7 +74,8 @@ fn sources() -> Vec<(String, String)> {
 
 /// The file without its test module (by convention the file's last item).
 fn production_part(text: &str) -> &str {
-    text.find("#[cfg(test)]\nmod tests").map_or(text, |at| &text[..at])
+    text.find("#[cfg(test)]\nmod tests")
+        .map_or(text, |at| &text[..at])
 }
 
 #[test]
@@ -147,27 +148,31 @@ fn production_functions_are_short() {
             }
         }
     }
-    assert!(long.is_empty(), "over {MAX_FUNCTION_LINES} lines: {long:#?}");
+    assert!(
+        long.is_empty(),
+        "over {MAX_FUNCTION_LINES} lines: {long:#?}"
+    );
 }
 
 #[test]
 fn the_domain_names_no_adapter() {
     let mut named = Vec::new();
     for (name, text) in sources() {
-        if !DOMAIN.iter().any(|d| name == *d || name.starts_with(&format!("{d}/"))) {
+        if !DOMAIN
+            .iter()
+            .any(|d| name == *d || name.starts_with(&format!("{d}/")))
+        {
             continue;
         }
         for (number, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or_default();
             for adapter in ADAPTERS {
-                let used = code
-                    .match_indices(adapter)
-                    .any(|(at, _)| {
-                        let before = code[..at].chars().next_back();
-                        let after = &code[at + adapter.len()..];
-                        !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                            && (after.starts_with("::") || after.starts_with(';'))
-                    });
+                let used = code.match_indices(adapter).any(|(at, _)| {
+                    let before = code[..at].chars().next_back();
+                    let after = &code[at + adapter.len()..];
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        && (after.starts_with("::") || after.starts_with(';'))
+                });
                 if used {
                     named.push(format!("{name}:{}: {}", number + 1, line.trim()));
                 }
@@ -342,6 +347,10 @@ fn the_shape_checks_see_what_they_check() {
     let text = "use crate::catalog::service::CatalogService;\nuse super::{routes::x, y};";
     assert_eq!(
         imports("http::events", text, &modules),
-        BTreeSet::from(["catalog::service".to_owned(), "http::routes".to_owned(), "http".to_owned()])
+        BTreeSet::from([
+            "catalog::service".to_owned(),
+            "http::routes".to_owned(),
+            "http".to_owned()
+        ])
     );
 }

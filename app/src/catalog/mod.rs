@@ -1,19 +1,10 @@
-//! Reading catalogues: files and folders of Shopify product data in any of the shapes
-//! merchants have, turned into [`Product`]s, with every unusable record reported.
+//! The catalogue: files and folders of Shopify product data in any of the shapes merchants
+//! have, turned into [`Product`]s with every unusable record reported (here and in the
+//! parsers), and the service that stores them and keeps their vectors in step (`service`).
 
-mod cart;
-pub(crate) mod for_you;
-mod history;
-mod interactions;
-pub mod rules;
-mod searches;
-mod shop_cache;
-pub use searches::MAX_SESSION_SEARCHES;
 pub mod service;
 mod shopify_csv;
 mod shopify_json;
-pub mod similar_lists;
-pub mod strategies;
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +13,6 @@ use serde_json::Value;
 
 use crate::domain::Product;
 use crate::error::AppError;
-pub use for_you::ForYouSource;
 pub use shopify_csv::product_id_for_handle;
 pub use shopify_json::product_from_json;
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use kindred_embedder::product_text::{content_hash, product_text, ProductFields};
 use kindred_embedder::EmbeddingWorker;
-use kindred_retriever::{ProductPayload, ProductPoint, SearchFilter, SearchQuery, VectorIndex};
+use kindred_retriever::{ProductPayload, ProductPoint, VectorIndex};
 use serde::Serialize;
 
 use crate::domain::{Product, ProductId, ShopDomain};
@@ -37,46 +37,20 @@ pub struct IngestReport {
     pub payload_updates: usize,
 }
 
-/// The options of a similar-products request.
-#[derive(Debug, Clone, Default)]
-pub struct SimilarRequest {
-    pub limit: usize,
-    pub include_unavailable: bool,
-    pub price_min_cents: Option<i64>,
-    pub price_max_cents: Option<i64>,
-    pub product_type: Option<String>,
-    pub vendor: Option<String>,
-    pub tags: Vec<String>,
-}
-
-/// A recommended product and why it was recommended.
-#[derive(Debug, Clone, Serialize)]
-pub struct Recommendation {
-    pub product: Product,
-    pub score: f32,
-    pub reason: String,
-}
-
 #[derive(Clone)]
 pub struct CatalogService {
     store: SqlStore,
     index: Arc<dyn VectorIndex>,
-    pub(super) embedder: Arc<EmbeddingWorker>,
+    pub(crate) embedder: Arc<EmbeddingWorker>,
     model_id: String,
-    /// Vectors of shoppers' search texts (`searches`).
-    pub(super) search_cache: super::searches::SearchVectors,
     /// Set when vectors changed since the last ANN index build.
     index_dirty: Arc<AtomicBool>,
     /// One catalogue writer at a time, so a row is never marked indexed with another
     /// writer's hash.
-    pub(super) write_lock: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) write_lock: Arc<tokio::sync::Mutex<()>>,
     /// Per shop, how many times its vectors were written by this process: a similar-list job
     /// that read the vectors under one count writes its lists only under the same count.
-    pub(super) vector_writes: Arc<std::sync::Mutex<HashMap<ShopDomain, u64>>>,
-    /// Each shop's interaction models, rebuilt when they get old (see `interactions`).
-    pub(crate) interaction_models: super::interactions::InteractionModels,
-    /// Each shop's trending scores, recomputed when they get old.
-    pub(crate) trending_cache: super::strategies::TrendingCache,
+    vector_writes: Arc<std::sync::Mutex<HashMap<ShopDomain, u64>>>,
 }
 
 impl CatalogService {
@@ -91,12 +65,9 @@ impl CatalogService {
             index,
             embedder,
             model_id,
-            search_cache: super::searches::search_vector_cache(),
             index_dirty: Arc::new(AtomicBool::new(false)),
             write_lock: Default::default(),
             vector_writes: Default::default(),
-            interaction_models: Default::default(),
-            trending_cache: Default::default(),
         }
     }
 
@@ -242,7 +213,7 @@ impl CatalogService {
     }
 
     /// How many times this process wrote the shop's vectors.
-    pub(super) fn vector_write_count(&self, shop: &ShopDomain) -> u64 {
+    pub(crate) fn vector_write_count(&self, shop: &ShopDomain) -> u64 {
         self.vector_writes
             .lock()
             .map(|writes| writes.get(shop).copied().unwrap_or(0))
@@ -260,28 +231,23 @@ impl CatalogService {
         self.store.delete_product(shop, id.0).await
     }
 
-    /// Removes a shop and everything it owns, in the database, the index and in memory.
-    pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+    /// Removes a shop and everything it owns, in the database and the index (the
+    /// recommender's memory of it: `Recommender::delete_shop`).
+    pub(crate) async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
         let _writer = self.write_lock.lock().await;
         self.index.drop_shop(shop.as_str()).await?;
         self.index.flush().await?;
-        let existed = self.store.delete_shop(shop).await?;
-        self.forget_shoppers(shop);
-        Ok(existed)
+        self.store.delete_shop(shop).await
     }
 
-    /// Erases a customer's events and exports, and what memory holds that was learnt from
-    /// them (the shop's models and trending are rebuilt from what is left).
-    pub async fn redact_customer(&self, shop: &ShopDomain, customer: u64) -> Result<u64, AppError> {
-        let erased = self.store.redact_customer(shop, customer).await?;
-        self.forget_shoppers(shop);
-        Ok(erased)
-    }
-
-    /// Forgets what memory holds that was learnt from the shop's shoppers.
-    fn forget_shoppers(&self, shop: &ShopDomain) {
-        self.interaction_models.forget(shop);
-        self.trending_cache.forget(shop);
+    /// Erases a customer's events and exports (what the recommender learnt from them in
+    /// memory is its to forget: `Recommender::redact_customer`).
+    pub(crate) async fn redact_customer(
+        &self,
+        shop: &ShopDomain,
+        customer: u64,
+    ) -> Result<u64, AppError> {
+        self.store.redact_customer(shop, customer).await
     }
 
     pub async fn product(&self, shop: &ShopDomain, id: ProductId) -> Result<Product, AppError> {
@@ -303,65 +269,6 @@ impl CatalogService {
             return Err(AppError::NotFound(format!("product {id}")));
         }
         Ok(product)
-    }
-
-    /// Products most similar in meaning to one product, best first, never the product itself.
-    pub async fn similar(
-        &self,
-        shop: &ShopDomain,
-        id: ProductId,
-        request: &SimilarRequest,
-    ) -> Result<Vec<Recommendation>, AppError> {
-        let anchor = self.published_product(shop, id).await?;
-        if let Some(found) = self.similar_from_list(shop, &anchor, request).await? {
-            return Ok(found);
-        }
-        let stored = self
-            .index
-            .fetch(shop.as_str(), id.0)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("product {id} is not indexed yet")))?;
-        let filter = SearchFilter {
-            available_only: !request.include_unavailable,
-            exclude_product_ids: vec![id.0],
-            price_min: request.price_min_cents.map(cents_to_amount),
-            price_max: request.price_max_cents.map(cents_to_amount),
-            product_type: request.product_type.clone(),
-            vendor: request.vendor.clone(),
-            tags_any: request.tags.clone(),
-            collection: None,
-            status: Some("active".to_owned()),
-        };
-        let query = SearchQuery {
-            vector: stored.vector,
-            limit: request.limit,
-            filter,
-        };
-        self.search_with_reason(shop, &query, &format!("similar to {}", anchor.title))
-            .await
-    }
-
-    /// Searches the index and reads the hits' products, all with one reason. A hit whose row
-    /// is gone (deleted a moment ago) is dropped rather than shown half-known.
-    pub(crate) async fn search_with_reason(
-        &self,
-        shop: &ShopDomain,
-        query: &SearchQuery,
-        reason: &str,
-    ) -> Result<Vec<Recommendation>, AppError> {
-        let hits = self.index.search(shop.as_str(), query).await?;
-        let ids: Vec<u64> = hits.iter().map(|h| h.product_id).collect();
-        let mut products = self.store.products_by_id(shop, &ids).await?;
-        Ok(hits
-            .into_iter()
-            .filter_map(|hit| {
-                Some(Recommendation {
-                    product: products.remove(&hit.product_id)?,
-                    score: hit.score,
-                    reason: reason.to_owned(),
-                })
-            })
-            .collect())
     }
 
     /// Builds the ANN index if vectors changed since the last build. Blocking work runs in
@@ -423,6 +330,6 @@ fn payload_of(product: &Product) -> ProductPayload {
     }
 }
 
-fn cents_to_amount(cents: i64) -> f64 {
+pub(crate) fn cents_to_amount(cents: i64) -> f64 {
     cents as f64 / 100.0
 }

@@ -7,12 +7,10 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::auth::{ShopCaller, StorefrontShop};
-use super::extract::{ApiJson, ApiQuery};
-use super::storefront::{answer, checked_limit, product_ids, Asked};
-use super::views::RecommendationsResponse;
+use super::auth::ShopCaller;
+use super::extract::ApiJson;
+use super::params::customer_token;
 use super::AppState;
-use crate::catalog::strategies::{ShoppingContext, Strategy};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{parse_event, EventSource, MAX_BATCH};
@@ -106,18 +104,6 @@ pub enum Vouched {
     Token(u64),
 }
 
-/// The `X-Kindred-Customer-Token` header, if sent.
-pub fn customer_token(headers: &HeaderMap) -> Result<Option<String>, AppError> {
-    headers
-        .get("x-kindred-customer-token")
-        .map(|v| {
-            v.to_str()
-                .map(|t| t.trim().to_owned())
-                .map_err(|_| AppError::InvalidCustomerToken("it is malformed"))
-        })
-        .transpose()
-}
-
 /// Validates and stores a batch, each event's customer as `vouched` allows.
 pub async fn record(
     state: &AppState,
@@ -174,52 +160,4 @@ pub async fn record(
         )]);
     }
     Ok(Json(answer))
-}
-
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CartParams {
-    /// Comma-separated product ids in the cart, 1 to 50.
-    product_ids: String,
-    /// 1 to 50, default 10.
-    limit: Option<String>,
-}
-
-/// What goes with the cart's items: bought together in this shop, then nearest in meaning;
-/// the shop's merchandising rules apply.
-#[utoipa::path(
-    get,
-    path = "/recommendations/cart",
-    tag = "storefront",
-    params(CartParams),
-    security(("storefront_key" = [])),
-    responses(
-        (status = 200, body = RecommendationsResponse),
-        (status = 400, description = "A parameter is wrong", body = super::error::ErrorBody),
-    )
-)]
-pub async fn cart(
-    State(state): State<AppState>,
-    StorefrontShop(shop): StorefrontShop,
-    ApiQuery(params): ApiQuery<CartParams>,
-) -> Result<Json<RecommendationsResponse>, AppError> {
-    let limit = checked_limit(params.limit.as_deref())?;
-    let cart = product_ids(&params.product_ids, "product_ids")?;
-    if cart.is_empty() {
-        return Err(AppError::InvalidInput(
-            "`product_ids` must list 1 to 50 product ids".into(),
-        ));
-    }
-    let context = ShoppingContext {
-        cart,
-        limit,
-        ..ShoppingContext::default()
-    };
-    let asked = Asked {
-        strategy: Strategy::Complementary,
-        fallback: None,
-        context,
-    };
-    answer(&state, &shop, asked).await
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::auth::ShopAdmin;
 use super::extract::{ApiJson, ApiPath};
-use super::routes::existing_shop;
+use super::params::existing_shop;
 use super::AppState;
 use crate::domain::ShopDomain;
 use crate::error::AppError;

@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, shared state, and the layers every request passes.
 
+mod admin;
 pub mod auth;
 pub mod error;
 mod events;
@@ -8,6 +9,8 @@ mod keys;
 mod limits;
 mod openapi;
 mod origins;
+mod params;
+mod proxy;
 mod routes;
 mod shopify;
 mod storefront;
@@ -32,6 +35,7 @@ pub use limits::{RateLimit, RateLimits};
 #[derive(Clone)]
 pub struct AppState {
     pub catalog: CatalogService,
+    pub recommender: crate::recommend::Recommender,
     pub keys: KeyCache,
     pub metrics: PrometheusHandle,
     pub model_id: String,
@@ -107,7 +111,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         )
         .route(
             "/recommendations/cart",
-            get(events::cart).options(preflight),
+            get(storefront::cart).options(preflight),
         )
         .route(
             "/recommendations/{strategy}",
@@ -153,24 +157,21 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         )
         .route(
             "/shops/{shop}/rules",
-            get(storefront::get_rules).put(storefront::put_rules),
+            get(admin::get_rules).put(admin::put_rules),
         )
         .route(
             "/shops/{shop}/recommendations/performance",
-            get(storefront::performance),
+            get(admin::performance),
         )
         .route(
             "/shops/{shop}/recommendations/for-you",
-            post(storefront::for_you_batch),
+            post(admin::for_you_batch),
         );
 
     // Shopify's App Proxy: the storefront's `/apps/kindred/...`, signed by Shopify.
     let proxy = Router::new()
-        .route(
-            "/proxy/recommendations",
-            get(storefront::proxy_recommendations),
-        )
-        .route("/proxy/events", post(storefront::proxy_events))
+        .route("/proxy/recommendations", get(proxy::proxy_recommendations))
+        .route("/proxy/events", post(proxy::proxy_events))
         .layer(DefaultBodyLimit::max(limits.max_storefront_body_bytes));
 
     // Webhook bodies have their own (smaller) limit; they are read whole to check the HMAC.
@@ -187,7 +188,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         // The same handlers as `/api/v1/shops/{shop}/...`, the shop from the session token.
         .route(
             "/app/api/rules",
-            get(storefront::get_rules).put(storefront::put_rules),
+            get(admin::get_rules).put(admin::put_rules),
         )
         .route(
             "/app/api/allowed-origins",

@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         super::storefront::recommendations,
         super::storefront::recommendations_by_path,
-        super::events::cart,
+        super::storefront::cart,
         super::events::record_events,
         super::routes::get_product,
         super::routes::similar_products,

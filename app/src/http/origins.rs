@@ -130,7 +130,7 @@ pub async fn get_allowed_origins(
     State(state): State<AppState>,
     ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
-    let shop = super::routes::existing_shop(&state, shop).await?;
+    let shop = super::params::existing_shop(&state, shop).await?;
     let origins = state.catalog.store().allowed_origins(&shop).await?;
     Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
 }
@@ -141,7 +141,7 @@ pub async fn put_allowed_origins(
     ShopAdmin(shop): ShopAdmin,
     ApiJson(body): ApiJson<AllowedOrigins>,
 ) -> Result<Json<Value>, AppError> {
-    let shop = super::routes::existing_shop(&state, shop).await?;
+    let shop = super::params::existing_shop(&state, shop).await?;
     if body.origins.len() > 50 {
         return Err(AppError::InvalidInput("at most 50 origins per shop".into()));
     }

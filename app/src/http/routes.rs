@@ -9,13 +9,14 @@ use serde_json::{json, Value};
 
 use super::auth::{Admin, ShopAdmin, StorefrontShop};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::params::existing_shop;
 use super::views::{IngestResponse, ProductView, RecommendationView, SimilarResponse};
 use super::AppState;
 use crate::catalog::read_json_document;
-use crate::catalog::service::SimilarRequest;
 use crate::domain::{parse_price, split_list, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::progress::Silent;
+use crate::recommend::SimilarRequest;
 use crate::storage::KeyScope;
 
 pub async fn health() -> Json<Value> {
@@ -86,7 +87,7 @@ pub struct SimilarParams {
 
 impl SimilarParams {
     fn parse(self) -> Result<SimilarRequest, AppError> {
-        let limit = super::storefront::checked_limit(self.limit.as_deref())?;
+        let limit = super::params::checked_limit(self.limit.as_deref())?;
         let include_unavailable = match self.include_unavailable.as_deref() {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
@@ -151,7 +152,7 @@ pub async fn similar_products(
 ) -> Result<Json<SimilarResponse>, AppError> {
     let id = ProductId::parse(&id)?;
     let request = params.parse()?;
-    let recommendations = state.catalog.similar(&shop, id, &request).await?;
+    let recommendations = state.recommender.similar(&shop, id, &request).await?;
     Ok(Json(SimilarResponse {
         product_id: id,
         strategy: "similar",
@@ -250,18 +251,7 @@ pub async fn delete_shop(
     ApiPath(shop): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
     let shop = existing_shop(&state, ShopDomain::parse(&shop)?).await?;
-    state.catalog.delete_shop(&shop).await?;
+    state.recommender.delete_shop(&shop).await?;
     state.keys.invalidate();
     Ok(StatusCode::NO_CONTENT)
-}
-
-pub(super) async fn existing_shop(
-    state: &AppState,
-    shop: ShopDomain,
-) -> Result<ShopDomain, AppError> {
-    if state.catalog.store().shop_exists(&shop).await? {
-        Ok(shop)
-    } else {
-        Err(AppError::NotFound(format!("shop {shop}")))
-    }
 }

@@ -97,7 +97,7 @@ pub async fn app_status(
 ) -> Result<Json<Value>, AppError> {
     let mut status = json!(state.shopify()?.status(&shop).await?);
     // What recommendations earned, next to the sync state.
-    status["recommendations"] = super::storefront::performance_of(&state, &shop, 30).await?;
+    status["recommendations"] = super::admin::performance_of(&state, &shop, 30).await?;
     Ok(Json(status))
 }
 

@@ -3,27 +3,18 @@
 //! (`/api/v1/...`, with the shop's public storefront key, from an allowed origin).
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
 
-use super::auth::{ShopAdmin, StorefrontShop};
-use super::extract::{query_pairs, ApiJson, ApiPath, ApiQuery};
+use super::auth::StorefrontShop;
+use super::extract::{ApiPath, ApiQuery};
+use super::params::{checked_limit, optional_client_id, product_ids};
 use super::views::{RecommendationView, RecommendationsResponse};
 use super::AppState;
-use crate::catalog::rules::MerchandisingRules;
-use crate::catalog::strategies::{ShoppingContext, Strategy};
-use crate::domain::{split_list, ProductId, ShopDomain};
+use crate::domain::{ProductId, ShopDomain};
 use crate::error::AppError;
-use crate::shopify::app_proxy::{self, ProxiedRequest};
-
-pub const MAX_LIMIT: usize = 50;
-// A page of similar products can always come from a stored list.
-const _: () = assert!(MAX_LIMIT <= crate::catalog::similar_lists::LIST_LENGTH);
-const DEFAULT_LIMIT: usize = 10;
-const MAX_CART_ITEMS: usize = 50;
+use crate::recommend::{strategies::Strategy, ShoppingContext};
 
 /// The query of every recommendation request. Strings first, so each mistake gets a precise
 /// message rather than serde's.
@@ -55,7 +46,7 @@ pub(super) struct Asked {
 }
 
 impl RecommendationParams {
-    fn parse(self, path_strategy: Option<&str>) -> Result<Asked, AppError> {
+    pub(super) fn parse(self, path_strategy: Option<&str>) -> Result<Asked, AppError> {
         let strategy = match (path_strategy, self.strategy.as_deref()) {
             (Some(raw), None) => Strategy::parse(raw, "strategy")?,
             (None, Some(raw)) => Strategy::parse(raw, "strategy")?,
@@ -94,54 +85,6 @@ impl RecommendationParams {
     }
 }
 
-/// Items wanted: 10 unless asked, at most 50.
-pub fn checked_limit(raw: Option<&str>) -> Result<usize, AppError> {
-    match raw {
-        None => Ok(DEFAULT_LIMIT),
-        Some(raw) => raw
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                AppError::InvalidInput(format!(
-                    "`limit` must be a whole number from 1 to {MAX_LIMIT}"
-                ))
-            }),
-    }
-}
-
-/// A client id as given (trimmed; empty is none), checked.
-fn optional_client_id(raw: Option<String>) -> Result<Option<String>, AppError> {
-    raw.map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .map(checked_client_id)
-        .transpose()
-}
-
-pub fn checked_client_id(client: String) -> Result<String, AppError> {
-    if client.len() > 128 || client.chars().any(char::is_control) {
-        return Err(AppError::InvalidInput(
-            "`client_id` must be 1 to 128 printable characters".into(),
-        ));
-    }
-    Ok(client)
-}
-
-/// A comma-separated list of at most 50 product ids.
-pub fn product_ids(raw: &str, parameter: &str) -> Result<Vec<u64>, AppError> {
-    let ids: Vec<u64> = split_list(raw)
-        .iter()
-        .map(|id| ProductId::parse(id).map(|p| p.0))
-        .collect::<Result<_, _>>()?;
-    if ids.len() > MAX_CART_ITEMS {
-        return Err(AppError::InvalidInput(format!(
-            "`{parameter}` lists more than {MAX_CART_ITEMS} product ids"
-        )));
-    }
-    Ok(ids)
-}
-
 /// Runs a request through the strategies, fallbacks and the shop's rules.
 pub(super) async fn answer(
     state: &AppState,
@@ -149,7 +92,7 @@ pub(super) async fn answer(
     asked: Asked,
 ) -> Result<Json<RecommendationsResponse>, AppError> {
     let (used, recommendations) = state
-        .catalog
+        .recommender
         .recommend_with_fallback(shop, asked.strategy, asked.fallback, &asked.context)
         .await?;
     Ok(Json(RecommendationsResponse {
@@ -198,7 +141,7 @@ fn signed_customer(
     shop: &ShopDomain,
     headers: &HeaderMap,
 ) -> Result<Option<u64>, AppError> {
-    super::events::customer_token(headers)?
+    super::params::customer_token(headers)?
         .map(|token| state.customer_token(&token, shop))
         .transpose()
 }
@@ -234,245 +177,50 @@ pub async fn recommendations_by_path(
     answer(&state, &shop, asked).await
 }
 
-/// A request that came through the App Proxy, verified.
-pub struct ProxyShop(pub ProxiedRequest);
-
-impl axum::extract::FromRequestParts<AppState> for ProxyShop {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let shopify = state.shopify()?;
-        let pairs = query_pairs(parts.uri.query());
-        let now = chrono::Utc::now().timestamp();
-        let request =
-            app_proxy::verify(shopify.api().secrets(), &pairs, now).map_err(AppError::from)?;
-        if !state.catalog.store().shop_exists(&request.shop).await? {
-            return Err(AppError::UnknownShop(request.shop.to_string()));
-        }
-        // After app/uninstalled Shopify may still forward for a while: nothing is served or
-        // stored for a shop that removed the app.
-        let uninstalled = state
-            .catalog
-            .store()
-            .install(&request.shop)
-            .await?
-            .is_some_and(|install| !install.active());
-        if uninstalled {
-            return Err(AppError::UnknownShop(request.shop.to_string()));
-        }
-        state.limits.proxy.admit(request.shop.as_str(), 1)?;
-        // One shopper (or one script) spends at most a client's budget of the shop's.
-        state.limits.proxy_shopper.admit(
-            &super::limits::proxy_shopper_key(parts, request.shop.as_str()),
-            1,
-        )?;
-        Ok(Self(request))
-    }
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CartParams {
+    /// Comma-separated product ids in the cart, 1 to 50.
+    product_ids: String,
+    /// 1 to 50, default 10.
+    limit: Option<String>,
 }
 
-/// The storefront's own parameters as the query struct (all of them strings).
-fn parameters_of<T: serde::de::DeserializeOwned>(
-    parameters: &[(String, String)],
-) -> Result<T, AppError> {
-    let mut object = Map::new();
-    for (key, value) in parameters {
-        if object
-            .insert(key.clone(), Value::String(value.clone()))
-            .is_some()
-        {
-            return Err(AppError::InvalidInput(format!(
-                "`{key}` appears more than once"
-            )));
-        }
-    }
-    serde_json::from_value(Value::Object(object)).map_err(|e| AppError::InvalidInput(e.to_string()))
-}
-
-/// `GET /proxy/recommendations` (the storefront's `/apps/kindred/recommendations`).
-pub async fn proxy_recommendations(
-    State(state): State<AppState>,
-    ProxyShop(request): ProxyShop,
-) -> Result<Response, AppError> {
-    let params: RecommendationParams = parameters_of(&request.parameters)?;
-    let mut asked = params.parse(None)?;
-    // Only Shopify's signed word says who is logged in.
-    asked.context.customer_id = request.customer_id;
-    let body = answer(&state, &request.shop, asked).await?;
-    // Personal answers must not sit in a shared cache between Shopify and the shopper.
-    Ok((
-        [(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-store"),
-        )],
-        body,
+/// What goes with the cart's items: bought together in this shop, then nearest in meaning;
+/// the shop's merchandising rules apply.
+#[utoipa::path(
+    get,
+    path = "/recommendations/cart",
+    tag = "storefront",
+    params(CartParams),
+    security(("storefront_key" = [])),
+    responses(
+        (status = 200, body = RecommendationsResponse),
+        (status = 400, description = "A parameter is wrong", body = super::error::ErrorBody),
     )
-        .into_response())
-}
-
-/// `POST /proxy/events` (the storefront's `/apps/kindred/events`): the same events as
-/// `POST /api/v1/events`, the customer taken from Shopify's signature, never the body.
-pub async fn proxy_events(
+)]
+pub async fn cart(
     State(state): State<AppState>,
-    ProxyShop(request): ProxyShop,
-    ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, AppError> {
-    let vouched = super::events::Vouched::Proxy(request.customer_id);
-    super::events::record(&state, &request.shop, &body, vouched).await
-}
-
-/// `GET /api/v1/shops/{shop}/rules` (and `/app/api/rules`): the shop's merchandising rules
-/// (defaults when unset).
-pub async fn get_rules(
-    State(state): State<AppState>,
-    ShopAdmin(shop): ShopAdmin,
-) -> Result<Json<MerchandisingRules>, AppError> {
-    let shop = super::routes::existing_shop(&state, shop).await?;
-    Ok(Json(state.catalog.rules(&shop).await?))
-}
-
-/// `PUT /api/v1/shops/{shop}/rules` (and `/app/api/rules`): replaces them; a bad rule is a
-/// 400 naming it.
-pub async fn put_rules(
-    State(state): State<AppState>,
-    ShopAdmin(shop): ShopAdmin,
-    ApiJson(rules): ApiJson<MerchandisingRules>,
-) -> Result<Json<MerchandisingRules>, AppError> {
-    let shop = super::routes::existing_shop(&state, shop).await?;
-    state.catalog.set_rules(&shop, &rules).await?;
-    Ok(Json(state.catalog.rules(&shop).await?))
-}
-
-/// Shoppers one batch request may ask for.
-pub const MAX_BATCH_SHOPPERS: usize = 1_000;
-
-/// A shopper of a batch: their browser, their customer account, or both.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BatchShopper {
-    client_id: Option<String>,
-    customer_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ForYouBatchRequest {
-    shoppers: Vec<BatchShopper>,
-    limit: Option<usize>,
-}
-
-/// `POST /api/v1/shops/{shop}/recommendations/for-you`: for-you for up to 1,000 shoppers at
-/// once (a mailing, a back-office job), their sessions scored in one exact batched search;
-/// each then goes through the storefront's pipeline (strategy, trending for a shopper with no
-/// history, the shop's rules). The operator's or the shop's merchant key: it reads any of the
-/// shop's customers' history.
-pub async fn for_you_batch(
-    State(state): State<AppState>,
-    ShopAdmin(shop): ShopAdmin,
-    ApiJson(request): ApiJson<ForYouBatchRequest>,
-) -> Result<Json<Value>, AppError> {
-    let shop = super::routes::existing_shop(&state, shop).await?;
-    let limit = checked_limit(request.limit.map(|n| n.to_string()).as_deref())?;
-    if request.shoppers.is_empty() || request.shoppers.len() > MAX_BATCH_SHOPPERS {
-        return Err(AppError::InvalidInput(format!(
-            "`shoppers` must list 1 to {MAX_BATCH_SHOPPERS} shoppers"
-        )));
+    StorefrontShop(shop): StorefrontShop,
+    ApiQuery(params): ApiQuery<CartParams>,
+) -> Result<Json<RecommendationsResponse>, AppError> {
+    let limit = checked_limit(params.limit.as_deref())?;
+    let cart = product_ids(&params.product_ids, "product_ids")?;
+    if cart.is_empty() {
+        return Err(AppError::InvalidInput(
+            "`product_ids` must list 1 to 50 product ids".into(),
+        ));
     }
-    let mut contexts = Vec::with_capacity(request.shoppers.len());
-    for (position, shopper) in request.shoppers.iter().enumerate() {
-        let named = |err: AppError| AppError::InvalidInput(format!("shoppers[{position}]: {err}"));
-        let client_id = optional_client_id(shopper.client_id.clone()).map_err(named)?;
-        let customer_id = shopper
-            .customer_id
-            .as_deref()
-            .map(|raw| {
-                raw.trim().parse::<u64>().map_err(|_| {
-                    AppError::InvalidInput(format!(
-                        "shoppers[{position}]: `customer_id` must be a Shopify customer id"
-                    ))
-                })
-            })
-            .transpose()?;
-        if client_id.is_none() && customer_id.is_none() {
-            return Err(AppError::InvalidInput(format!(
-                "shoppers[{position}]: needs `client_id` or `customer_id`"
-            )));
-        }
-        contexts.push(ShoppingContext {
-            client_id,
-            customer_id,
-            limit,
-            ..ShoppingContext::default()
-        });
-    }
-    let answers = state.catalog.for_you_many(&shop, contexts).await?;
-    let results: Vec<Value> = request
-        .shoppers
-        .iter()
-        .zip(answers)
-        .map(|(shopper, (used, recommendations))| {
-            json!({
-                "client_id": shopper.client_id,
-                "customer_id": shopper.customer_id,
-                "strategy": used.as_str(),
-                "recommendations": recommendations.iter().map(RecommendationView::from).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "results": results })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PerformanceParams {
-    days: Option<String>,
-}
-
-/// `GET /api/v1/shops/{shop}/recommendations/performance?days=30`: what recommendations
-/// earned, per strategy.
-pub async fn performance(
-    State(state): State<AppState>,
-    ShopAdmin(shop): ShopAdmin,
-    ApiQuery(params): ApiQuery<PerformanceParams>,
-) -> Result<Json<Value>, AppError> {
-    let shop = super::routes::existing_shop(&state, shop).await?;
-    let days = match params.days.as_deref() {
-        None => 30,
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|d| (1..=365).contains(d))
-            .ok_or_else(|| AppError::InvalidInput("`days` must be 1 to 365".into()))?,
+    let context = ShoppingContext {
+        cart,
+        limit,
+        ..ShoppingContext::default()
     };
-    Ok(Json(performance_of(&state, &shop, days).await?))
-}
-
-/// Impressions, clicks, click-through rate and carts that followed a click, per strategy.
-pub async fn performance_of(
-    state: &AppState,
-    shop: &ShopDomain,
-    days: i64,
-) -> Result<Value, AppError> {
-    let since = crate::storage::now_millis() - days * 24 * 3600 * 1000;
-    let rows = state
-        .catalog
-        .store()
-        .recommendation_performance(shop, since)
-        .await?;
-    let strategies: Vec<Value> = rows
-        .into_iter()
-        .map(|(strategy, impressions, clicks, carted)| {
-            let rate = |n: i64, of: i64| if of > 0 { n as f64 / of as f64 } else { 0.0 };
-            json!({
-                "strategy": strategy,
-                "impressions": impressions,
-                "clicks": clicks,
-                "click_through_rate": rate(clicks, impressions),
-                "added_to_cart_after_click": carted,
-            })
-        })
-        .collect();
-    Ok(json!({ "shop": shop.as_str(), "days": days, "strategies": strategies }))
+    let asked = Asked {
+        strategy: Strategy::Complementary,
+        fallback: None,
+        context,
+    };
+    answer(&state, &shop, asked).await
 }

@@ -4,9 +4,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::catalog::service::{IngestReport, Recommendation};
+use crate::catalog::service::IngestReport;
 use crate::catalog::SkippedRecord;
 use crate::domain::{format_price, Product, ProductId};
+use crate::recommend::Recommendation;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProductView {

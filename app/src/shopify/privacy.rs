@@ -13,7 +13,7 @@ use crate::storage::now_millis;
 impl ShopifyService {
     /// shop/redact: every row and vector of the shop.
     pub(in crate::shopify) async fn redact_shop(&self, shop: &ShopDomain) -> Result<(), AppError> {
-        self.inner.catalog.delete_shop(shop).await?;
+        self.inner.recommender.delete_shop(shop).await?;
         self.inner.keys.invalidate();
         tracing::info!(%shop, "shop redacted");
         Ok(())

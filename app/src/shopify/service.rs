@@ -18,10 +18,10 @@ use tokio::sync::Notify;
 
 use super::api::ShopifyApi;
 use super::crypto::TokenCipher;
-use crate::catalog::service::CatalogService;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::key_cache::KeyCache;
+use crate::recommend::Recommender;
 use crate::storage::{SqlStore, SyncRow};
 
 /// What the app is to Shopify.
@@ -41,7 +41,7 @@ pub struct ShopifyService {
 /// What every job of the app shares; each job (`install`, `webhooks`, `sync`, `privacy`)
 /// adds its methods to `ShopifyService` in its own module.
 pub(super) struct Inner {
-    pub(super) catalog: CatalogService,
+    pub(super) recommender: Recommender,
     pub(super) api: ShopifyApi,
     pub(super) cipher: TokenCipher,
     pub(super) keys: KeyCache,
@@ -88,7 +88,7 @@ pub struct ShopStatus {
 
 impl ShopifyService {
     pub fn new(
-        catalog: CatalogService,
+        recommender: Recommender,
         api: ShopifyApi,
         cipher: TokenCipher,
         keys: KeyCache,
@@ -96,7 +96,7 @@ impl ShopifyService {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                catalog,
+                recommender,
                 api,
                 cipher,
                 keys,
@@ -110,7 +110,7 @@ impl ShopifyService {
     }
 
     pub fn store(&self) -> &SqlStore {
-        self.inner.catalog.store()
+        self.inner.recommender.catalog().store()
     }
 
     pub fn api(&self) -> &ShopifyApi {

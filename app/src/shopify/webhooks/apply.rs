@@ -44,7 +44,7 @@ impl ShopifyService {
             Topic::CustomersRedact => {
                 let customer = customer_id(&body)?;
                 self.inner
-                    .catalog
+                    .recommender
                     .redact_customer(shop, customer)
                     .await
                     .map(|_| ())
@@ -96,7 +96,11 @@ impl ShopifyService {
         products.sort_by_key(|p| p.id);
         let count = products.len();
         if count > 0 {
-            self.inner.catalog.ingest(shop, products, &Silent).await?;
+            self.inner
+                .recommender
+                .catalog()
+                .ingest(shop, products, &Silent)
+                .await?;
         }
         Ok(count)
     }
@@ -109,7 +113,11 @@ impl ShopifyService {
         let id = ProductId::parse(&id.to_string())?;
         // The tombstone first: from here on no late update can bring the product back.
         self.store().add_tombstone(shop, id.0).await?;
-        self.inner.catalog.delete_product(shop, id).await?;
+        self.inner
+            .recommender
+            .catalog()
+            .delete_product(shop, id)
+            .await?;
         Ok(())
     }
 

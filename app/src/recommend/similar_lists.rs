@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use kindred_retriever::blocked::ResidentVectors;
 
-use super::service::{CatalogService, Recommendation, SimilarRequest};
+use super::Recommender;
+use super::{Recommendation, SimilarRequest};
 use crate::domain::{Product, ProductStatus, ShopDomain};
 use crate::error::AppError;
 use crate::storage::{now_millis, Neighbours};
@@ -40,12 +41,12 @@ pub enum ListJob {
     CatalogueChanging,
 }
 
-impl CatalogService {
+impl Recommender {
     /// Computes and stores every product's similar list for the shop.
     pub async fn build_similar_lists(&self, shop: &ShopDomain) -> Result<ListJob, AppError> {
         let started = Instant::now();
         let read_at = now_millis();
-        let writes_before = self.vector_write_count(shop);
+        let writes_before = self.catalog.vector_write_count(shop);
         let catalogue = self.catalogue_vectors(shop).await?;
         if catalogue.waiting > 0 {
             return Ok(ListJob::CatalogueChanging);
@@ -71,8 +72,8 @@ impl CatalogService {
         // was written since the read and the lists' commit (the database check below also
         // catches rows another process changed).
         let written = {
-            let _writer = self.write_lock.lock().await;
-            self.vector_write_count(shop) == writes_before
+            let _writer = self.catalog.write_lock.lock().await;
+            self.catalog.vector_write_count(shop) == writes_before
                 && self
                     .store()
                     .replace_similar_lists(shop, read_at, &lists)

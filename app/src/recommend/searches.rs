@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use kindred_embedder::{EmbedError, Lane};
 
-use super::service::CatalogService;
+use super::Recommender;
 use crate::error::AppError;
 
 /// A session's searches that count: the latest ones.
@@ -24,7 +24,7 @@ pub fn search_vector_cache() -> SearchVectors {
     Arc::new(quick_cache::sync::Cache::new(CACHED_SEARCHES))
 }
 
-impl CatalogService {
+impl Recommender {
     /// How many search texts have their vectors cached.
     pub fn cached_searches(&self) -> usize {
         self.search_cache.len()
@@ -44,7 +44,12 @@ impl CatalogService {
         }
         metrics::counter!("kindred_search_embeddings_total").increment(missing.len() as u64);
         let asked = missing.iter().map(|&i| texts[i].clone()).collect();
-        match self.embedder.embed_in(Lane::Storefront, asked).await {
+        match self
+            .catalog
+            .embedder
+            .embed_in(Lane::Storefront, asked)
+            .await
+        {
             Ok(vectors) => {
                 for (i, vector) in missing.into_iter().zip(vectors) {
                     let vector = Arc::new(vector);

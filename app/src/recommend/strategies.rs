@@ -10,10 +10,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::rules::MerchandisingRules;
-use super::service::{CatalogService, Recommendation, SimilarRequest};
 use super::shop_cache::ShopCache;
-use super::ForYouSource;
-use crate::domain::{ProductId, ShopDomain};
+use super::Recommender;
+use super::{ForYouSource, ShoppingContext};
+use super::{Recommendation, SimilarRequest};
+use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{EventKind, ShopperEvent};
 
@@ -82,36 +83,7 @@ impl Strategy {
     }
 }
 
-/// Who is shopping and what they are looking at.
-#[derive(Debug, Clone, Default)]
-pub struct ShoppingContext {
-    /// The product page the shopper is on, if any.
-    pub product_id: Option<ProductId>,
-    /// The anonymous browser id the storefront script keeps.
-    pub client_id: Option<String>,
-    /// The logged-in customer; only ever from a source Shopify signed (the App Proxy).
-    pub customer_id: Option<u64>,
-    /// Products in the cart.
-    pub cart: Vec<u64>,
-    pub limit: usize,
-    /// The shopper's events, once read for this request.
-    pub(crate) history: Option<Arc<Vec<ShopperEvent>>>,
-    /// The for-you session and candidates, when a batch prepared them.
-    pub(crate) batched: Option<Arc<super::for_you::Batched>>,
-}
-
-impl ShoppingContext {
-    /// Products that are no news to the shopper here: the one on screen and the cart's.
-    pub(crate) fn in_view(&self) -> HashSet<u64> {
-        self.product_id
-            .map(|p| p.0)
-            .into_iter()
-            .chain(self.cart.iter().copied())
-            .collect()
-    }
-}
-
-impl CatalogService {
+impl Recommender {
     /// One strategy; an empty list when it has nothing to say for this context.
     pub async fn recommend(
         &self,

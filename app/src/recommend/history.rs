@@ -5,13 +5,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::service::{CatalogService, Recommendation};
-use super::strategies::ShoppingContext;
+use super::Recommendation;
+use super::Recommender;
+use super::ShoppingContext;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{EventKind, ShopperEvent, MAX_HISTORY_EVENTS};
 
-impl CatalogService {
+impl Recommender {
     /// What the shopper did, oldest first: the browser's events, and for a logged-in
     /// customer those of every browser that sent their id.
     pub(crate) async fn shopper_history(

@@ -8,11 +8,12 @@ use std::collections::{HashMap, HashSet};
 use kindred_retriever::recommend::CandidateSource;
 use kindred_retriever::{SearchFilter, SearchQuery};
 
-use super::service::{CatalogService, Recommendation};
+use super::Recommendation;
+use super::Recommender;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 
-impl CatalogService {
+impl Recommender {
     pub async fn cart(
         &self,
         shop: &ShopDomain,

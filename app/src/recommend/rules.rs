@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::service::Recommendation;
+use super::Recommendation;
 use crate::domain::{parse_price, Product, ProductId};
 use crate::error::AppError;
 

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use kindred_retriever::recommend::{CoOccurrence, ItemWalk, SequentialRules, Session, SessionKnn};
 
-use super::service::CatalogService;
 use super::shop_cache::ShopCache;
+use super::Recommender;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 
@@ -72,7 +72,7 @@ impl ModelCache {
     }
 }
 
-impl CatalogService {
+impl Recommender {
     /// The shop's models: fresh ones from the cache; old ones while one rebuild runs in the
     /// background; none yet, after the one build every waiting request shares.
     pub(crate) async fn interactions(

@@ -17,8 +17,9 @@ use kindred_retriever::recommend::{
 use kindred_retriever::{SearchFilter, SearchQuery};
 
 use super::searches::MAX_SESSION_SEARCHES;
-use super::service::{CatalogService, Recommendation};
-use super::strategies::ShoppingContext;
+use super::Recommendation;
+use super::Recommender;
+use super::ShoppingContext;
 use crate::domain::{Product, ShopDomain};
 use crate::error::AppError;
 use crate::events::{EventKind, ShopperEvent};
@@ -110,7 +111,7 @@ fn content_depth(limit: usize) -> usize {
     (limit * 3).max(BLEND_DEPTH)
 }
 
-impl CatalogService {
+impl Recommender {
     pub async fn for_you(
         &self,
         shop: &ShopDomain,

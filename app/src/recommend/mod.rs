@@ -1,0 +1,126 @@
+//! Recommendations: every strategy a shelf can ask for (`strategies`), the live session's
+//! for-you (`for_you`), the cart (`cart`), the shopper's history (`history`), the
+//! merchant's rules (`rules`), the interaction models learnt from sessions
+//! (`interactions`), stored similar-products lists (`similar_lists`) and shoppers' search
+//! texts (`searches`). It reads the catalogue through `CatalogService` and keeps in memory
+//! only what it learnt from shoppers, which it forgets on redaction.
+
+mod cart;
+pub(crate) mod for_you;
+mod history;
+mod interactions;
+pub mod rules;
+mod searches;
+mod shop_cache;
+mod similar;
+pub mod similar_lists;
+pub mod strategies;
+
+pub use for_you::ForYouSource;
+pub use searches::MAX_SESSION_SEARCHES;
+pub use similar::SimilarRequest;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use kindred_retriever::VectorIndex;
+use serde::Serialize;
+
+use crate::catalog::service::CatalogService;
+use crate::domain::{Product, ProductId, ShopDomain};
+use crate::error::AppError;
+use crate::events::ShopperEvent;
+use crate::storage::SqlStore;
+
+/// A recommended product and why it was recommended.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recommendation {
+    pub product: Product,
+    pub score: f32,
+    pub reason: String,
+}
+
+/// Who is shopping and what they are looking at.
+#[derive(Debug, Clone, Default)]
+pub struct ShoppingContext {
+    /// The product page the shopper is on, if any.
+    pub product_id: Option<ProductId>,
+    /// The anonymous browser id the storefront script keeps.
+    pub client_id: Option<String>,
+    /// The logged-in customer; only ever from a source Shopify signed (the App Proxy).
+    pub customer_id: Option<u64>,
+    /// Products in the cart.
+    pub cart: Vec<u64>,
+    pub limit: usize,
+    /// The shopper's events, once read for this request.
+    pub(crate) history: Option<Arc<Vec<ShopperEvent>>>,
+    /// The for-you session and candidates, when a batch prepared them.
+    pub(crate) batched: Option<Arc<for_you::Batched>>,
+}
+
+impl ShoppingContext {
+    /// Products that are no news to the shopper here: the one on screen and the cart's.
+    pub(crate) fn in_view(&self) -> HashSet<u64> {
+        self.product_id
+            .map(|p| p.0)
+            .into_iter()
+            .chain(self.cart.iter().copied())
+            .collect()
+    }
+}
+
+/// The recommendation service: the catalogue it reads, and what it keeps in memory per shop.
+#[derive(Clone)]
+pub struct Recommender {
+    catalog: CatalogService,
+    /// Vectors of shoppers' search texts (`searches`).
+    search_cache: searches::SearchVectors,
+    /// Each shop's interaction models, rebuilt when they get old (`interactions`).
+    interaction_models: interactions::InteractionModels,
+    /// Each shop's trending scores, recomputed when they get old.
+    trending_cache: strategies::TrendingCache,
+}
+
+impl Recommender {
+    pub fn new(catalog: CatalogService) -> Self {
+        Self {
+            catalog,
+            search_cache: searches::search_vector_cache(),
+            interaction_models: Default::default(),
+            trending_cache: Default::default(),
+        }
+    }
+
+    pub fn catalog(&self) -> &CatalogService {
+        &self.catalog
+    }
+
+    fn store(&self) -> &SqlStore {
+        self.catalog.store()
+    }
+
+    fn index(&self) -> &Arc<dyn VectorIndex> {
+        self.catalog.index()
+    }
+
+    /// Removes a shop and everything it owns, in the database, the index and in memory.
+    pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+        let existed = self.catalog.delete_shop(shop).await?;
+        self.forget_shoppers(shop);
+        Ok(existed)
+    }
+
+    /// Erases a customer's events and exports, and what memory holds that was learnt from
+    /// them (the shop's models and trending are rebuilt from what is left).
+    pub async fn redact_customer(&self, shop: &ShopDomain, customer: u64) -> Result<u64, AppError> {
+        let erased = self.catalog.redact_customer(shop, customer).await?;
+        self.forget_shoppers(shop);
+        Ok(erased)
+    }
+
+    /// Forgets what memory holds that was learnt from the shop's shoppers.
+    fn forget_shoppers(&self, shop: &ShopDomain) {
+        self.interaction_models.forget(shop);
+        self.trending_cache.forget(shop);
+    }
+}
