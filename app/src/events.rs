@@ -132,87 +132,97 @@ pub fn parse_event(
 ) -> Result<ShopperEvent, String> {
     let object = raw.as_object().ok_or("an event must be a JSON object")?;
     let text = |name: &str| object.get(name).filter(|v| !v.is_null());
-    let kind_raw = text("type")
-        .and_then(Value::as_str)
-        .ok_or("`type` is required")?;
-    let kind = EventKind::parse(kind_raw).ok_or_else(|| {
-        format!(
-            "`type` `{}` is not one of product_viewed, product_added_to_cart, product_removed_from_cart, checkout_completed, search_submitted, collection_viewed, recommendation_viewed, recommendation_clicked",
-            kind_raw.chars().take(40).collect::<String>()
-        )
-    })?;
+    let kind = parse_kind(text("type"))?;
     let client_id = bounded_id(text("client_id"), "client_id")?.ok_or("`client_id` is required")?;
     let event_id = match bounded_id(text("id"), "id")? {
         Some(id) => id,
         None => fallback_id(),
     };
-    let customer_id = text("customer_id")
-        .map(|v| numeric_id(v, "customer_id"))
-        .transpose()?;
-    let product_id = text("product_id")
-        .map(|v| numeric_id(v, "product_id"))
-        .transpose()?;
-    let collection_id = text("collection_id")
-        .map(|v| numeric_id(v, "collection_id"))
-        .transpose()?;
-    let search_query = match text("query") {
-        None => None,
-        Some(v) => {
-            let query = v.as_str().ok_or("`query` must be a string")?.trim();
-            if query.is_empty() || query.chars().count() > MAX_QUERY_LEN {
-                return Err(format!("`query` must be 1 to {MAX_QUERY_LEN} characters"));
-            }
-            Some(query.to_owned())
-        }
+    let id_of = |name: &'static str| text(name).map(|v| numeric_id(v, name)).transpose();
+    let event = ShopperEvent {
+        event_id,
+        client_id,
+        customer_id: id_of("customer_id")?,
+        kind,
+        product_id: id_of("product_id")?,
+        collection_id: id_of("collection_id")?,
+        search_query: text("query").map(parse_query).transpose()?,
+        line_items: text("line_items")
+            .map(parse_line_items)
+            .transpose()?
+            .unwrap_or_default(),
+        strategy: text("strategy").map(parse_strategy).transpose()?,
+        occurred_at: parse_occurred_at(text("occurred_at"), now_ms)?,
+        source: None,
     };
-    let line_items = match text("line_items") {
-        None => Vec::new(),
-        Some(v) => {
-            let items = v.as_array().ok_or("`line_items` must be an array")?;
-            if items.len() > MAX_LINE_ITEMS {
-                return Err(format!("at most {MAX_LINE_ITEMS} `line_items`"));
-            }
-            items
-                .iter()
-                .map(|item| {
-                    let product_id = item
-                        .get("product_id")
-                        .ok_or_else(|| "each line item needs `product_id`".to_owned())
-                        .and_then(|v| numeric_id(v, "line_items[].product_id"))?;
-                    let quantity = match item.get("quantity") {
-                        None => 1,
-                        Some(q) => q
-                            .as_u64()
-                            .filter(|q| (1..=10_000).contains(q))
-                            .ok_or("`quantity` must be a whole number from 1 to 10000")?
-                            as u32,
-                    };
-                    Ok(LineItem {
-                        product_id,
-                        quantity,
-                    })
-                })
-                .collect::<Result<_, String>>()?
-        }
-    };
-    let strategy = match text("strategy") {
-        None => None,
-        Some(v) => {
-            let strategy = v.as_str().ok_or("`strategy` must be a string")?.trim();
-            let well_formed = !strategy.is_empty()
-                && strategy.len() <= MAX_STRATEGY_LEN
-                && strategy
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !well_formed {
-                return Err(format!(
-                    "`strategy` must be 1 to {MAX_STRATEGY_LEN} characters of a-z, 0-9 and _"
-                ));
-            }
-            Some(strategy.to_owned())
-        }
-    };
-    let occurred_at = match text("occurred_at") {
+    check_needs(&event)?;
+    Ok(event)
+}
+
+fn parse_kind(raw: Option<&Value>) -> Result<EventKind, String> {
+    let raw = raw.and_then(Value::as_str).ok_or("`type` is required")?;
+    EventKind::parse(raw).ok_or_else(|| {
+        format!(
+            "`type` `{}` is not one of product_viewed, product_added_to_cart, product_removed_from_cart, checkout_completed, search_submitted, collection_viewed, recommendation_viewed, recommendation_clicked",
+            raw.chars().take(40).collect::<String>()
+        )
+    })
+}
+
+fn parse_query(value: &Value) -> Result<String, String> {
+    let query = value.as_str().ok_or("`query` must be a string")?.trim();
+    if query.is_empty() || query.chars().count() > MAX_QUERY_LEN {
+        return Err(format!("`query` must be 1 to {MAX_QUERY_LEN} characters"));
+    }
+    Ok(query.to_owned())
+}
+
+fn parse_line_items(value: &Value) -> Result<Vec<LineItem>, String> {
+    let items = value.as_array().ok_or("`line_items` must be an array")?;
+    if items.len() > MAX_LINE_ITEMS {
+        return Err(format!("at most {MAX_LINE_ITEMS} `line_items`"));
+    }
+    items
+        .iter()
+        .map(|item| {
+            let product_id = item
+                .get("product_id")
+                .ok_or_else(|| "each line item needs `product_id`".to_owned())
+                .and_then(|v| numeric_id(v, "line_items[].product_id"))?;
+            let quantity = match item.get("quantity") {
+                None => 1,
+                Some(q) => q
+                    .as_u64()
+                    .filter(|q| (1..=10_000).contains(q))
+                    .ok_or("`quantity` must be a whole number from 1 to 10000")?
+                    as u32,
+            };
+            Ok(LineItem {
+                product_id,
+                quantity,
+            })
+        })
+        .collect()
+}
+
+fn parse_strategy(value: &Value) -> Result<String, String> {
+    let strategy = value.as_str().ok_or("`strategy` must be a string")?.trim();
+    let well_formed = !strategy.is_empty()
+        && strategy.len() <= MAX_STRATEGY_LEN
+        && strategy
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !well_formed {
+        return Err(format!(
+            "`strategy` must be 1 to {MAX_STRATEGY_LEN} characters of a-z, 0-9 and _"
+        ));
+    }
+    Ok(strategy.to_owned())
+}
+
+/// When it happened: now when unsaid, else an RFC 3339 time within the last week.
+fn parse_occurred_at(value: Option<&Value>, now_ms: i64) -> Result<i64, String> {
+    let occurred_at = match value {
         None => now_ms,
         Some(v) => {
             let raw = v.as_str().ok_or("`occurred_at` must be an RFC 3339 time")?;
@@ -229,46 +239,38 @@ pub fn parse_event(
     if occurred_at < now_ms - MAX_AGE_MS || occurred_at > now_ms + MAX_SKEW_MS {
         return Err("`occurred_at` must be within the last 7 days (and not in the future)".into());
     }
-    // What each kind needs.
+    Ok(occurred_at)
+}
+
+/// What each kind needs.
+fn check_needs(event: &ShopperEvent) -> Result<(), String> {
+    let kind = event.kind;
     match kind {
         EventKind::ProductViewed
         | EventKind::ProductAddedToCart
         | EventKind::ProductRemovedFromCart
         | EventKind::RecommendationViewed
         | EventKind::RecommendationClicked
-            if product_id.is_none() =>
+            if event.product_id.is_none() =>
         {
-            return Err(format!("`{}` needs `product_id`", kind.as_str()))
+            Err(format!("`{}` needs `product_id`", kind.as_str()))
         }
-        EventKind::CheckoutCompleted if line_items.is_empty() => {
-            return Err("`checkout_completed` needs `line_items`".into())
+        EventKind::CheckoutCompleted if event.line_items.is_empty() => {
+            Err("`checkout_completed` needs `line_items`".into())
         }
-        EventKind::SearchSubmitted if search_query.is_none() => {
-            return Err("`search_submitted` needs `query`".into())
+        EventKind::SearchSubmitted if event.search_query.is_none() => {
+            Err("`search_submitted` needs `query`".into())
         }
-        EventKind::CollectionViewed if collection_id.is_none() => {
-            return Err("`collection_viewed` needs `collection_id`".into())
+        EventKind::CollectionViewed if event.collection_id.is_none() => {
+            Err("`collection_viewed` needs `collection_id`".into())
         }
         EventKind::RecommendationViewed | EventKind::RecommendationClicked
-            if strategy.is_none() =>
+            if event.strategy.is_none() =>
         {
-            return Err(format!("`{}` needs `strategy`", kind.as_str()))
+            Err(format!("`{}` needs `strategy`", kind.as_str()))
         }
-        _ => {}
+        _ => Ok(()),
     }
-    Ok(ShopperEvent {
-        event_id,
-        client_id,
-        customer_id,
-        kind,
-        product_id,
-        collection_id,
-        search_query,
-        line_items,
-        strategy,
-        occurred_at,
-        source: None,
-    })
 }
 
 fn bounded_id(value: Option<&Value>, name: &str) -> Result<Option<String>, String> {

@@ -58,7 +58,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn sources() -> Vec<(String, String)> {
-    ["app/src", "retriever/src", "embedder/src"]
+    let found: Vec<(String, String)> = ["app/src", "retriever/src", "embedder/src"]
         .iter()
         .flat_map(|dir| rust_files(&root().join(dir)))
         .map(|path| {
@@ -69,7 +69,10 @@ fn sources() -> Vec<(String, String)> {
                 .replace('\\', "/");
             (name, std::fs::read_to_string(&path).unwrap())
         })
-        .collect()
+        .collect();
+    // Guards the checks against reading nothing and passing.
+    assert!(found.len() > 80, "only {} source files found", found.len());
+    found
 }
 
 /// The file without its test module (by convention the file's last item).

@@ -39,42 +39,11 @@ pub fn read_csv(reader: impl Read, source: &str) -> Vec<ParsedRecord> {
             ))]
         }
     };
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
-    let Some(handle_col) = column("Handle") else {
+    let Some((handle_col, cols)) = Columns::find(&headers) else {
         return vec![Err(SkippedRecord::new(
             format!("{source}:1"),
             "no `Handle` column: not a Shopify product CSV",
         ))];
-    };
-    let cols = Columns {
-        title: column("Title"),
-        body: column("Body (HTML)"),
-        vendor: column("Vendor"),
-        product_type: column("Type").or_else(|| column("Product Type")),
-        tags: column("Tags"),
-        status: column("Status"),
-        published: column("Published"),
-        option_names: [
-            column("Option1 Name"),
-            column("Option2 Name"),
-            column("Option3 Name"),
-        ],
-        option_values: [
-            column("Option1 Value"),
-            column("Option2 Value"),
-            column("Option3 Value"),
-        ],
-        price: column("Variant Price"),
-        compare_at: column("Variant Compare At Price"),
-        tracker: column("Variant Inventory Tracker"),
-        quantity: column("Variant Inventory Qty"),
-        policy: column("Variant Inventory Policy"),
-        image: column("Image Src"),
-        gift_card: column("Gift Card"),
     };
 
     let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
@@ -126,6 +95,46 @@ pub fn read_csv(reader: impl Read, source: &str) -> Vec<ParsedRecord> {
             .map(|d| Ok(finish(d))),
     );
     results
+}
+
+impl Columns {
+    /// Where each column is, by Shopify's header names (any case); `None` without the
+    /// `Handle` column that every product CSV has.
+    fn find(headers: &csv::StringRecord) -> Option<(usize, Self)> {
+        let column = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(name))
+        };
+        let handle = column("Handle")?;
+        let columns = Columns {
+            title: column("Title"),
+            body: column("Body (HTML)"),
+            vendor: column("Vendor"),
+            product_type: column("Type").or_else(|| column("Product Type")),
+            tags: column("Tags"),
+            status: column("Status"),
+            published: column("Published"),
+            option_names: [
+                column("Option1 Name"),
+                column("Option2 Name"),
+                column("Option3 Name"),
+            ],
+            option_values: [
+                column("Option1 Value"),
+                column("Option2 Value"),
+                column("Option3 Value"),
+            ],
+            price: column("Variant Price"),
+            compare_at: column("Variant Compare At Price"),
+            tracker: column("Variant Inventory Tracker"),
+            quantity: column("Variant Inventory Qty"),
+            policy: column("Variant Inventory Policy"),
+            image: column("Image Src"),
+            gift_card: column("Gift Card"),
+        };
+        Some((handle, columns))
+    }
 }
 
 struct Columns {

@@ -2,6 +2,7 @@
 //! SQL dialect through sqlx's `Any` driver, and one set of migrations for both.
 
 mod events;
+mod inbox;
 mod keys;
 mod products;
 mod shopify;
@@ -16,9 +17,10 @@ use sqlx::{AnyPool, Connection, Executor, Row};
 use crate::domain::ShopDomain;
 
 use crate::error::AppError;
+pub use inbox::{InboxCounts, InboxDelivery, PendingDelivery};
 pub use keys::{generate_key, hash_key, key_id, KeyGrant, KeyInfo, KeyOrigin, KeyScope};
 pub use products::{IndexState, ProductRow};
-pub use shopify::{InboxCounts, InboxDelivery, InstallRow, PendingDelivery, SealedGrant, SyncRow};
+pub use shopify::{InstallRow, SealedGrant, SyncRow};
 pub use similar::Neighbours;
 
 /// Every table holding a shop's rows, with its shop column. A new table of shop data must

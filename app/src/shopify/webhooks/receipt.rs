@@ -53,17 +53,7 @@ impl ShopifyService {
             metrics::counter!("kindred_webhooks_duplicate_total").increment(1);
             return Ok(Receipt::Duplicate);
         }
-        let body = std::str::from_utf8(body)
-            .map_err(|_| AppError::InvalidJson("the body is not UTF-8".into()))?;
-        let parsed = match serde_json::from_str::<Value>(body) {
-            Ok(parsed @ Value::Object(_)) => parsed,
-            Ok(_) => {
-                return Err(AppError::InvalidJson(
-                    "the body is not a JSON object".into(),
-                ))
-            }
-            Err(err) => return Err(AppError::InvalidJson(err.to_string())),
-        };
+        let (body, parsed) = json_object(body)?;
         if let Err(reason) = topic.check_body(&parsed, shop.as_str()) {
             metrics::counter!("kindred_webhooks_rejected_total", "reason" => "body").increment(1);
             return Err(AppError::InvalidInput(reason));
@@ -92,5 +82,18 @@ impl ShopifyService {
             .increment(1);
         self.inner.inbox_ready.notify_one();
         Ok(Receipt::Accepted)
+    }
+}
+
+/// The body as text and as the JSON object every topic's body is.
+fn json_object(body: &[u8]) -> Result<(&str, Value), AppError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| AppError::InvalidJson("the body is not UTF-8".into()))?;
+    match serde_json::from_str::<Value>(text) {
+        Ok(parsed @ Value::Object(_)) => Ok((text, parsed)),
+        Ok(_) => Err(AppError::InvalidJson(
+            "the body is not a JSON object".into(),
+        )),
+        Err(err) => Err(AppError::InvalidJson(err.to_string())),
     }
 }

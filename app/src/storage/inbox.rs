@@ -1,0 +1,177 @@
+//! The webhook inbox: deliveries committed before they are acknowledged, applied by the
+//! worker, retried with backoff, parked when they never can apply, pruned when old.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now_millis, SqlStore};
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+
+/// A webhook delivery as received, before it is applied.
+#[derive(Debug, Clone)]
+pub struct InboxDelivery {
+    pub webhook_id: String,
+    pub event_key: Option<String>,
+    pub shop: ShopDomain,
+    pub topic: String,
+    pub api_version: Option<String>,
+    pub triggered_at: Option<String>,
+    pub body: String,
+}
+
+/// A delivery waiting to be applied.
+#[derive(Debug, Clone)]
+pub struct PendingDelivery {
+    pub webhook_id: String,
+    pub shop_domain: String,
+    pub topic: String,
+    pub triggered_at: Option<String>,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Counts of the inbox by state, for status pages and metrics.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct InboxCounts {
+    pub pending: i64,
+    pub applied: i64,
+    pub failed: i64,
+}
+
+impl SqlStore {
+    /// Commits a delivery; false when the same webhook or event was received before.
+    pub async fn enqueue_delivery(&self, delivery: &InboxDelivery) -> Result<bool, AppError> {
+        let now = now_millis();
+        let inserted = sqlx::query(
+            "INSERT INTO webhook_inbox (webhook_id, event_key, shop_domain, topic, api_version, triggered_at, \
+             received_at, body, state, attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(&delivery.webhook_id)
+        .bind(&delivery.event_key)
+        .bind(delivery.shop.as_str())
+        .bind(&delivery.topic)
+        .bind(&delivery.api_version)
+        .bind(&delivery.triggered_at)
+        .bind(now)
+        .bind(&delivery.body)
+        .execute(&self.pool)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    /// Whether a delivery with this webhook id or event key is already in the inbox.
+    pub async fn delivery_seen(
+        &self,
+        webhook_id: &str,
+        event_key: Option<&str>,
+    ) -> Result<bool, AppError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM webhook_inbox WHERE webhook_id = $1 OR (event_key IS NOT NULL AND event_key = $2)",
+        )
+        .bind(webhook_id)
+        .bind(event_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Deliveries due now, oldest first.
+    pub async fn due_deliveries(&self, limit: i64) -> Result<Vec<PendingDelivery>, AppError> {
+        let rows = sqlx::query(
+            "SELECT webhook_id, shop_domain, topic, triggered_at, body, attempts FROM webhook_inbox \
+             WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY received_at, webhook_id LIMIT $2",
+        )
+        .bind(now_millis())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(pending_of).collect()
+    }
+
+    pub async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_millis();
+        for id in webhook_ids {
+            sqlx::query(
+                // A privacy delivery's body names the customer (email, phone): once applied,
+                // only the record that it arrived is kept.
+                "UPDATE webhook_inbox SET state = 'applied', applied_at = $2, last_error = NULL, \
+                 body = CASE WHEN topic IN ('customers/data_request', 'customers/redact', 'shop/redact') \
+                 THEN NULL ELSE body END WHERE webhook_id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: tried again after `retry_in_ms`, or given up on when `None`.
+    pub async fn mark_attempt_failed(
+        &self,
+        webhook_id: &str,
+        error: &str,
+        retry_in_ms: Option<i64>,
+    ) -> Result<(), AppError> {
+        let (state, next) = match retry_in_ms {
+            Some(delay) => ("pending", now_millis() + delay),
+            None => ("failed", now_millis()),
+        };
+        sqlx::query(
+            "UPDATE webhook_inbox SET state = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4 \
+             WHERE webhook_id = $1",
+        )
+        .bind(webhook_id)
+        .bind(state)
+        .bind(next)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn inbox_counts(&self, shop: Option<&ShopDomain>) -> Result<InboxCounts, AppError> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) FROM webhook_inbox WHERE ($1 IS NULL OR shop_domain = $1) GROUP BY state",
+        )
+        .bind(shop.map(|s| s.as_str().to_owned()))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts = InboxCounts::default();
+        for row in rows {
+            let n: i64 = row.try_get(1)?;
+            match row.try_get::<String, _>(0)?.as_str() {
+                "pending" => counts.pending = n,
+                "applied" => counts.applied = n,
+                _ => counts.failed = n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Forgets bodies of deliveries applied long ago; their ids stay so late duplicates are still caught.
+    pub async fn prune_inbox(&self, applied_before_ms: i64) -> Result<u64, AppError> {
+        let result = sqlx::query(
+            "UPDATE webhook_inbox SET body = NULL WHERE state = 'applied' AND applied_at < $1 AND body IS NOT NULL",
+        )
+        .bind(applied_before_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+fn pending_of(row: &AnyRow) -> Result<PendingDelivery, AppError> {
+    Ok(PendingDelivery {
+        webhook_id: row.try_get(0)?,
+        shop_domain: row.try_get(1)?,
+        topic: row.try_get(2)?,
+        triggered_at: row.try_get(3)?,
+        body: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+        attempts: row.try_get(5)?,
+    })
+}
