@@ -15,6 +15,7 @@ use crate::key_cache::KeyCache;
 use crate::recommend::Recommender;
 use crate::shopify::{AppSecrets, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher};
 use crate::storage::SqlStore;
+use kindred_retriever::blocked::ExactDevice;
 
 /// Catalogue requests that may wait for the model at once; more are answered "overloaded".
 const EMBED_QUEUE: usize = 64;
@@ -50,8 +51,9 @@ pub async fn open(settings: &Settings) -> Result<Components, AppError> {
         STOREFRONT_EMBED_QUEUE,
     ));
     let catalog = CatalogService::new(store, index, worker, model_id.clone());
+    let exact_device = ExactDevice::new(device_preference(settings)?.select()?);
     Ok(Components {
-        recommender: Recommender::new(catalog.clone()),
+        recommender: Recommender::with_exact_device(catalog.clone(), exact_device),
         catalog,
         model_id,
         _data_dir_lock: data_dir_lock,
@@ -64,18 +66,21 @@ pub async fn open_store(settings: &Settings) -> Result<SqlStore, AppError> {
     SqlStore::connect(&settings.database_url()).await
 }
 
+/// The one device policy (`KINDRED_DEVICE`): the model and exact search both follow it.
+fn device_preference(settings: &Settings) -> Result<DevicePreference, AppError> {
+    match settings.device.as_str() {
+        "auto" => Ok(DevicePreference::Auto),
+        "cpu" => Ok(DevicePreference::Cpu),
+        "cuda" => Ok(DevicePreference::Cuda),
+        other => Err(AppError::InvalidInput(format!(
+            "KINDRED_DEVICE must be auto, cpu or cuda, not `{other}`"
+        ))),
+    }
+}
+
 pub fn load_embedder(settings: &Settings) -> Result<Arc<dyn Embedder>, AppError> {
     let model_dir = settings.model_dir.clone().unwrap_or_else(default_model_dir);
-    let device = match settings.device.as_str() {
-        "auto" => DevicePreference::Auto,
-        "cpu" => DevicePreference::Cpu,
-        "cuda" => DevicePreference::Cuda,
-        other => {
-            return Err(AppError::InvalidInput(format!(
-                "KINDRED_DEVICE must be auto, cpu or cuda, not `{other}`"
-            )))
-        }
-    };
+    let device = device_preference(settings)?;
     let embedder = BertEmbedder::load(&model_dir, device, settings.max_batch_tokens)?;
     tracing::info!(model = embedder.model_id(), dimension = embedder.dimension(), dir = %model_dir.display(), "model loaded");
     Ok(Arc::new(embedder))

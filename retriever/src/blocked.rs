@@ -37,6 +37,21 @@ pub struct ResidentVectors {
     blocks: BlockSizes,
 }
 
+/// Where exact search runs. The server chooses it once, by the same policy as the model's
+/// device (`KINDRED_DEVICE`), so the model and the all-pairs job never disagree.
+#[derive(Debug, Clone)]
+pub struct ExactDevice(Device);
+
+impl ExactDevice {
+    pub fn cpu() -> Self {
+        Self(Device::Cpu)
+    }
+
+    pub fn new(device: Device) -> Self {
+        Self(device)
+    }
+}
+
 /// One neighbour: the product and its cosine similarity.
 pub type Neighbour = (u64, f32);
 
@@ -64,13 +79,18 @@ impl ResidentVectors {
         })
     }
 
-    /// On the first CUDA device in f16 when the build has CUDA and a GPU is present, else on
-    /// the CPU in f32.
-    pub fn on_best_device(ids: Vec<u64>, vectors: &[Vec<f32>]) -> Result<Self, RetrieverError> {
-        match Device::cuda_if_available(0) {
-            Ok(gpu) if gpu.is_cuda() => Self::new(&gpu, DType::F16, ids, vectors),
-            _ => Self::new(&Device::Cpu, DType::F32, ids, vectors),
-        }
+    /// On the server's exact-search device: f16 on a GPU, f32 on the CPU.
+    pub fn on(
+        device: &ExactDevice,
+        ids: Vec<u64>,
+        vectors: &[Vec<f32>],
+    ) -> Result<Self, RetrieverError> {
+        let dtype = if device.0.is_cuda() {
+            DType::F16
+        } else {
+            DType::F32
+        };
+        Self::new(&device.0, dtype, ids, vectors)
     }
 
     /// `cuda` or `cpu`: where the vectors live.

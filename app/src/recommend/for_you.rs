@@ -346,8 +346,9 @@ impl Recommender {
                 .filter(|(id, _)| on_sale.contains(id))
                 .unzip();
             let k = wanted.iter().copied().max().unwrap_or(0);
+            let device = self.exact_device.clone();
             tokio::task::spawn_blocking(move || {
-                ResidentVectors::on_best_device(ids, &vectors)?.top_k(&queries, k)
+                ResidentVectors::on(&device, ids, &vectors)?.top_k(&queries, k)
             })
             .await
             .map_err(|e| AppError::Internal(format!("batched session scoring: {e}")))??

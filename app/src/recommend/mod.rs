@@ -23,6 +23,7 @@ pub use similar::SimilarRequest;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use kindred_retriever::blocked::ExactDevice;
 use kindred_retriever::VectorIndex;
 use serde::Serialize;
 
@@ -73,6 +74,8 @@ impl ShoppingContext {
 #[derive(Clone)]
 pub struct Recommender {
     catalog: CatalogService,
+    /// Where exact searches over a shop's vectors run (stored lists, batched for-you).
+    exact_device: ExactDevice,
     /// Vectors of shoppers' search texts (`searches`).
     search_cache: searches::SearchVectors,
     /// Each shop's interaction models, rebuilt when they get old (`interactions`).
@@ -82,9 +85,15 @@ pub struct Recommender {
 }
 
 impl Recommender {
+    /// Exact searches on the CPU.
     pub fn new(catalog: CatalogService) -> Self {
+        Self::with_exact_device(catalog, ExactDevice::cpu())
+    }
+
+    pub fn with_exact_device(catalog: CatalogService, exact_device: ExactDevice) -> Self {
         Self {
             catalog,
+            exact_device,
             search_cache: searches::search_vector_cache(),
             interaction_models: Default::default(),
             trending_cache: Default::default(),

@@ -54,8 +54,9 @@ impl Recommender {
         let CatalogueVectors { ids, vectors, .. } = catalogue;
         // Minutes of matrix work for a large catalogue: on the blocking pool, never on the
         // runtime that serves requests.
+        let exact_device = self.exact_device.clone();
         let (lists, device) = tokio::task::spawn_blocking(move || {
-            let resident = ResidentVectors::on_best_device(ids.clone(), &vectors)?;
+            let resident = ResidentVectors::on(&exact_device, ids.clone(), &vectors)?;
             drop(vectors);
             let device = resident.device_name();
             let neighbours = resident.all_pairs(LIST_LENGTH)?;
