@@ -75,6 +75,19 @@ async fn call(
     }
 }
 
+/// One GET with the key; the time it took.
+async fn timed_get(client: &Http, uri: &str, auth: &str) -> Duration {
+    call(
+        client,
+        hyper::Method::GET,
+        uri,
+        &[("authorization", auth)],
+        None,
+    )
+    .await
+    .2
+}
+
 fn main() {
     let events_total: u64 = env_or("KINDRED_BENCH_EVENTS", 1_000_000);
     let attack_seconds: u64 = env_or("KINDRED_BENCH_SECONDS", 15);
@@ -86,8 +99,7 @@ fn main() {
     let work = tempfile::tempdir().unwrap();
     let kindred = env!("CARGO_BIN_EXE_kindred");
     let data_dir = work.path().join("data");
-    let yoga = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/catalogs/yoga-stores/2026-01-13");
+    let yoga = support::yoga_catalogue();
     run(
         kindred,
         &data_dir,
@@ -342,17 +354,7 @@ async fn amplification(
         |who: &str| format!("{base}/api/v1/recommendations/for-you?client_id={who}&limit=10");
     let mut quiet = Vec::new();
     for _ in 0..20 {
-        quiet.push(
-            call(
-                client,
-                hyper::Method::GET,
-                &for_you("honest"),
-                &[("authorization", &auth)],
-                None,
-            )
-            .await
-            .2,
-        );
+        quiet.push(timed_get(client, &for_you("honest"), &auth).await);
     }
     quiet.sort();
     let running = Arc::new(AtomicBool::new(true));
@@ -382,17 +384,7 @@ async fn amplification(
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut n = 0;
     while Instant::now() < deadline {
-        honest_times.push(
-            call(
-                client,
-                hyper::Method::GET,
-                &for_you("honest"),
-                &[("authorization", &auth)],
-                None,
-            )
-            .await
-            .2,
-        );
+        honest_times.push(timed_get(client, &for_you("honest"), &auth).await);
         if honest_times.len() % 10 == 0 {
             n += 1;
             let product = json!({"products": [{"id": 900_000 + n, "title": format!("Cork yoga block {n}"),

@@ -57,8 +57,7 @@ fn main() {
     let work = tempfile::tempdir().unwrap();
     let kindred = env!("CARGO_BIN_EXE_kindred");
     let data_dir = work.path().join("data");
-    let yoga = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/catalogs/yoga-stores/2026-01-13");
+    let yoga = support::yoga_catalogue();
 
     // Import speed on the real catalogue, end to end (parse, embed, index, ANN build).
     let yoga_seconds = timed(|| {

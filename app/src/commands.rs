@@ -283,7 +283,12 @@ fn evaluate(
             validation_cases = split.validation.len(),
             "evaluating"
         );
-        rows.extend(crate::eval::evaluate(&split, model.as_deref())?);
+        rows.extend(crate::eval::evaluate(
+            &split,
+            model
+                .as_deref()
+                .map(|m| m as &dyn kindred_embedder::Embedder),
+        )?);
     }
     println!("{}", crate::eval::table(&rows));
     Ok(())

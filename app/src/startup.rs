@@ -44,6 +44,7 @@ pub async fn open(settings: &Settings) -> Result<Components, AppError> {
     let embedder = load_embedder(settings)?;
     let dimension = embedder.dimension();
     let model_id = embedder.model_id().to_owned();
+    let exact_device = ExactDevice::new(embedder.device().clone());
     let index = open_index(settings, dimension).await?;
     let worker = Arc::new(EmbeddingWorker::spawn_with_lanes(
         embedder,
@@ -51,7 +52,6 @@ pub async fn open(settings: &Settings) -> Result<Components, AppError> {
         STOREFRONT_EMBED_QUEUE,
     ));
     let catalog = CatalogService::new(store, index, worker, model_id.clone());
-    let exact_device = ExactDevice::new(device_preference(settings)?.select()?);
     Ok(Components {
         recommender: Recommender::with_exact_device(catalog.clone(), exact_device),
         catalog,
@@ -66,21 +66,20 @@ pub async fn open_store(settings: &Settings) -> Result<SqlStore, AppError> {
     SqlStore::connect(&settings.database_url()).await
 }
 
-/// The one device policy (`KINDRED_DEVICE`): the model and exact search both follow it.
-fn device_preference(settings: &Settings) -> Result<DevicePreference, AppError> {
-    match settings.device.as_str() {
-        "auto" => Ok(DevicePreference::Auto),
-        "cpu" => Ok(DevicePreference::Cpu),
-        "cuda" => Ok(DevicePreference::Cuda),
-        other => Err(AppError::InvalidInput(format!(
-            "KINDRED_DEVICE must be auto, cpu or cuda, not `{other}`"
-        ))),
-    }
-}
-
-pub fn load_embedder(settings: &Settings) -> Result<Arc<dyn Embedder>, AppError> {
+/// Loads the model on the device `KINDRED_DEVICE` chooses. That choice is the one device
+/// policy: exact search runs where the model runs (`BertEmbedder::device`).
+pub fn load_embedder(settings: &Settings) -> Result<Arc<BertEmbedder>, AppError> {
     let model_dir = settings.model_dir.clone().unwrap_or_else(default_model_dir);
-    let device = device_preference(settings)?;
+    let device = match settings.device.as_str() {
+        "auto" => DevicePreference::Auto,
+        "cpu" => DevicePreference::Cpu,
+        "cuda" => DevicePreference::Cuda,
+        other => {
+            return Err(AppError::InvalidInput(format!(
+                "KINDRED_DEVICE must be auto, cpu or cuda, not `{other}`"
+            )))
+        }
+    };
     let embedder = BertEmbedder::load(&model_dir, device, settings.max_batch_tokens)?;
     tracing::info!(model = embedder.model_id(), dimension = embedder.dimension(), dir = %model_dir.display(), "model loaded");
     Ok(Arc::new(embedder))

@@ -45,6 +45,11 @@ pub struct BertEmbedder {
 }
 
 impl BertEmbedder {
+    /// Where the model runs, as its device preference chose.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
     /// Loads the model folder; `max_batch_tokens` bounds batch size × longest sequence.
     pub fn load(
         path: &Path,

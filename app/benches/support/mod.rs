@@ -118,6 +118,11 @@ pub fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// The real yoga-store catalogue every load benchmark imports.
+pub fn yoga_catalogue() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/catalogs/yoga-stores/2026-01-13")
+}
+
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()

@@ -73,7 +73,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = status_and_code(&self);
         // Internal details go to the log, not to the client.
-        let message = if code == "database_unavailable" {
+        let message = if matches!(self, AppError::StorageUnavailable(_)) {
             tracing::warn!(error = %self, "database busy or unreachable");
             "the database is busy or unreachable; retry shortly".to_owned()
         } else if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName};
+use axum::http::HeaderName;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -73,7 +73,13 @@ const INSTALLS_PER_CLIENT_MINUTE: u32 = 30;
 /// The address a request came from: the socket's peer, or, behind a proxy the operator
 /// named (`KINDRED_CLIENT_IP_HEADER`), the last address that proxy appended.
 #[derive(Debug, Clone)]
-pub struct ClientAddress(pub String);
+pub struct ClientAddress {
+    address: String,
+    /// The operator's proxy appends to `X-Forwarded-For` itself (it is the header named).
+    operator_appends_forwarded_for: bool,
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Notes each request's client address for the rate limits.
 pub async fn identify_client(
@@ -97,24 +103,25 @@ pub async fn identify_client(
             .map(|ConnectInfo(peer)| peer.ip().to_string())
     });
     if let Some(address) = address {
-        request.extensions_mut().insert(ClientAddress(address));
-    }
-    if let Some(shopper) = forwarded_shopper(request.headers(), header.as_ref()) {
-        request.extensions_mut().insert(ForwardedShopper(shopper));
+        request.extensions_mut().insert(ClientAddress {
+            address,
+            operator_appends_forwarded_for: header.as_ref() == Some(&X_FORWARDED_FOR),
+        });
     }
     next.run(request).await
 }
 
-/// The shopper's address as Shopify's App Proxy wrote it: the last `X-Forwarded-For` entry,
-/// or the one before it when the operator's own proxy appends to that same header. Only
-/// meaningful on signed App Proxy requests.
-#[derive(Debug, Clone)]
-pub struct ForwardedShopper(pub String);
-
-fn forwarded_shopper(headers: &HeaderMap, operator_header: Option<&HeaderName>) -> Option<String> {
-    const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-    let skip = usize::from(operator_header == Some(&X_FORWARDED_FOR));
-    let entries: Vec<&str> = headers
+/// The key of a proxied request's shopper budget: the shop and the shopper's address as
+/// Shopify's App Proxy wrote it, the last `X-Forwarded-For` entry (or the one before it when
+/// the operator's own proxy appends to that same header); the forwarding peer's address when
+/// Shopify sent none. Read only on signed App Proxy requests.
+pub fn proxy_shopper_key(parts: &Parts, shop: &str) -> String {
+    let skip = parts
+        .extensions
+        .get::<ClientAddress>()
+        .is_some_and(|c| c.operator_appends_forwarded_for);
+    let entries: Vec<&str> = parts
+        .headers
         .get_all(X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -122,19 +129,10 @@ fn forwarded_shopper(headers: &HeaderMap, operator_header: Option<&HeaderName>) 
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .collect();
-    entries
+    let shopper = entries
         .len()
-        .checked_sub(1 + skip)
-        .map(|at| entries[at].to_owned())
-}
-
-/// The key of a proxied request's shopper budget: the shop and Shopify's word for the
-/// shopper's address (the forwarding peer's when Shopify sent none).
-pub fn proxy_shopper_key(parts: &Parts, shop: &str) -> String {
-    let shopper = parts
-        .extensions
-        .get::<ForwardedShopper>()
-        .map_or_else(|| client_address(parts), |s| s.0.clone());
+        .checked_sub(1 + usize::from(skip))
+        .map_or_else(|| client_address(parts), |at| entries[at].to_owned());
     format!("{shop}|{shopper}")
 }
 
@@ -154,7 +152,7 @@ pub fn client_address(parts: &Parts) -> String {
     parts
         .extensions
         .get::<ClientAddress>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.clone())
+        .map_or_else(|| "unknown".to_owned(), |c| c.address.clone())
 }
 
 #[derive(Clone)]
@@ -207,16 +205,19 @@ mod tests {
             other => panic!("expected a refusal, got {other:?}"),
         }
         assert!(limit.admit("b", 3).is_ok());
-        // Forgetting idle buckets keeps the spent ones.
-        let limits = RateLimits::per_minute(3, 3, 3, 3);
-        limits.per_client.admit("a", 3).unwrap();
-        limits.forget_idle();
-        assert!(limits.per_client.admit("a", 1).is_err());
         assert!(matches!(
             limit.admit("c", 4),
             Err(AppError::RateLimited {
                 retry_after_secs: 60
             })
         ));
+    }
+
+    #[test]
+    fn forgetting_idle_budgets_keeps_the_spent_ones() {
+        let limits = RateLimits::per_minute(3, 3, 3, 3);
+        limits.per_client.admit("a", 3).unwrap();
+        limits.forget_idle();
+        assert!(limits.per_client.admit("a", 1).is_err());
     }
 }

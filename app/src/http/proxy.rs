@@ -29,6 +29,13 @@ impl axum::extract::FromRequestParts<AppState> for ProxyShop {
         let now = chrono::Utc::now().timestamp();
         let request =
             app_proxy::verify(shopify.api().secrets(), &pairs, now).map_err(AppError::from)?;
+        // Before any database read: one shopper (or one script) spends at most a client's
+        // budget, and what it is refused does not count against the shop's.
+        state.limits.proxy_shopper.admit(
+            &super::limits::proxy_shopper_key(parts, request.shop.as_str()),
+            1,
+        )?;
+        state.limits.proxy.admit(request.shop.as_str(), 1)?;
         if !state.catalog.store().shop_exists(&request.shop).await? {
             return Err(AppError::UnknownShop(request.shop.to_string()));
         }
@@ -43,12 +50,6 @@ impl axum::extract::FromRequestParts<AppState> for ProxyShop {
         if uninstalled {
             return Err(AppError::UnknownShop(request.shop.to_string()));
         }
-        state.limits.proxy.admit(request.shop.as_str(), 1)?;
-        // One shopper (or one script) spends at most a client's budget of the shop's.
-        state.limits.proxy_shopper.admit(
-            &super::limits::proxy_shopper_key(parts, request.shop.as_str()),
-            1,
-        )?;
         Ok(Self(request))
     }
 }

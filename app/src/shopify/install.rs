@@ -106,11 +106,7 @@ impl ShopifyService {
         Ok(())
     }
 
-    pub(in crate::shopify) async fn save_grant(
-        &self,
-        shop: &ShopDomain,
-        grant: &TokenGrant,
-    ) -> Result<(), AppError> {
+    async fn save_grant(&self, shop: &ShopDomain, grant: &TokenGrant) -> Result<(), AppError> {
         let now = now_millis();
         let cipher = &self.inner.cipher;
         let sealed = SealedGrant {
@@ -147,7 +143,7 @@ impl ShopifyService {
     }
 
     /// Refresh-token rotation, one at a time: the old refresh token dies with its first use.
-    pub(in crate::shopify) async fn refresh(&self, shop: &ShopDomain) -> Result<String, AppError> {
+    async fn refresh(&self, shop: &ShopDomain) -> Result<String, AppError> {
         let _one_at_a_time = self.inner.refreshing.lock().await;
         let install = self
             .store()

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{now_millis, SqlStore};
+use super::{now_millis, numbered_placeholders, SqlStore};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 
@@ -76,17 +76,8 @@ impl SqlStore {
             .await?;
         let built_at = now_millis();
         for chunk in lists.chunks(INSERT_CHUNK) {
-            // Numbered placeholders spelled out: both databases read `$n` through the Any driver.
             let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${})",
-                        4 * i + 1,
-                        4 * i + 2,
-                        4 * i + 3,
-                        4 * i + 4
-                    )
-                })
+                .map(|i| format!("({})", numbered_placeholders(4 * i + 1, 4)))
                 .collect();
             let sql = format!(
                 "INSERT INTO similar_lists (shop_domain, product_id, neighbours, built_at) VALUES {}",

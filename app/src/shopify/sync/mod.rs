@@ -38,7 +38,7 @@ impl ShopifyService {
         Ok(shops.len())
     }
 
-    pub(in crate::shopify) fn spawn_sync(&self, shop: ShopDomain) {
+    fn spawn_sync(&self, shop: ShopDomain) {
         let this = self.clone();
         tokio::spawn(async move {
             let _ = this.run_sync(&shop).await;
@@ -67,10 +67,7 @@ impl ShopifyService {
         result
     }
 
-    pub(in crate::shopify) async fn run_sync_steps(
-        &self,
-        shop: &ShopDomain,
-    ) -> Result<(), AppError> {
+    async fn run_sync_steps(&self, shop: &ShopDomain) -> Result<(), AppError> {
         let Some(sync) = self.store().sync_state(shop).await? else {
             return Ok(());
         };
@@ -128,10 +125,7 @@ impl ShopifyService {
         Ok(())
     }
 
-    pub(in crate::shopify) async fn start_bulk(
-        &self,
-        shop: &ShopDomain,
-    ) -> Result<String, AppError> {
+    async fn start_bulk(&self, shop: &ShopDomain) -> Result<String, AppError> {
         let data = self
             .admin_graphql(
                 shop,
@@ -158,7 +152,7 @@ impl ShopifyService {
 
     /// Polls until the operation ends (the finish webhook cuts the wait short); returns its
     /// result URL (none when it found nothing) and object count.
-    pub(in crate::shopify) async fn wait_for_bulk(
+    async fn wait_for_bulk(
         &self,
         shop: &ShopDomain,
         id: &str,

@@ -121,7 +121,7 @@ impl ShopifyService {
         Ok(())
     }
 
-    pub(in crate::shopify) async fn apply_inventory_update(
+    async fn apply_inventory_update(
         &self,
         shop: &ShopDomain,
         body: &Value,
@@ -159,7 +159,7 @@ impl ShopifyService {
     /// app/uninstalled: tokens revoked and the storefront no longer served at once; the
     /// catalogue waits for shop/redact (Shopify sends it 48 hours later), so a merchant who
     /// reinstalls in between finds it intact.
-    pub(in crate::shopify) async fn uninstall(&self, shop: &ShopDomain) -> Result<(), AppError> {
+    async fn uninstall(&self, shop: &ShopDomain) -> Result<(), AppError> {
         self.store().mark_uninstalled(shop).await?;
         self.inner.keys.invalidate();
         tracing::info!(%shop, "app uninstalled; tokens and storefront keys revoked");
@@ -184,14 +184,14 @@ fn is_older(incoming: &Product, kept: &Product) -> bool {
 mod tests {
     use super::*;
 
-    pub(in crate::shopify) fn product(updated_at: Option<&str>) -> Product {
+    fn product(updated_at: Option<&str>) -> Product {
         let mut p = crate::catalog::product_from_json(&json!({"id": 1, "title": "Mat"})).unwrap();
         p.updated_at = updated_at.map(str::to_owned);
         p
     }
 
     #[test]
-    pub(in crate::shopify) fn older_means_earlier_in_time_across_offsets() {
+    fn older_means_earlier_in_time_across_offsets() {
         let utc = product(Some("2026-01-13T10:00:00Z"));
         let same_in_new_york = product(Some("2026-01-13T05:00:00-05:00"));
         let earlier = product(Some("2026-01-13T09:59:59+00:00"));

@@ -48,10 +48,7 @@ impl ShopifyService {
     /// Product upserts of one shop are applied together (one embedding batch; the newest
     /// version of each product wins); any other delivery is applied in arrival order, after
     /// the upserts of its shop that came before it.
-    pub(in crate::shopify) async fn apply_batch(
-        &self,
-        batch: Vec<PendingDelivery>,
-    ) -> Result<(), AppError> {
+    async fn apply_batch(&self, batch: Vec<PendingDelivery>) -> Result<(), AppError> {
         let mut upserts: BTreeMap<String, Vec<(PendingDelivery, Product)>> = BTreeMap::new();
         for delivery in batch {
             let Some(topic) = Topic::parse(&delivery.topic) else {
@@ -88,7 +85,7 @@ impl ShopifyService {
         Ok(())
     }
 
-    pub(in crate::shopify) async fn apply_upserts(
+    async fn apply_upserts(
         &self,
         shop: &ShopDomain,
         pending: Vec<(PendingDelivery, Product)>,
@@ -112,7 +109,7 @@ impl ShopifyService {
         Ok(())
     }
 
-    pub(in crate::shopify) async fn record(
+    async fn record(
         &self,
         delivery: &PendingDelivery,
         outcome: Result<(), String>,
@@ -140,11 +137,7 @@ impl ShopifyService {
     }
 
     /// A delivery that can never apply (its body is unusable): parked, not retried.
-    pub(in crate::shopify) async fn give_up(
-        &self,
-        delivery: &PendingDelivery,
-        reason: &str,
-    ) -> Result<(), AppError> {
+    async fn give_up(&self, delivery: &PendingDelivery, reason: &str) -> Result<(), AppError> {
         tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, %reason, "webhook cannot be applied");
         metrics::counter!("kindred_webhooks_failed_total").increment(1);
         self.store()
