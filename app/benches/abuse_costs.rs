@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 use kindred::domain::ShopDomain;
 use kindred::events::{parse_event, EventSource};
 use kindred::storage::SqlStore;
+use kindred::stores::prelude::*;
 use support::{env_or, machine, peak_rss_kib, percentiles, rss_kib, run, serve, stop, wait_ready};
 
 const SHOP: &str = "bench-abuse.myshopify.com";
@@ -170,7 +171,7 @@ async fn seed_events(data_dir: &Path, total: u64) -> u64 {
     let store = SqlStore::connect(&url).await.unwrap();
     let shop = ShopDomain::parse(SHOP).unwrap();
     let products = store.on_sale_products(&shop).await.unwrap();
-    let now = kindred::storage::now_millis();
+    let now = kindred::clock::Clock::now_millis(&kindred::clock::SystemClock);
     let span = 6 * 24 * 3600 * 1000;
     let mut batch = Vec::with_capacity(10_000);
     for n in 0..total {

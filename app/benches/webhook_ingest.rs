@@ -100,7 +100,7 @@ async fn run(inbox: &'static str, postgres_admin_url: Option<String>) -> Row {
         data_dir: work.path().to_owned(),
         database_url,
         admin_template: fake.admin_template(),
-        admin_key: kindred::storage::generate_key(kindred::storage::KeyScope::Admin),
+        admin_key: kindred::stores::generate_key(kindred::stores::KeyScope::Admin),
     };
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

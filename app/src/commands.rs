@@ -5,15 +5,16 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
+use crate::app::App;
 use crate::catalog::{read_catalogue, Catalogue};
 use crate::config::{Command, ImportArgs, KeysCommand, ServeArgs, Settings, ShopCommand};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::http::{router, AppState, HttpLimits, KeyCache};
 use crate::progress::{Reporter, Silent};
 use crate::recommend::similar_lists::ListJob;
-use crate::storage::{KeyOrigin, KeyScope};
-use crate::{startup, telemetry};
+use crate::startup;
+use crate::stores::prelude::*;
+use crate::stores::{KeyOrigin, KeyScope, Stores};
 
 pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
     match command {
@@ -54,39 +55,22 @@ pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
 }
 
 async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
-    let components = startup::open(settings).await?;
-    let store = components.catalog.store().clone();
+    let app = App::build(settings).await?;
+    let stores = app.components.catalog.stores().clone();
     if let Some(admin_key) = &settings.admin_key {
         // Stored as a hash, like every other key; an earlier KINDRED_ADMIN_KEY is revoked.
-        let retired = store.set_environment_admin_key(admin_key).await?;
+        let retired = stores.keys.set_environment_admin_key(admin_key).await?;
         if retired > 0 {
             tracing::info!(retired, "earlier KINDRED_ADMIN_KEY revoked");
         }
     }
-    spawn_catalogue_jobs(&components, settings);
-    let keys = KeyCache::new(store);
-    let shopify = startup::open_shopify(settings, &components.recommender, &keys)?;
-    match &shopify {
+    spawn_catalogue_jobs(&app.components, settings);
+    match &app.shopify {
         Some(shopify) => start_shopify_tasks(shopify, settings).await?,
         None => tracing::info!("Shopify app not configured (SHOPIFY_API_KEY/SHOPIFY_API_SECRET); serving the REST API only"),
     }
-    let index = components.catalog.index().clone();
-    let state = AppState {
-        catalog: components.catalog.clone(),
-        recommender: components.recommender.clone(),
-        keys,
-        metrics: telemetry::metrics_handle(),
-        model_id: components.model_id.clone(),
-        shopify,
-        limits: crate::http::RateLimits::per_minute(
-            settings.events_per_minute,
-            settings.key_requests_per_minute,
-            settings.client_requests_per_minute,
-            settings.proxy_requests_per_minute,
-        ),
-        customer_tokens: startup::customer_tokens(settings)?,
-    };
-    let limits = state.limits.clone();
+    let index = app.components.catalog.index().clone();
+    let limits = app.state.limits.clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(60)).await;
@@ -96,9 +80,10 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
     let listener = TcpListener::bind(args.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     // The peer address feeds the per-client rate limits.
-    let app = router(state, http_limits(settings)?)
+    let service = app
+        .router()
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     // Vectors written in the last second are flushed before the process goes.
@@ -118,7 +103,7 @@ fn spawn_catalogue_jobs(components: &startup::Components, settings: &Settings) {
     tokio::spawn(async move {
         loop {
             finish_pending_indexing(&background).await;
-            prune_past_retention(background.store(), retention_ms).await;
+            prune_past_retention(background.stores(), retention_ms).await;
             match background.optimize_if_dirty().await {
                 Ok(true) => tracing::info!("ANN index rebuilt"),
                 Ok(false) => {}
@@ -157,14 +142,14 @@ async fn start_shopify_tasks(
     shopify.resume_syncs().await?;
     let reconciler = shopify.clone();
     let every = Duration::from_secs(settings.reconcile_interval_secs.max(10));
-    let store = shopify.store().clone();
+    let stores = shopify.stores().clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
             reconciler.reconcile_all().await;
             // Bodies of deliveries applied a week ago are dropped; their ids stay for duplicates.
-            let week_ago = crate::storage::now_millis() - 7 * 24 * 3600 * 1000;
-            if let Err(err) = store.prune_inbox(week_ago).await {
+            let week_ago = stores.now() - 7 * 24 * 3600 * 1000;
+            if let Err(err) = stores.inbox.prune_inbox(week_ago).await {
                 tracing::warn!(error = %err, "could not prune the webhook inbox");
             }
         }
@@ -188,40 +173,18 @@ where
 }
 
 /// Shopper events and privacy exports older than the retention window are dropped.
-async fn prune_past_retention(store: &crate::storage::SqlStore, retention_ms: i64) {
-    let before = crate::storage::now_millis() - retention_ms;
-    match store.prune_events(before).await {
+async fn prune_past_retention(stores: &Stores, retention_ms: i64) {
+    let before = stores.now() - retention_ms;
+    match stores.events.prune_events(before).await {
         Ok(0) => {}
         Ok(pruned) => tracing::info!(pruned, "shopper events past retention dropped"),
         Err(err) => tracing::warn!(error = %err, "could not prune shopper events"),
     }
-    match store.prune_customer_exports(before).await {
+    match stores.privacy.prune_customer_exports(before).await {
         Ok(0) => {}
         Ok(pruned) => tracing::info!(pruned, "privacy exports past retention dropped"),
         Err(err) => tracing::warn!(error = %err, "could not prune privacy exports"),
     }
-}
-
-/// The HTTP limits from the settings.
-pub fn http_limits(settings: &Settings) -> Result<HttpLimits, AppError> {
-    let client_ip_header = settings
-        .client_ip_header
-        .as_deref()
-        .map(|name| {
-            axum::http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
-                AppError::Config(format!(
-                    "KINDRED_CLIENT_IP_HEADER `{name}` is not a header name"
-                ))
-            })
-        })
-        .transpose()?;
-    Ok(HttpLimits {
-        max_body_bytes: settings.max_body_bytes,
-        max_webhook_body_bytes: settings.max_webhook_body_bytes,
-        max_storefront_body_bytes: settings.max_storefront_body_bytes,
-        request_timeout: Duration::from_secs(settings.request_timeout_secs.max(1)),
-        client_ip_header,
-    })
 }
 
 /// `kindred keys …`: list and revoke keys of a shop, or admin keys.
@@ -295,7 +258,7 @@ fn evaluate(
 }
 
 async fn finish_pending_indexing(catalog: &crate::catalog::service::CatalogService) {
-    let shops = match catalog.store().list_shops().await {
+    let shops = match catalog.stores().shops.list_shops().await {
         Ok(shops) => shops,
         Err(err) => return tracing::warn!(error = %err, "could not list shops for indexing"),
     };
@@ -437,7 +400,8 @@ async fn shops_to_process(
     Ok(match shop {
         Some(shop) => vec![ShopDomain::parse(&shop)?],
         None => catalog
-            .store()
+            .stores()
+            .shops
             .list_shops()
             .await?
             .into_iter()
@@ -470,7 +434,12 @@ async fn reindex(settings: &Settings, shop: Option<String>, force: bool) -> Resu
     let shops = shops_to_process(&components.catalog, shop).await?;
     for shop in shops {
         if force {
-            components.catalog.store().mark_all_stale(&shop).await?;
+            components
+                .catalog
+                .stores()
+                .products
+                .mark_all_stale(&shop)
+                .await?;
         }
         let (embedded, payloads) = components
             .catalog

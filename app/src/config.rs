@@ -235,14 +235,15 @@ pub struct Settings {
     /// Key that seals Shopify tokens at rest: base64 of 32 bytes. Default: a key file created in the data folder.
     #[arg(long, env = "KINDRED_TOKEN_KEY", hide_env_values = true, global = true)]
     pub token_key: Option<Secret>,
-    /// Seconds between polls of a running bulk operation (the finish webhook cuts the wait short).
+    /// Seconds between polls of a running bulk operation (the finish webhook cuts the wait
+    /// short); fractions allowed, at least 0.1.
     #[arg(
         long,
         env = "KINDRED_BULK_POLL_SECS",
-        default_value_t = 10,
+        default_value_t = 10.0,
         global = true
     )]
-    pub bulk_poll_secs: u64,
+    pub bulk_poll_secs: f64,
     /// Shopper events a shop may send per minute (`POST /api/v1/events`; 429 beyond it).
     #[arg(
         long,

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::error::AppError;
-use crate::storage::{hash_key, KeyGrant, SqlStore};
+use crate::stores::{hash_key, KeyGrant, KeyStore};
 
 /// How long a looked-up key is trusted before the database is asked again.
 const KNOWN_KEY_TTL: Duration = Duration::from_secs(30);
@@ -19,14 +19,14 @@ const MAX_CACHED_KEYS: usize = 10_000;
 /// Key lookups with a short-lived cache in front of the database, keyed by the key's hash.
 #[derive(Clone)]
 pub struct KeyCache {
-    store: SqlStore,
+    keys: Arc<dyn KeyStore>,
     entries: Arc<RwLock<HashMap<String, (Option<KeyGrant>, Instant)>>>,
 }
 
 impl KeyCache {
-    pub fn new(store: SqlStore) -> Self {
+    pub fn new(keys: Arc<dyn KeyStore>) -> Self {
         Self {
-            store,
+            keys,
             entries: Arc::default(),
         }
     }
@@ -40,7 +40,7 @@ impl KeyCache {
                 }
             }
         }
-        let grant = self.store.find_key(key).await?;
+        let grant = self.keys.find_key(key).await?;
         let ttl = if grant.is_some() {
             KNOWN_KEY_TTL
         } else {

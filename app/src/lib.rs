@@ -4,7 +4,9 @@
 //! products); `storage` and the `kindred-retriever` / `kindred-embedder` crates are its
 //! adapters; `http` is a thin REST surface over it; `commands` drives it from the CLI.
 
+pub mod app;
 pub mod catalog;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod domain;
@@ -20,4 +22,5 @@ pub mod recommend;
 pub mod shopify;
 pub mod startup;
 pub mod storage;
+pub mod stores;
 pub mod telemetry;

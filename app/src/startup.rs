@@ -9,6 +9,7 @@ use kindred_embedder::{
 use kindred_retriever::{EdgeIndex, ServerIndex, VectorIndex};
 
 use crate::catalog::service::CatalogService;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::key_cache::KeyCache;
@@ -25,6 +26,8 @@ const STOREFRONT_EMBED_QUEUE: usize = 16;
 
 /// Everything a command needs, opened once.
 pub struct Components {
+    /// The database, for what only an adapter does with it (closing it, for one).
+    pub store: SqlStore,
     pub catalog: CatalogService,
     /// Recommendations over that catalogue.
     pub recommender: Recommender,
@@ -34,26 +37,56 @@ pub struct Components {
     _data_dir_lock: Option<File>,
 }
 
+/// What a caller brings instead of what the settings would open.
+#[derive(Default)]
+pub struct Parts {
+    /// A model already loaded (the tests share one), with where its exact searches run.
+    pub model: Option<LoadedModel>,
+    /// The clock every store and strategy reads; the wall clock when `None`.
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+pub struct LoadedModel {
+    pub embedder: Arc<dyn Embedder>,
+    pub exact_device: ExactDevice,
+}
+
 pub async fn open(settings: &Settings) -> Result<Components, AppError> {
+    open_with(settings, Parts::default()).await
+}
+
+pub async fn open_with(settings: &Settings, parts: Parts) -> Result<Components, AppError> {
     std::fs::create_dir_all(&settings.data_dir)?;
     let data_dir_lock = match settings.qdrant_url {
         Some(_) => None,
         None => Some(lock_data_dir(settings)?),
     };
-    let store = SqlStore::connect(&settings.database_url()).await?;
-    let embedder = load_embedder(settings)?;
-    let dimension = embedder.dimension();
-    let model_id = embedder.model_id().to_owned();
-    let exact_device = ExactDevice::new(embedder.device().clone());
+    let mut store = SqlStore::connect(&settings.database_url()).await?;
+    if let Some(clock) = parts.clock {
+        store = store.with_clock(clock);
+    }
+    let model = match parts.model {
+        Some(model) => model,
+        None => {
+            let embedder = load_embedder(settings)?;
+            LoadedModel {
+                exact_device: ExactDevice::new(embedder.device().clone()),
+                embedder,
+            }
+        }
+    };
+    let dimension = model.embedder.dimension();
+    let model_id = model.embedder.model_id().to_owned();
     let index = open_index(settings, dimension).await?;
     let worker = Arc::new(EmbeddingWorker::spawn_with_lanes(
-        embedder,
+        model.embedder,
         EMBED_QUEUE,
         STOREFRONT_EMBED_QUEUE,
     ));
-    let catalog = CatalogService::new(store, index, worker, model_id.clone());
+    let catalog = CatalogService::new(store.stores(), index, worker, model_id.clone());
     Ok(Components {
-        recommender: Recommender::with_exact_device(catalog.clone(), exact_device),
+        recommender: Recommender::with_exact_device(catalog.clone(), model.exact_device),
+        store,
         catalog,
         model_id,
         _data_dir_lock: data_dir_lock,
@@ -156,10 +189,14 @@ pub fn open_shopify(
     };
     let secrets = AppSecrets::new(secret, settings.shopify_api_secret_previous.clone());
     let api = ShopifyApi::new(client_id, secrets, settings.shopify_admin_url.clone())?;
+    let bulk_poll_interval =
+        std::time::Duration::try_from_secs_f64(settings.bulk_poll_secs.max(0.1)).map_err(|_| {
+            AppError::Config("KINDRED_BULK_POLL_SECS must be a number of seconds".into())
+        })?;
     let config = ShopifyAppConfig {
         scopes: settings.shopify_scopes.clone(),
         app_url: settings.app_url.clone(),
-        bulk_poll_interval: std::time::Duration::from_secs(settings.bulk_poll_secs.max(1)),
+        bulk_poll_interval,
     };
     Ok(Some(ShopifyService::new(
         recommender.clone(),

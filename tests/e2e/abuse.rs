@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 
 use kindred::domain::ShopDomain;
 use kindred::events::{parse_event, EventSource};
-use kindred::storage::{KeyOrigin, KeyScope};
+use kindred::stores::prelude::*;
+use kindred::stores::{KeyOrigin, KeyScope};
 
 use crate::common::{databases, error_code, TestApp, YOGA_2026_01_13};
 use crate::fake_shopify::{sample_payload, FakeShopify};
@@ -207,7 +208,7 @@ async fn a_long_history_costs_what_a_short_one_does() {
         let merchant = app.merchant_key(SHOP).await;
         let shop = ShopDomain::parse(SHOP).unwrap();
         // 33,000 views of distinct products: more than SQLite binds in one statement.
-        let now = kindred::storage::now_millis();
+        let now = kindred::clock::Clock::now_millis(&kindred::clock::SystemClock);
         let mut events = Vec::new();
         for n in 0..33_000u64 {
             let raw = json!({"type": "product_viewed", "client_id": "hoarder", "customer_id": 91,

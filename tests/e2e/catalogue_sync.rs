@@ -4,7 +4,8 @@
 use axum::http::{Method, StatusCode};
 use kindred::domain::ShopDomain;
 use kindred::progress::Silent;
-use kindred::storage::ProductRow;
+use kindred::stores::prelude::*;
+use kindred::stores::ProductRow;
 
 use crate::common::{databases, TestApp, YOGA_2026_01_13};
 

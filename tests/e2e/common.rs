@@ -11,19 +11,22 @@ use axum::Router;
 use serde_json::Value;
 use tower::ServiceExt;
 
+use base64::Engine;
+use clap::Parser;
+use kindred::app::App;
 use kindred::catalog::read_catalogue;
 use kindred::catalog::service::{CatalogService, IngestReport};
+use kindred::clock::Clock;
+use kindred::config::{Cli, Settings};
 use kindred::domain::ShopDomain;
-use kindred::http::{router, AppState, HttpLimits, KeyCache};
 use kindred::progress::Silent;
-use kindred::shopify::{
-    AppSecrets, Secret, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher,
-};
-use kindred::storage::{generate_key, KeyOrigin, KeyScope, SqlStore};
-use kindred_embedder::{
-    default_model_dir, BertEmbedder, DevicePreference, EmbedError, Embedder, EmbeddingWorker,
-};
-use kindred_retriever::{EdgeIndex, VectorIndex};
+use kindred::shopify::ShopifyService;
+use kindred::startup::{LoadedModel, Parts};
+use kindred::storage::SqlStore;
+use kindred::stores::prelude::*;
+use kindred::stores::{generate_key, KeyOrigin, KeyScope};
+use kindred_embedder::{default_model_dir, BertEmbedder, DevicePreference, EmbedError, Embedder};
+use kindred_retriever::blocked::ExactDevice;
 
 pub use crate::fake_shopify::shared_data;
 
@@ -126,6 +129,57 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
 }
 
+/// The settings of a test app, as `kindred serve` would read them: its own folder and
+/// database, the fake Shopify, and limits a test can reach. Never a Qdrant server from the
+/// environment: test apps share shop names, so each keeps its vectors in its own folder.
+fn settings(data_dir: &Path, database_url: &str, shopify_admin: &str) -> Settings {
+    let identity_key = base64::engine::general_purpose::STANDARD.encode(IDENTITY_KEY);
+    let data_dir = data_dir.display().to_string();
+    let args = [
+        "kindred",
+        "--data-dir",
+        &data_dir,
+        "--database-url",
+        database_url,
+        "--shopify-api-key",
+        crate::fake_shopify::CLIENT_ID,
+        "--shopify-api-secret",
+        crate::fake_shopify::SECRET,
+        "--shopify-scopes",
+        "read_products,read_inventory",
+        "--app-url",
+        "https://kindred.test",
+        "--shopify-admin-url",
+        shopify_admin,
+        "--bulk-poll-secs",
+        "0.2",
+        "--events-per-minute",
+        "600",
+        "--key-requests-per-minute",
+        "6000",
+        "--client-requests-per-minute",
+        "600",
+        "--proxy-requests-per-minute",
+        "1200",
+        "--identity-key",
+        &identity_key,
+        "--max-body-bytes",
+        "1048576",
+        "--max-webhook-body-bytes",
+        "262144",
+        "--max-storefront-body-bytes",
+        "65536",
+        "--request-timeout-secs",
+        "30",
+        "--client-ip-header",
+        "x-test-client",
+        "migrate",
+    ];
+    let mut settings = Cli::try_parse_from(args).unwrap().settings;
+    settings.qdrant_url = None;
+    settings
+}
+
 /// Where apps that do not use a fake Shopify send Admin API calls: nothing listens there.
 const NO_SHOPIFY: &str = "http://127.0.0.1:9/{shop}";
 
@@ -134,6 +188,13 @@ impl TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(database, data_dir.path()).await;
         Self::open(data_dir, database_url, NO_SHOPIFY.to_owned()).await
+    }
+
+    /// A fresh app that tells time by `clock`.
+    pub async fn spawn_with_clock(database: &Database, clock: Arc<dyn Clock>) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let database_url = fresh_database(database, data_dir.path()).await;
+        Self::open_with_clock(data_dir, database_url, NO_SHOPIFY.to_owned(), Some(clock)).await
     }
 
     /// A fresh app whose Shopify is the given (fake) Admin URL template.
@@ -166,64 +227,42 @@ impl TestApp {
         database_url: String,
         shopify_admin: String,
     ) -> Self {
-        let store = SqlStore::connect(&database_url).await.unwrap();
-        let model = model();
-        let index: Arc<dyn VectorIndex> =
-            Arc::new(EdgeIndex::open(&data_dir.path().join("vectors"), model.dimension()).unwrap());
-        let model_id = model.model_id().to_owned();
-        let worker = Arc::new(EmbeddingWorker::spawn(model, 64));
-        let catalog = CatalogService::new(store.clone(), index, worker, model_id.clone());
-        let recommender = kindred::recommend::Recommender::new(catalog.clone());
+        Self::open_with_clock(data_dir, database_url, shopify_admin, None).await
+    }
+
+    async fn open_with_clock(
+        data_dir: tempfile::TempDir,
+        database_url: String,
+        shopify_admin: String,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Self {
+        let settings = settings(data_dir.path(), &database_url, &shopify_admin);
+        let parts = Parts {
+            model: Some(LoadedModel {
+                embedder: model(),
+                exact_device: ExactDevice::cpu(),
+            }),
+            clock,
+        };
+        let app = App::build_with(&settings, parts).await.unwrap();
+        let store = app.components.store.clone();
         let admin_key = generate_key(KeyScope::Admin);
         store
             .add_key(&admin_key, KeyScope::Admin, None, KeyOrigin::Generated)
             .await
             .unwrap();
-        let keys = KeyCache::new(store.clone());
-        let api = ShopifyApi::new(
-            crate::fake_shopify::CLIENT_ID.to_owned(),
-            AppSecrets::new(Secret::new(crate::fake_shopify::SECRET), None),
-            shopify_admin.clone(),
-        )
-        .unwrap();
-        let cipher = TokenCipher::load_or_create(&data_dir.path().join("token.key")).unwrap();
-        let shopify = ShopifyService::new(
-            recommender.clone(),
-            api,
-            cipher,
-            keys.clone(),
-            ShopifyAppConfig {
-                scopes: "read_products,read_inventory".into(),
-                app_url: Some("https://kindred.test".into()),
-                bulk_poll_interval: std::time::Duration::from_millis(200),
-            },
-        );
-        let state = AppState {
-            catalog: catalog.clone(),
-            recommender: recommender.clone(),
-            keys,
-            metrics: kindred::telemetry::metrics_handle(),
-            model_id,
-            shopify: Some(shopify.clone()),
-            limits: kindred::http::RateLimits::per_minute(600, 6_000, 600, 1_200),
-            customer_tokens: kindred::identity::CustomerTokens::new(*IDENTITY_KEY),
-        };
-        let limits = HttpLimits {
-            max_body_bytes: 1024 * 1024,
-            max_webhook_body_bytes: 256 * 1024,
-            max_storefront_body_bytes: 64 * 1024,
-            request_timeout: std::time::Duration::from_secs(30),
-            client_ip_header: Some(axum::http::HeaderName::from_static("x-test-client")),
-        };
         Self {
-            router: router(state, limits),
-            catalog,
-            recommender,
+            router: app.router(),
+            catalog: app.components.catalog.clone(),
+            recommender: app.components.recommender.clone(),
+            shopify: app
+                .shopify
+                .clone()
+                .expect("the test settings configure Shopify"),
             store,
             admin_key,
             database_url,
             data_dir,
-            shopify,
             shopify_admin,
         }
     }

@@ -6,6 +6,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use kindred::domain::ShopDomain;
+use kindred::stores::prelude::*;
 
 use crate::common::{databases, error_code, TestApp};
 

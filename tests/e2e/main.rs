@@ -9,6 +9,7 @@ mod kindred_process;
 mod abuse;
 mod api_errors;
 mod catalogue_sync;
+mod clock;
 mod events;
 mod merchandising;
 mod shopify_app;

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 use kindred::catalog::read_catalogue;
 use kindred::domain::ShopDomain;
-use kindred::storage::SyncRow;
+use kindred::stores::prelude::*;
+use kindred::stores::SyncRow;
 
 use crate::common::{databases, error_code, shared_data, TestApp, YOGA_2026_01_13};
 use crate::fake_shopify::{

@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 use kindred::catalog::read_catalogue;
 use kindred::catalog::service::text_of;
 use kindred::domain::ShopDomain;
-use kindred::storage::{generate_key, KeyScope, SqlStore};
+use kindred::storage::SqlStore;
+use kindred::stores::prelude::*;
+use kindred::stores::{generate_key, KeyScope};
 use kindred_retriever::{EdgeIndex, VectorIndex};
 
 use crate::common::{databases, fresh_database, model, shared_data, Database};

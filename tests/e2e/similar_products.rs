@@ -1,6 +1,7 @@
 //! "Similar products" on the real yoga-store catalogue: relevant, never the product itself,
 //! filters honoured.
 
+use kindred::stores::prelude::*;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -315,7 +316,11 @@ async fn stored_similar_lists_equal_exact_search_and_drop_when_a_vector_changes(
         );
         assert!(app
             .store
-            .replace_similar_lists(&shop, kindred::storage::now_millis(), &lists)
+            .replace_similar_lists(
+                &shop,
+                kindred::clock::Clock::now_millis(&kindred::clock::SystemClock),
+                &lists
+            )
             .await
             .unwrap());
         let served = ids(&app.similar(&key, anchor, "limit=5").await);

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use kindred::domain::ShopDomain;
 use kindred::shopify::signature::{app_proxy_message, hex_hmac, Secret};
+use kindred::stores::prelude::*;
 
 use crate::common::{databases, error_code, TestApp};
 use crate::fake_shopify::shared_data;

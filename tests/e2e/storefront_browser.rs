@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use kindred::domain::ShopDomain;
 use kindred::shopify::app_proxy;
 use kindred::shopify::{AppSecrets, Secret};
+use kindred::stores::prelude::*;
 
 use crate::common::{databases, TestApp};
 use crate::fake_shopify::SECRET;

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::domain::{Product, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::progress::Progress;
-use crate::storage::{ProductRow, SqlStore};
+use crate::stores::{ProductRow, Stores};
 
 /// Products embedded per call to the embedding worker; the worker batches by tokens inside.
 const INDEX_CHUNK: i64 = 256;
@@ -39,7 +39,7 @@ pub struct IngestReport {
 
 #[derive(Clone)]
 pub struct CatalogService {
-    store: SqlStore,
+    stores: Stores,
     index: Arc<dyn VectorIndex>,
     pub(crate) embedder: Arc<EmbeddingWorker>,
     model_id: String,
@@ -55,13 +55,13 @@ pub struct CatalogService {
 
 impl CatalogService {
     pub fn new(
-        store: SqlStore,
+        stores: Stores,
         index: Arc<dyn VectorIndex>,
         embedder: Arc<EmbeddingWorker>,
         model_id: String,
     ) -> Self {
         Self {
-            store,
+            stores,
             index,
             embedder,
             model_id,
@@ -71,8 +71,8 @@ impl CatalogService {
         }
     }
 
-    pub fn store(&self) -> &SqlStore {
-        &self.store
+    pub fn stores(&self) -> &Stores {
+        &self.stores
     }
 
     pub fn index(&self) -> &Arc<dyn VectorIndex> {
@@ -92,8 +92,8 @@ impl CatalogService {
             received: products.len(),
             ..Default::default()
         };
-        self.store.ensure_shop(shop).await?;
-        let states = self.store.index_states(shop).await?;
+        self.stores.shops.ensure_shop(shop).await?;
+        let states = self.stores.products.index_states(shop).await?;
 
         let mut latest: HashMap<u64, Product> = HashMap::with_capacity(products.len());
         let mut order = Vec::with_capacity(products.len());
@@ -132,7 +132,7 @@ impl CatalogService {
             }
         }
         for chunk in changed.chunks(WRITE_CHUNK) {
-            self.store.upsert_products(shop, chunk).await?;
+            self.stores.products.upsert_products(shop, chunk).await?;
         }
         let (embedded, payload_updates) = self.sync_index_locked(shop, progress).await?;
         report.embedded = embedded;
@@ -156,11 +156,15 @@ impl CatalogService {
         shop: &ShopDomain,
         progress: &dyn Progress,
     ) -> Result<(usize, usize), AppError> {
-        let (total, current) = self.store.catalogue_counts(shop).await?;
+        let (total, current) = self.stores.products.catalogue_counts(shop).await?;
         progress.start((total - current).max(0) as u64);
         let (mut embedded, mut payload_only) = (0, 0);
         loop {
-            let batch = self.store.products_needing_index(shop, INDEX_CHUNK).await?;
+            let batch = self
+                .stores
+                .products
+                .products_needing_index(shop, INDEX_CHUNK)
+                .await?;
             if batch.is_empty() {
                 break;
             }
@@ -193,7 +197,8 @@ impl CatalogService {
             }
             // Durable vectors before the rows say so: a crash here re-does this batch, never skips it.
             self.index.flush().await?;
-            self.store
+            self.stores
+                .products
                 .mark_indexed(shop, &indexed, !stale.is_empty())
                 .await?;
             self.index_dirty.store(true, Ordering::Release);
@@ -228,7 +233,7 @@ impl CatalogService {
         self.index.delete(shop.as_str(), &[id.0]).await?;
         self.index.flush().await?;
         self.index_dirty.store(true, Ordering::Release);
-        self.store.delete_product(shop, id.0).await
+        self.stores.products.delete_product(shop, id.0).await
     }
 
     /// Removes a shop and everything it owns, in the database and the index (the
@@ -237,7 +242,7 @@ impl CatalogService {
         let _writer = self.write_lock.lock().await;
         self.index.drop_shop(shop.as_str()).await?;
         self.index.flush().await?;
-        self.store.delete_shop(shop).await
+        self.stores.shops.delete_shop(shop).await
     }
 
     /// Erases a customer's events and exports (what the recommender learnt from them in
@@ -247,11 +252,12 @@ impl CatalogService {
         shop: &ShopDomain,
         customer: u64,
     ) -> Result<u64, AppError> {
-        self.store.redact_customer(shop, customer).await
+        self.stores.privacy.redact_customer(shop, customer).await
     }
 
     pub async fn product(&self, shop: &ShopDomain, id: ProductId) -> Result<Product, AppError> {
-        self.store
+        self.stores
+            .products
             .get_product(shop, id.0)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("product {id}")))

@@ -149,10 +149,11 @@ pub async fn performance_of(
     shop: &ShopDomain,
     days: i64,
 ) -> Result<Value, AppError> {
-    let since = crate::storage::now_millis() - days * 24 * 3600 * 1000;
+    let since = state.catalog.stores().now() - days * 24 * 3600 * 1000;
     let rows = state
         .catalog
-        .store()
+        .stores()
+        .events
         .recommendation_performance(shop, since)
         .await?;
     let strategies: Vec<Value> = rows

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::storage::{hash_key, KeyGrant};
+use crate::stores::{hash_key, KeyGrant};
 
 pub fn presented_key(headers: &axum::http::HeaderMap) -> Result<&str, AppError> {
     let from_bearer = headers

@@ -14,7 +14,6 @@ use super::AppState;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{parse_event, EventSource, MAX_BATCH};
-use crate::storage::now_millis;
 
 /// One shopper event, as the storefront script, a web pixel or a headless frontend sends it.
 #[derive(utoipa::ToSchema)]
@@ -121,7 +120,7 @@ pub async fn record(
         )));
     }
     state.limits.events.admit(shop.as_str(), events.len())?;
-    let now = now_millis();
+    let now = state.catalog.stores().now();
     let mut good = Vec::with_capacity(events.len());
     let mut rejected = Vec::new();
     let mut unvouched = 0;
@@ -146,7 +145,12 @@ pub async fn record(
             Err(reason) => rejected.push(json!({ "index": index, "error": reason })),
         }
     }
-    let stored = state.catalog.store().insert_events(shop, &good).await?;
+    let stored = state
+        .catalog
+        .stores()
+        .events
+        .insert_events(shop, &good)
+        .await?;
     metrics::counter!("kindred_events_received_total").increment(good.len() as u64);
     metrics::counter!("kindred_events_rejected_total").increment(rejected.len() as u64);
     let mut answer = json!({

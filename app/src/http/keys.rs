@@ -15,7 +15,7 @@ use super::AppState;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::identity::{DEFAULT_TTL_SECS, MAX_TTL_SECS};
-use crate::storage::{now_millis, KeyScope};
+use crate::stores::KeyScope;
 
 /// `GET /api/v1/shops/{shop}/keys`: the shop's keys, revoked ones included.
 pub async fn list_keys(
@@ -23,7 +23,7 @@ pub async fn list_keys(
     ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
     let shop = existing_shop(&state, shop).await?;
-    let keys = state.catalog.store().list_keys(Some(&shop)).await?;
+    let keys = state.catalog.stores().keys.list_keys(Some(&shop)).await?;
     Ok(Json(json!({ "shop": shop.as_str(), "keys": keys })))
 }
 
@@ -56,7 +56,12 @@ pub async fn create_key(
 }
 
 async fn issue(state: &AppState, shop: &ShopDomain, scope: KeyScope) -> Result<Value, AppError> {
-    let (key, info) = state.catalog.store().issue_key(scope, Some(shop)).await?;
+    let (key, info) = state
+        .catalog
+        .stores()
+        .keys
+        .issue_key(scope, Some(shop))
+        .await?;
     Ok(json!({ "key": key, "info": info }))
 }
 
@@ -70,7 +75,8 @@ pub async fn revoke_key(
     let shop = existing_shop(&state, shop).await?;
     let revoked = state
         .catalog
-        .store()
+        .stores()
+        .keys
         .revoke_key(Some(&shop), &key_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("key {key_id} of {shop}")))?;
@@ -86,15 +92,15 @@ pub async fn rotate_key(
     ApiPath((_, key_id)): ApiPath<(String, String)>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let shop = existing_shop(&state, shop).await?;
-    let store = state.catalog.store();
-    let old = store
+    let keys = &state.catalog.stores().keys;
+    let old = keys
         .list_keys(Some(&shop))
         .await?
         .into_iter()
         .find(|k| k.key_id == key_id && k.revoked_at_ms.is_none())
         .ok_or_else(|| AppError::NotFound(format!("key {key_id} of {shop}")))?;
     let new = issue(&state, &shop, old.scope).await?;
-    store.revoke_key(Some(&shop), &key_id).await?;
+    keys.revoke_key(Some(&shop), &key_id).await?;
     state.keys.invalidate();
     Ok((StatusCode::CREATED, Json(new)))
 }
@@ -124,7 +130,7 @@ pub async fn mint_customer_token(
             "`ttl_secs` must be 1 to {MAX_TTL_SECS}"
         )));
     }
-    let expires_at_ms = now_millis() + (ttl * 1000) as i64;
+    let expires_at_ms = state.catalog.stores().now() + (ttl * 1000) as i64;
     let token = state.customer_tokens.mint(&shop, customer, expires_at_ms);
     Ok(Json(json!({
         "customer_token": token,

@@ -54,7 +54,7 @@ impl AppState {
         shop: &crate::domain::ShopDomain,
     ) -> Result<u64, AppError> {
         self.customer_tokens
-            .verify(token, shop, crate::storage::now_millis())
+            .verify(token, shop, self.catalog.stores().now())
     }
 
     /// The Shopify app, or the error that says it is not configured on this server.

@@ -15,7 +15,7 @@ use super::auth::{presented_key, ShopAdmin};
 use super::extract::ApiJson;
 use super::AppState;
 use crate::error::AppError;
-use crate::storage::KeyGrant;
+use crate::stores::KeyGrant;
 
 /// CORS for the public API, per shop. A preflight carries no key, so it is answered for any
 /// origin and grants nothing by itself; the request that follows is served to a browser only
@@ -90,7 +90,8 @@ async fn allowed(
     };
     if state
         .catalog
-        .store()
+        .stores()
+        .shops
         .allowed_origins(&shop)
         .await?
         .contains(&origin)
@@ -131,7 +132,7 @@ pub async fn get_allowed_origins(
     ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
     let shop = super::params::existing_shop(&state, shop).await?;
-    let origins = state.catalog.store().allowed_origins(&shop).await?;
+    let origins = state.catalog.stores().shops.allowed_origins(&shop).await?;
     Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
 }
 
@@ -154,9 +155,10 @@ pub async fn put_allowed_origins(
         .collect();
     state
         .catalog
-        .store()
+        .stores()
+        .shops
         .replace_allowed_origins(&shop, &origins)
         .await?;
-    let origins = state.catalog.store().allowed_origins(&shop).await?;
+    let origins = state.catalog.stores().shops.allowed_origins(&shop).await?;
     Ok(Json(json!({ "shop": shop.as_str(), "origins": origins })))
 }

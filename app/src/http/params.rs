@@ -74,7 +74,7 @@ pub fn customer_token(headers: &HeaderMap) -> Result<Option<String>, AppError> {
 }
 
 pub async fn existing_shop(state: &AppState, shop: ShopDomain) -> Result<ShopDomain, AppError> {
-    if state.catalog.store().shop_exists(&shop).await? {
+    if state.catalog.stores().shops.shop_exists(&shop).await? {
         Ok(shop)
     } else {
         Err(AppError::NotFound(format!("shop {shop}")))

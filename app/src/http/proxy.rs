@@ -36,14 +36,21 @@ impl axum::extract::FromRequestParts<AppState> for ProxyShop {
             1,
         )?;
         state.limits.proxy.admit(request.shop.as_str(), 1)?;
-        if !state.catalog.store().shop_exists(&request.shop).await? {
+        if !state
+            .catalog
+            .stores()
+            .shops
+            .shop_exists(&request.shop)
+            .await?
+        {
             return Err(AppError::UnknownShop(request.shop.to_string()));
         }
         // After app/uninstalled Shopify may still forward for a while: nothing is served or
         // stored for a shop that removed the app.
         let uninstalled = state
             .catalog
-            .store()
+            .stores()
+            .installs
             .install(&request.shop)
             .await?
             .is_some_and(|install| !install.active());

@@ -17,14 +17,14 @@ use crate::domain::{parse_price, split_list, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::progress::Silent;
 use crate::recommend::SimilarRequest;
-use crate::storage::KeyScope;
+use crate::stores::KeyScope;
 
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    state.catalog.store().ping().await?;
+    state.catalog.stores().shops.ping().await?;
     Ok(Json(json!({
         "status": "ready",
         "database": "ok",
@@ -177,10 +177,10 @@ pub async fn create_shop(
     ApiJson(body): ApiJson<CreateShop>,
 ) -> Result<impl IntoResponse, AppError> {
     let shop = ShopDomain::parse(&body.shop)?;
-    let created = state.catalog.store().ensure_shop(&shop).await?;
-    let store = state.catalog.store();
-    let (key, _) = store.issue_key(KeyScope::Storefront, Some(&shop)).await?;
-    let (merchant_key, _) = store.issue_key(KeyScope::Merchant, Some(&shop)).await?;
+    let created = state.catalog.stores().shops.ensure_shop(&shop).await?;
+    let keys = &state.catalog.stores().keys;
+    let (key, _) = keys.issue_key(KeyScope::Storefront, Some(&shop)).await?;
+    let (merchant_key, _) = keys.issue_key(KeyScope::Merchant, Some(&shop)).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -202,7 +202,12 @@ pub async fn shop_status(
     ShopAdmin(shop): ShopAdmin,
 ) -> Result<Json<Value>, AppError> {
     let shop = existing_shop(&state, shop).await?;
-    let (products, indexed) = state.catalog.store().catalogue_counts(&shop).await?;
+    let (products, indexed) = state
+        .catalog
+        .stores()
+        .products
+        .catalogue_counts(&shop)
+        .await?;
     let vectors = state.catalog.index().count(shop.as_str()).await?;
     Ok(Json(
         json!({ "shop": shop.as_str(), "products": products, "indexed": indexed, "vectors": vectors }),

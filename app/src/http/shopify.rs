@@ -139,7 +139,8 @@ pub async fn privacy_exports(
 ) -> Result<Json<Value>, AppError> {
     let exports: Vec<Value> = state
         .catalog
-        .store()
+        .stores()
+        .privacy
         .customer_exports(&shop)
         .await?
         .into_iter()

@@ -29,7 +29,7 @@ impl Recommender {
             .map(|c| c.item)
             .chain(cart.iter().copied())
             .collect();
-        let mut products = self.store().products_by_id(shop, &ids).await?;
+        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
         let titles: HashMap<u64, String> = cart
             .iter()
             .filter_map(|id| products.get(id).map(|p| (*id, p.title.clone())))

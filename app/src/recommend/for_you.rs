@@ -271,7 +271,7 @@ impl Recommender {
         // More than asked: collaborative sources may propose sold-out or unpublished products.
         let blended = blender.recommend_explained(&session.items, limit * 3, &session.exclude);
         let ids: Vec<u64> = blended.iter().map(|(c, _)| c.item).collect();
-        let mut products = self.store().products_by_id(shop, &ids).await?;
+        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
         let top = blended.first().map_or(1.0, |(c, _)| c.score);
         // The shelf first; then one vector read for the items whose reason is their closest
         // part of the session (the collaborative sources name the latest product instead).
@@ -333,7 +333,8 @@ impl Recommender {
         } else {
             // What the index's filter does for one shopper: on-sale products only.
             let on_sale: HashSet<u64> = self
-                .store()
+                .stores()
+                .products
                 .on_sale_products(shop)
                 .await?
                 .into_iter()
@@ -424,7 +425,8 @@ impl Recommender {
         let mut ids: Vec<u64> = weights.keys().copied().collect();
         ids.sort_unstable();
         let titles: HashMap<u64, String> = self
-            .store()
+            .stores()
+            .products
             .get_products(shop, &ids)
             .await?
             .into_iter()

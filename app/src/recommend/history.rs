@@ -25,12 +25,12 @@ impl Recommender {
             return Ok(history.clone());
         }
         let mut history = match &context.client_id {
-            Some(client) => self.store().client_events(shop, client).await?,
+            Some(client) => self.stores().events.client_events(shop, client).await?,
             None => Vec::new(),
         };
         if let Some(customer) = context.customer_id {
             let known: HashSet<String> = history.iter().map(|e| e.event_id.clone()).collect();
-            let theirs = self.store().customer_events(shop, customer).await?;
+            let theirs = self.stores().events.customer_events(shop, customer).await?;
             history.extend(
                 theirs
                     .into_iter()
@@ -65,7 +65,7 @@ impl Recommender {
             .filter_map(|e| e.product_id)
             .filter(|id| seen.insert(*id))
             .collect();
-        let mut products = self.store().products_by_id(shop, &ids).await?;
+        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
         Ok(ids
             .into_iter()
             .filter_map(|id| products.remove(&id))

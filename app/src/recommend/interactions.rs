@@ -126,16 +126,18 @@ impl Recommender {
             .trainings
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         metrics::counter!("kindred_interaction_trainings_total").increment(1);
-        let now = crate::storage::now_millis();
+        let now = self.stores().now();
         let baskets: Vec<Session> = self
-            .store()
+            .stores()
+            .events
             .baskets(shop, now - BASKET_WINDOW_MS)
             .await?
             .into_iter()
             .map(|items| Session { items, time: 0 })
             .collect();
         let browsing: Vec<Session> = self
-            .store()
+            .stores()
+            .events
             .view_sessions(shop, now - VIEW_WINDOW_MS, SESSION_IDLE_MS)
             .await?
             .into_iter()

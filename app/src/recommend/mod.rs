@@ -31,7 +31,7 @@ use crate::catalog::service::CatalogService;
 use crate::domain::{Product, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::events::ShopperEvent;
-use crate::storage::SqlStore;
+use crate::stores::Stores;
 
 /// A recommended product and why it was recommended.
 #[derive(Debug, Clone, Serialize)]
@@ -104,8 +104,8 @@ impl Recommender {
         &self.catalog
     }
 
-    fn store(&self) -> &SqlStore {
-        self.catalog.store()
+    fn stores(&self) -> &Stores {
+        self.catalog.stores()
     }
 
     fn index(&self) -> &Arc<dyn VectorIndex> {

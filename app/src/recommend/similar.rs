@@ -67,7 +67,7 @@ impl Recommender {
     ) -> Result<Vec<Recommendation>, AppError> {
         let hits = self.index().search(shop.as_str(), query).await?;
         let ids: Vec<u64> = hits.iter().map(|h| h.product_id).collect();
-        let mut products = self.store().products_by_id(shop, &ids).await?;
+        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
         Ok(hits
             .into_iter()
             .filter_map(|hit| {

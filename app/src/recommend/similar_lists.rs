@@ -12,7 +12,7 @@ use super::Recommender;
 use super::{Recommendation, SimilarRequest};
 use crate::domain::{Product, ProductStatus, ShopDomain};
 use crate::error::AppError;
-use crate::storage::{now_millis, Neighbours};
+use crate::stores::Neighbours;
 
 /// Neighbours kept per product: at least the largest page the API serves (checked where
 /// that page size is set).
@@ -45,7 +45,7 @@ impl Recommender {
     /// Computes and stores every product's similar list for the shop.
     pub async fn build_similar_lists(&self, shop: &ShopDomain) -> Result<ListJob, AppError> {
         let started = Instant::now();
-        let read_at = now_millis();
+        let read_at = self.stores().now();
         let writes_before = self.catalog.vector_write_count(shop);
         let catalogue = self.catalogue_vectors(shop).await?;
         if catalogue.waiting > 0 {
@@ -76,7 +76,8 @@ impl Recommender {
             let _writer = self.catalog.write_lock.lock().await;
             self.catalog.vector_write_count(shop) == writes_before
                 && self
-                    .store()
+                    .stores()
+                    .similar
                     .replace_similar_lists(shop, read_at, &lists)
                     .await?
         };
@@ -97,7 +98,7 @@ impl Recommender {
         &self,
         shop: &ShopDomain,
     ) -> Result<CatalogueVectors, AppError> {
-        let (ids, waiting) = self.store().indexed_products(shop).await?;
+        let (ids, waiting) = self.stores().products.indexed_products(shop).await?;
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(FETCH_CHUNK) {
             found.extend(self.index().fetch_many(shop.as_str(), chunk).await?);
@@ -114,10 +115,11 @@ impl Recommender {
     /// not changed for `quiet` (a sync in progress would drop them at once). One shop at a
     /// time; a failure is logged and retried on the next round.
     pub async fn build_due_similar_lists(&self, quiet: Duration) -> Result<usize, AppError> {
-        let quiet_since = now_millis() - quiet.as_millis() as i64;
+        let quiet_since = self.stores().now() - quiet.as_millis() as i64;
         let mut built = 0;
         for shop in self
-            .store()
+            .stores()
+            .similar
             .shops_needing_similar_lists(quiet_since)
             .await?
         {
@@ -139,11 +141,11 @@ impl Recommender {
         anchor: &Product,
         request: &SimilarRequest,
     ) -> Result<Option<Vec<Recommendation>>, AppError> {
-        let Some(list) = self.store().similar_list(shop, anchor.id).await? else {
+        let Some(list) = self.stores().similar.similar_list(shop, anchor.id).await? else {
             return Ok(None);
         };
         let ids: Vec<u64> = list.iter().map(|(id, _)| *id).collect();
-        let mut products = self.store().products_by_id(shop, &ids).await?;
+        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
         let reason = format!("similar to {}", anchor.title);
         let found: Vec<Recommendation> = list
             .iter()

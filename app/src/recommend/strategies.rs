@@ -218,7 +218,7 @@ impl Recommender {
 
     /// The shop's merchandising rules (the defaults when it has none).
     pub async fn rules(&self, shop: &ShopDomain) -> Result<MerchandisingRules, AppError> {
-        match self.store().shop_rules(shop).await? {
+        match self.stores().shops.shop_rules(shop).await? {
             None => Ok(MerchandisingRules::default()),
             Some(raw) => serde_json::from_str(&raw)
                 .map_err(|e| AppError::Internal(format!("stored rules of {shop}: {e}"))),
@@ -233,7 +233,7 @@ impl Recommender {
     ) -> Result<(), AppError> {
         rules.compile()?;
         let raw = serde_json::to_string(rules).map_err(|e| AppError::Internal(e.to_string()))?;
-        self.store().put_shop_rules(shop, &raw).await
+        self.stores().shops.put_shop_rules(shop, &raw).await
     }
 
     /// The pinned products that can be shown here: on sale, published, not on screen.
@@ -245,7 +245,8 @@ impl Recommender {
     ) -> Result<Vec<crate::domain::Product>, AppError> {
         let in_view = context.in_view();
         Ok(self
-            .store()
+            .stores()
+            .products
             .get_products(shop, pins)
             .await?
             .into_iter()
@@ -274,7 +275,7 @@ impl Recommender {
             .copied()
             .collect();
         let ids: Vec<u64> = ranked.iter().map(|(id, _)| *id).collect();
-        let mut products = self.store().products_by_id(shop, &ids).await?;
+        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
         let top = scores.first().map_or(1.0, |(_, s)| *s);
         Ok(ranked
             .into_iter()
@@ -300,10 +301,11 @@ impl Recommender {
         if let Some((_, scores)) = cached.filter(|(at, _)| at.elapsed() < TRENDING_MAX_AGE) {
             return Ok(scores);
         }
-        let now = crate::storage::now_millis();
+        let now = self.stores().now();
         let today = now / DAY_MS;
         let rows = self
-            .store()
+            .stores()
+            .events
             .daily_product_interest(shop, now - TRENDING_WINDOW_DAYS * DAY_MS)
             .await?;
         let mut scores: HashMap<u64, f64> = HashMap::new();
@@ -330,7 +332,8 @@ impl Recommender {
         limit: usize,
     ) -> Result<Vec<Recommendation>, AppError> {
         let newest = self
-            .store()
+            .stores()
+            .products
             .newest_products(shop, limit + exclude.len())
             .await?;
         Ok(newest

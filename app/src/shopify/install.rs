@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::shopify::api::TokenGrant;
 use crate::shopify::service::{ShopStatus, ShopifyService};
 use crate::shopify::signature::single_value;
-use crate::storage::{now_millis, SealedGrant};
+use crate::stores::SealedGrant;
 
 /// An OAuth `state` is good for this long.
 const OAUTH_STATE_TTL_MS: i64 = 10 * 60 * 1000;
@@ -31,7 +31,10 @@ impl ShopifyService {
         let mut nonce = [0u8; 16];
         rand::rng().fill_bytes(&mut nonce);
         let nonce = hex::encode(nonce);
-        self.store().save_oauth_state(shop, &nonce).await?;
+        self.stores()
+            .installs
+            .save_oauth_state(shop, &nonce)
+            .await?;
         let authorize = format!("{}/admin/oauth/authorize", self.inner.api.admin_base(shop));
         let redirect_uri = format!("{}/auth/callback", app_url.trim_end_matches('/'));
         let url = url::Url::parse_with_params(
@@ -67,7 +70,8 @@ impl ShopifyService {
         let state = param("state")?;
         let code = param("code")?;
         if !self
-            .store()
+            .stores()
+            .installs
             .take_oauth_state(&shop, state, OAUTH_STATE_TTL_MS)
             .await?
         {
@@ -88,7 +92,8 @@ impl ShopifyService {
         session_token: &str,
     ) -> Result<(), AppError> {
         let usable = self
-            .store()
+            .stores()
+            .installs
             .install(shop)
             .await?
             .is_some_and(|i| i.active() && (i.access_token.is_some()));
@@ -107,7 +112,7 @@ impl ShopifyService {
     }
 
     async fn save_grant(&self, shop: &ShopDomain, grant: &TokenGrant) -> Result<(), AppError> {
-        let now = now_millis();
+        let now = self.stores().now();
         let cipher = &self.inner.cipher;
         let sealed = SealedGrant {
             scopes: grant.scope.clone(),
@@ -120,7 +125,7 @@ impl ShopifyService {
                 .transpose()?,
             refresh_expires_at: grant.refresh_token_expires_in.map(|s| now + s * 1000),
         };
-        self.store().save_install(shop, &sealed).await?;
+        self.stores().installs.save_install(shop, &sealed).await?;
         self.inner.keys.invalidate();
         Ok(())
     }
@@ -128,7 +133,8 @@ impl ShopifyService {
     /// A usable offline access token for the shop, refreshed first when it is about to expire.
     pub async fn access_token(&self, shop: &ShopDomain) -> Result<String, AppError> {
         let install = self
-            .store()
+            .stores()
+            .installs
             .install(shop)
             .await?
             .filter(|i| i.active())
@@ -137,7 +143,9 @@ impl ShopifyService {
             .access_token
             .ok_or_else(|| AppError::ShopifyUnauthorized(format!("no access token for {shop}")))?;
         match install.access_expires_at {
-            Some(expires) if expires - now_millis() < REFRESH_MARGIN_MS => self.refresh(shop).await,
+            Some(expires) if expires - self.stores().now() < REFRESH_MARGIN_MS => {
+                self.refresh(shop).await
+            }
             _ => self.inner.cipher.open(shop, &sealed),
         }
     }
@@ -146,19 +154,24 @@ impl ShopifyService {
     async fn refresh(&self, shop: &ShopDomain) -> Result<String, AppError> {
         let _one_at_a_time = self.inner.refreshing.lock().await;
         let install = self
-            .store()
+            .stores()
+            .installs
             .install(shop)
             .await?
             .ok_or_else(|| AppError::UnknownShop(shop.to_string()))?;
         // Someone else may have refreshed while this call waited.
         if let (Some(token), Some(expires)) = (&install.access_token, install.access_expires_at) {
-            if expires - now_millis() >= REFRESH_MARGIN_MS {
+            if expires - self.stores().now() >= REFRESH_MARGIN_MS {
                 return self.inner.cipher.open(shop, token);
             }
         }
         let refresh = install
             .refresh_token
-            .filter(|_| install.refresh_expires_at.is_none_or(|e| e > now_millis()))
+            .filter(|_| {
+                install
+                    .refresh_expires_at
+                    .is_none_or(|e| e > self.stores().now())
+            })
             .ok_or_else(|| {
                 AppError::ShopifyUnauthorized(format!(
                     "the refresh token of {shop} expired; open the app in Shopify admin again"
@@ -186,16 +199,16 @@ impl ShopifyService {
     }
 
     pub async fn status(&self, shop: &ShopDomain) -> Result<ShopStatus, AppError> {
-        let install = self.store().install(shop).await?;
-        let (products, indexed) = self.store().catalogue_counts(shop).await?;
+        let install = self.stores().installs.install(shop).await?;
+        let (products, indexed) = self.stores().products.catalogue_counts(shop).await?;
         Ok(ShopStatus {
             shop: shop.to_string(),
             installed: install.as_ref().is_some_and(|i| i.active()),
             scopes: install.map(|i| i.scopes),
             products,
             indexed,
-            sync: self.store().sync_state(shop).await?,
-            webhooks: self.store().inbox_counts(Some(shop)).await?,
+            sync: self.stores().syncs.sync_state(shop).await?,
+            webhooks: self.stores().inbox.inbox_counts(Some(shop)).await?,
         })
     }
 }

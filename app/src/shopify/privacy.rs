@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::shopify::service::ShopifyService;
-use crate::storage::now_millis;
 
 impl ShopifyService {
     /// shop/redact: every row and vector of the shop.
@@ -31,17 +30,18 @@ impl ShopifyService {
         let request_id = body
             .pointer("/data_request/id")
             .map(|v| v.to_string())
-            .unwrap_or_else(|| format!("customer-{customer}-{}", now_millis()));
+            .unwrap_or_else(|| format!("customer-{customer}-{}", self.stores().now()));
         let export = json!({
             "shop": shop.as_str(),
             "customer_id": customer.to_string(),
             "generated_at": Utc::now().to_rfc3339(),
             "orders_requested": body.get("orders_requested").cloned().unwrap_or(json!([])),
             "data": {
-                "events": self.store().customer_export_events(shop, customer).await?,
+                "events": self.stores().events.customer_export_events(shop, customer).await?,
             },
         });
-        self.store()
+        self.stores()
+            .privacy
             .save_customer_export(shop, customer, &request_id, &export.to_string())
             .await
     }

@@ -22,7 +22,7 @@ use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::key_cache::KeyCache;
 use crate::recommend::Recommender;
-use crate::storage::{SqlStore, SyncRow};
+use crate::stores::{Stores, SyncRow};
 
 /// What the app is to Shopify.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ pub struct ShopStatus {
     pub products: i64,
     pub indexed: i64,
     pub sync: Option<SyncRow>,
-    pub webhooks: crate::storage::InboxCounts,
+    pub webhooks: crate::stores::InboxCounts,
 }
 
 impl ShopifyService {
@@ -109,8 +109,8 @@ impl ShopifyService {
         }
     }
 
-    pub fn store(&self) -> &SqlStore {
-        self.inner.recommender.catalog().store()
+    pub fn stores(&self) -> &Stores {
+        self.inner.recommender.catalog().stores()
     }
 
     pub fn api(&self) -> &ShopifyApi {
@@ -120,7 +120,8 @@ impl ShopifyService {
     /// Whether the shop is installed and served now.
     pub(in crate::shopify) async fn serving(&self, shop: &ShopDomain) -> Result<bool, AppError> {
         Ok(self
-            .store()
+            .stores()
+            .installs
             .install(shop)
             .await?
             .is_some_and(|i| i.active()))

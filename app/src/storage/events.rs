@@ -1,23 +1,24 @@
 //! Shopper events in the database: stored once per (shop, event id), read back per client
 //! or customer, pruned after the retention window, and erased for a customer on request.
 
+use async_trait::async_trait;
 use sqlx::Row;
 
-use super::{now_millis, SqlStore};
+use super::SqlStore;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{EventKind, EventSource, LineItem, ShopperEvent, MAX_HISTORY_EVENTS};
+use crate::stores::EventStore;
 
-impl SqlStore {
-    /// Stores a batch in one transaction; events already stored (same id) are skipped.
-    /// Returns how many were new.
-    pub async fn insert_events(
+#[async_trait]
+impl EventStore for SqlStore {
+    async fn insert_events(
         &self,
         shop: &ShopDomain,
         events: &[ShopperEvent],
     ) -> Result<u64, AppError> {
         let mut tx = self.pool.begin().await?;
-        let received = now_millis();
+        let received = self.now();
         let mut inserted = 0;
         for event in events {
             let line_items = (!event.line_items.is_empty())
@@ -51,9 +52,7 @@ impl SqlStore {
         Ok(inserted)
     }
 
-    /// A client's latest events (at most `MAX_HISTORY_EVENTS`), in time order: what the
-    /// shopper did, not which recommendations they were shown.
-    pub async fn client_events(
+    async fn client_events(
         &self,
         shop: &ShopDomain,
         client_id: &str,
@@ -62,10 +61,7 @@ impl SqlStore {
             .await
     }
 
-    /// A customer's latest events (at most `MAX_HISTORY_EVENTS`), in time order: those of
-    /// every browser a signed source said they used (the anonymous part of their sessions
-    /// too). Customer ids nobody vouched for (stored before provenance was kept) link nothing.
-    pub async fn customer_events(
+    async fn customer_events(
         &self,
         shop: &ShopDomain,
         customer_id: u64,
@@ -74,8 +70,7 @@ impl SqlStore {
             .await
     }
 
-    /// Every event of the customer, for a data request.
-    pub async fn customer_export_events(
+    async fn customer_export_events(
         &self,
         shop: &ShopDomain,
         customer_id: u64,
@@ -84,6 +79,145 @@ impl SqlStore {
             .await
     }
 
+    async fn daily_product_interest(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<(u64, i64, i64)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT product_id, occurred_at / 86400000 AS day, COUNT(*) AS n FROM shopper_events \
+             WHERE shop_domain = $1 AND occurred_at >= $2 AND product_id IS NOT NULL \
+             AND kind IN ('product_viewed', 'product_added_to_cart') GROUP BY product_id, occurred_at / 86400000",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<i64, _>(0)? as u64,
+                    row.try_get::<i64, _>(1)?,
+                    row.try_get::<i64, _>(2)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn recommendation_performance(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i64, i64, i64)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT e.strategy, \
+               SUM(CASE WHEN e.kind = 'recommendation_viewed' THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN e.kind = 'recommendation_clicked' THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN e.kind = 'recommendation_clicked' AND EXISTS (SELECT 1 FROM shopper_events c \
+                   WHERE c.shop_domain = e.shop_domain AND c.client_id = e.client_id AND c.product_id = e.product_id \
+                   AND c.kind = 'product_added_to_cart' AND c.occurred_at >= e.occurred_at) THEN 1 ELSE 0 END) \
+             FROM shopper_events e WHERE e.shop_domain = $1 AND e.occurred_at >= $2 \
+             AND e.kind IN ('recommendation_viewed', 'recommendation_clicked') \
+             GROUP BY e.strategy ORDER BY e.strategy",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
+                    row.try_get::<i64, _>(1)?,
+                    row.try_get::<i64, _>(2)?,
+                    row.try_get::<i64, _>(3)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn view_sessions(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Vec<(Vec<u64>, i64)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT client_id, product_id, occurred_at FROM shopper_events WHERE shop_domain = $1 \
+             AND occurred_at >= $2 AND kind = 'product_viewed' AND product_id IS NOT NULL \
+             ORDER BY client_id, occurred_at, event_id",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sessions: Vec<(Vec<u64>, i64)> = Vec::new();
+        let mut current: Option<(String, i64)> = None;
+        for row in &rows {
+            let client: String = row.try_get(0)?;
+            let product = row.try_get::<i64, _>(1)? as u64;
+            let at: i64 = row.try_get(2)?;
+            let continues = current
+                .as_ref()
+                .is_some_and(|(c, last)| *c == client && at - last <= idle_ms);
+            match sessions.last_mut() {
+                Some((items, end)) if continues => {
+                    items.push(product);
+                    *end = at / 1000;
+                }
+                _ => sessions.push((vec![product], at / 1000)),
+            }
+            current = Some((client, at));
+        }
+        Ok(sessions)
+    }
+
+    async fn baskets(&self, shop: &ShopDomain, since_ms: i64) -> Result<Vec<Vec<u64>>, AppError> {
+        let rows = sqlx::query(
+            "SELECT client_id, kind, product_id, line_items FROM shopper_events WHERE shop_domain = $1 \
+             AND occurred_at >= $2 AND kind IN ('checkout_completed', 'product_added_to_cart') \
+             ORDER BY occurred_at, event_id",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut baskets = Vec::new();
+        let mut carts: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+        for row in &rows {
+            let kind: String = row.try_get(1)?;
+            if kind == EventKind::CheckoutCompleted.as_str() {
+                let raw: Option<String> = row.try_get(3)?;
+                let items: Vec<LineItem> = raw
+                    .map(|r| serde_json::from_str(&r))
+                    .transpose()
+                    .map_err(|e| AppError::Internal(format!("stored line items: {e}")))?
+                    .unwrap_or_default();
+                baskets.push(items.into_iter().map(|i| i.product_id).collect());
+            } else if let Some(product) = row.try_get::<Option<i64>, _>(2)? {
+                carts
+                    .entry(row.try_get(0)?)
+                    .or_default()
+                    .push(product as u64);
+            }
+        }
+        baskets.extend(carts.into_values());
+        Ok(baskets)
+    }
+
+    async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError> {
+        let mut tx = self.pool.begin().await?;
+        self.allow_long_statements(&mut tx).await?;
+        let result = sqlx::query("DELETE FROM shopper_events WHERE occurred_at < $1")
+            .bind(occurred_before_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(result.rows_affected())
+    }
+}
+
+impl SqlStore {
     /// The customer's browsers first (the `(shop_domain, customer_id)` index), then each
     /// browser's latest events (the `(shop_domain, client_id, occurred_at)` index): one
     /// statement with `client_id IN (…) ORDER BY occurred_at LIMIT` lets a planner walk the
@@ -142,156 +276,6 @@ impl SqlStore {
         let mut events = rows.iter().map(event_of).collect::<Result<Vec<_>, _>>()?;
         events.reverse();
         Ok(events)
-    }
-
-    /// Views and cart additions per product and day since `since_ms`: (product, day number
-    /// since the epoch, count). Days keep the answer small however busy the shop is.
-    pub async fn daily_product_interest(
-        &self,
-        shop: &ShopDomain,
-        since_ms: i64,
-    ) -> Result<Vec<(u64, i64, i64)>, AppError> {
-        let rows = sqlx::query(
-            "SELECT product_id, occurred_at / 86400000 AS day, COUNT(*) AS n FROM shopper_events \
-             WHERE shop_domain = $1 AND occurred_at >= $2 AND product_id IS NOT NULL \
-             AND kind IN ('product_viewed', 'product_added_to_cart') GROUP BY product_id, occurred_at / 86400000",
-        )
-        .bind(shop.as_str())
-        .bind(since_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get::<i64, _>(0)? as u64,
-                    row.try_get::<i64, _>(1)?,
-                    row.try_get::<i64, _>(2)?,
-                ))
-            })
-            .collect()
-    }
-
-    /// Impressions and clicks per strategy since `since_ms`, and how many clicked products
-    /// the same browser then added to its cart: (strategy, impressions, clicks, carted).
-    pub async fn recommendation_performance(
-        &self,
-        shop: &ShopDomain,
-        since_ms: i64,
-    ) -> Result<Vec<(String, i64, i64, i64)>, AppError> {
-        let rows = sqlx::query(
-            "SELECT e.strategy, \
-               SUM(CASE WHEN e.kind = 'recommendation_viewed' THEN 1 ELSE 0 END), \
-               SUM(CASE WHEN e.kind = 'recommendation_clicked' THEN 1 ELSE 0 END), \
-               SUM(CASE WHEN e.kind = 'recommendation_clicked' AND EXISTS (SELECT 1 FROM shopper_events c \
-                   WHERE c.shop_domain = e.shop_domain AND c.client_id = e.client_id AND c.product_id = e.product_id \
-                   AND c.kind = 'product_added_to_cart' AND c.occurred_at >= e.occurred_at) THEN 1 ELSE 0 END) \
-             FROM shopper_events e WHERE e.shop_domain = $1 AND e.occurred_at >= $2 \
-             AND e.kind IN ('recommendation_viewed', 'recommendation_clicked') \
-             GROUP BY e.strategy ORDER BY e.strategy",
-        )
-        .bind(shop.as_str())
-        .bind(since_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
-                    row.try_get::<i64, _>(1)?,
-                    row.try_get::<i64, _>(2)?,
-                    row.try_get::<i64, _>(3)?,
-                ))
-            })
-            .collect()
-    }
-
-    /// Each browser's product views since `since_ms`, in time order, cut into sessions where
-    /// it was idle longer than `idle_ms`: (views, when the session ended, in seconds).
-    pub async fn view_sessions(
-        &self,
-        shop: &ShopDomain,
-        since_ms: i64,
-        idle_ms: i64,
-    ) -> Result<Vec<(Vec<u64>, i64)>, AppError> {
-        let rows = sqlx::query(
-            "SELECT client_id, product_id, occurred_at FROM shopper_events WHERE shop_domain = $1 \
-             AND occurred_at >= $2 AND kind = 'product_viewed' AND product_id IS NOT NULL \
-             ORDER BY client_id, occurred_at, event_id",
-        )
-        .bind(shop.as_str())
-        .bind(since_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut sessions: Vec<(Vec<u64>, i64)> = Vec::new();
-        let mut current: Option<(String, i64)> = None;
-        for row in &rows {
-            let client: String = row.try_get(0)?;
-            let product = row.try_get::<i64, _>(1)? as u64;
-            let at: i64 = row.try_get(2)?;
-            let continues = current
-                .as_ref()
-                .is_some_and(|(c, last)| *c == client && at - last <= idle_ms);
-            match sessions.last_mut() {
-                Some((items, end)) if continues => {
-                    items.push(product);
-                    *end = at / 1000;
-                }
-                _ => sessions.push((vec![product], at / 1000)),
-            }
-            current = Some((client, at));
-        }
-        Ok(sessions)
-    }
-
-    /// What shoppers put together since `since_ms`: each checkout's line items, and each
-    /// browser's cart additions.
-    pub async fn baskets(
-        &self,
-        shop: &ShopDomain,
-        since_ms: i64,
-    ) -> Result<Vec<Vec<u64>>, AppError> {
-        let rows = sqlx::query(
-            "SELECT client_id, kind, product_id, line_items FROM shopper_events WHERE shop_domain = $1 \
-             AND occurred_at >= $2 AND kind IN ('checkout_completed', 'product_added_to_cart') \
-             ORDER BY occurred_at, event_id",
-        )
-        .bind(shop.as_str())
-        .bind(since_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut baskets = Vec::new();
-        let mut carts: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
-        for row in &rows {
-            let kind: String = row.try_get(1)?;
-            if kind == EventKind::CheckoutCompleted.as_str() {
-                let raw: Option<String> = row.try_get(3)?;
-                let items: Vec<LineItem> = raw
-                    .map(|r| serde_json::from_str(&r))
-                    .transpose()
-                    .map_err(|e| AppError::Internal(format!("stored line items: {e}")))?
-                    .unwrap_or_default();
-                baskets.push(items.into_iter().map(|i| i.product_id).collect());
-            } else if let Some(product) = row.try_get::<Option<i64>, _>(2)? {
-                carts
-                    .entry(row.try_get(0)?)
-                    .or_default()
-                    .push(product as u64);
-            }
-        }
-        baskets.extend(carts.into_values());
-        Ok(baskets)
-    }
-
-    /// Drops events older than the retention window; returns how many.
-    pub async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError> {
-        let mut tx = self.pool.begin().await?;
-        self.allow_long_statements(&mut tx).await?;
-        let result = sqlx::query("DELETE FROM shopper_events WHERE occurred_at < $1")
-            .bind(occurred_before_ms)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(result.rows_affected())
     }
 }
 

@@ -1,48 +1,19 @@
 //! The webhook inbox: deliveries committed before they are acknowledged, applied by the
 //! worker, retried with backoff, parked when they never can apply, pruned when old.
 
+use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{now_millis, SqlStore};
+use super::SqlStore;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
+use crate::stores::{InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
 
-/// A webhook delivery as received, before it is applied.
-#[derive(Debug, Clone)]
-pub struct InboxDelivery {
-    pub webhook_id: String,
-    pub event_key: Option<String>,
-    pub shop: ShopDomain,
-    pub topic: String,
-    pub api_version: Option<String>,
-    pub triggered_at: Option<String>,
-    pub body: String,
-}
-
-/// A delivery waiting to be applied.
-#[derive(Debug, Clone)]
-pub struct PendingDelivery {
-    pub webhook_id: String,
-    pub shop_domain: String,
-    pub topic: String,
-    pub triggered_at: Option<String>,
-    pub body: String,
-    pub attempts: i64,
-}
-
-/// Counts of the inbox by state, for status pages and metrics.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct InboxCounts {
-    pub pending: i64,
-    pub applied: i64,
-    pub failed: i64,
-}
-
-impl SqlStore {
-    /// Commits a delivery; false when the same webhook or event was received before.
-    pub async fn enqueue_delivery(&self, delivery: &InboxDelivery) -> Result<bool, AppError> {
-        let now = now_millis();
+#[async_trait]
+impl InboxStore for SqlStore {
+    async fn enqueue_delivery(&self, delivery: &InboxDelivery) -> Result<bool, AppError> {
+        let now = self.now();
         let inserted = sqlx::query(
             "INSERT INTO webhook_inbox (webhook_id, event_key, shop_domain, topic, api_version, triggered_at, \
              received_at, body, state, attempts, next_attempt_at) \
@@ -61,8 +32,7 @@ impl SqlStore {
         Ok(inserted.rows_affected() == 1)
     }
 
-    /// Whether a delivery with this webhook id or event key is already in the inbox.
-    pub async fn delivery_seen(
+    async fn delivery_seen(
         &self,
         webhook_id: &str,
         event_key: Option<&str>,
@@ -77,22 +47,21 @@ impl SqlStore {
         Ok(row.is_some())
     }
 
-    /// Deliveries due now, oldest first.
-    pub async fn due_deliveries(&self, limit: i64) -> Result<Vec<PendingDelivery>, AppError> {
+    async fn due_deliveries(&self, limit: i64) -> Result<Vec<PendingDelivery>, AppError> {
         let rows = sqlx::query(
             "SELECT webhook_id, shop_domain, topic, triggered_at, body, attempts FROM webhook_inbox \
              WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY received_at, webhook_id LIMIT $2",
         )
-        .bind(now_millis())
+        .bind(self.now())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(pending_of).collect()
     }
 
-    pub async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError> {
+    async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError> {
         let mut tx = self.pool.begin().await?;
-        let now = now_millis();
+        let now = self.now();
         for id in webhook_ids {
             sqlx::query(
                 // A privacy delivery's body names the customer (email, phone): once applied,
@@ -110,16 +79,15 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Records a failed attempt: tried again after `retry_in_ms`, or given up on when `None`.
-    pub async fn mark_attempt_failed(
+    async fn mark_attempt_failed(
         &self,
         webhook_id: &str,
         error: &str,
         retry_in_ms: Option<i64>,
     ) -> Result<(), AppError> {
         let (state, next) = match retry_in_ms {
-            Some(delay) => ("pending", now_millis() + delay),
-            None => ("failed", now_millis()),
+            Some(delay) => ("pending", self.now() + delay),
+            None => ("failed", self.now()),
         };
         sqlx::query(
             "UPDATE webhook_inbox SET state = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4 \
@@ -134,7 +102,7 @@ impl SqlStore {
         Ok(())
     }
 
-    pub async fn inbox_counts(&self, shop: Option<&ShopDomain>) -> Result<InboxCounts, AppError> {
+    async fn inbox_counts(&self, shop: Option<&ShopDomain>) -> Result<InboxCounts, AppError> {
         let rows = sqlx::query(
             "SELECT state, COUNT(*) FROM webhook_inbox WHERE ($1 IS NULL OR shop_domain = $1) GROUP BY state",
         )
@@ -153,8 +121,7 @@ impl SqlStore {
         Ok(counts)
     }
 
-    /// Forgets bodies of deliveries applied long ago; their ids stay so late duplicates are still caught.
-    pub async fn prune_inbox(&self, applied_before_ms: i64) -> Result<u64, AppError> {
+    async fn prune_inbox(&self, applied_before_ms: i64) -> Result<u64, AppError> {
         let result = sqlx::query(
             "UPDATE webhook_inbox SET body = NULL WHERE state = 'applied' AND applied_at < $1 AND body IS NOT NULL",
         )

@@ -3,25 +3,24 @@
 
 mod events;
 mod inbox;
+mod installs;
 mod keys;
+mod privacy;
 mod products;
-mod shopify;
+mod shops;
 mod similar;
+mod syncs;
 
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Connection, Executor, Row};
+use sqlx::{AnyPool, Connection, Executor};
 
-use crate::domain::ShopDomain;
-
+use crate::clock::{self, Clock};
 use crate::error::AppError;
-pub use inbox::{InboxCounts, InboxDelivery, PendingDelivery};
-pub use keys::{generate_key, hash_key, key_id, KeyGrant, KeyInfo, KeyOrigin, KeyScope};
-pub use products::{IndexState, ProductRow};
-pub use shopify::{InstallRow, SealedGrant, SyncRow};
-pub use similar::Neighbours;
+use crate::stores::Stores;
 
 /// Every table holding a shop's rows, with its shop column. A new table of shop data must
 /// be listed here, or deleting a shop (and Shopify's `shop/redact`) would leave it behind.
@@ -60,6 +59,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 pub struct SqlStore {
     pool: AnyPool,
     is_postgres: bool,
+    /// Stamps rows (received, created, expires) and reads windows back.
+    clock: Arc<dyn Clock>,
 }
 
 /// SQLite is one process's file: its writers queue behind each other (imports, webhooks),
@@ -126,7 +127,22 @@ impl SqlStore {
         Ok(Self {
             pool,
             is_postgres: !is_sqlite,
+            clock: clock::system(),
         })
+    }
+
+    /// The same database, telling time by `clock`.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// Every store the domain uses, all served by this database, on its clock.
+    pub fn stores(&self) -> Stores {
+        Stores::all_in(Arc::new(self.clone()), self.clock.clone())
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_millis()
     }
 
     /// Inside a transaction of background work that may rightly run long (a shop's whole
@@ -140,46 +156,6 @@ impl SqlStore {
                 .execute(&mut **tx)
                 .await?;
         }
-        Ok(())
-    }
-
-    /// Deletes every row of the shop, in every table, in one transaction. Returns whether
-    /// the shop existed.
-    pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin().await?;
-        self.allow_long_statements(&mut tx).await?;
-        // Explicit deletes, children first, so the result does not depend on SQLite's
-        // foreign-key pragma.
-        for (table, column) in SHOP_TABLES {
-            sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
-                .bind(shop.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        let deleted = sqlx::query("DELETE FROM shops WHERE domain = $1")
-            .bind(shop.as_str())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(deleted.rows_affected() > 0)
-    }
-
-    /// Rows of the shop left anywhere, the shop's own row included (a deleted shop has none).
-    pub async fn rows_of_shop(&self, shop: &ShopDomain) -> Result<i64, AppError> {
-        let mut total = 0;
-        for (table, column) in SHOP_TABLES.iter().chain([&("shops", "domain")]) {
-            let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1"))
-                .bind(shop.as_str())
-                .fetch_one(&self.pool)
-                .await?;
-            total += row.try_get::<i64, _>(0)?;
-        }
-        Ok(total)
-    }
-
-    /// Readiness: the database answers a query.
-    pub async fn ping(&self) -> Result<(), AppError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
@@ -202,13 +178,6 @@ fn create_sqlite_parent_dir(url: &str) -> Result<(), AppError> {
         }
     }
     Ok(())
-}
-
-pub fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 /// Database errors reach the domain as words, sorted into "not now" and "wrong".

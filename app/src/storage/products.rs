@@ -4,43 +4,18 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{now_millis, numbered_placeholders, SqlStore, IDS_PER_STATEMENT};
+use super::{numbered_placeholders, SqlStore, IDS_PER_STATEMENT};
 use crate::domain::{Product, ShopDomain};
 use crate::error::AppError;
+use crate::stores::{IndexState, ProductRow, ProductStore};
 
-/// A product ready to store, with its serialised document and content hash.
-#[derive(Debug, Clone)]
-pub struct ProductRow {
-    pub product: Product,
-    pub document: String,
-    pub content_hash: String,
-}
-
-/// What the database says about a product's place in the vector index.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IndexState {
-    pub document: String,
-    pub content_hash: String,
-    pub indexed_hash: Option<String>,
-    pub payload_stale: bool,
-}
-
-impl IndexState {
-    /// The vector in the index matches the current text.
-    pub fn vector_current(&self) -> bool {
-        self.indexed_hash.as_deref() == Some(self.content_hash.as_str())
-    }
-}
-
-impl SqlStore {
-    /// The index state of every product of a shop, by product id.
-    pub async fn index_states(
-        &self,
-        shop: &ShopDomain,
-    ) -> Result<HashMap<u64, IndexState>, AppError> {
+#[async_trait]
+impl ProductStore for SqlStore {
+    async fn index_states(&self, shop: &ShopDomain) -> Result<HashMap<u64, IndexState>, AppError> {
         let rows = sqlx::query(
             "SELECT product_id, document, content_hash, indexed_hash, payload_stale FROM products WHERE shop_domain = $1",
         )
@@ -60,15 +35,13 @@ impl SqlStore {
             .collect()
     }
 
-    /// Inserts or replaces products in one transaction. A product whose text changed keeps
-    /// its old `indexed_hash`, so it reads as stale until its new vector is written.
-    pub async fn upsert_products(
+    async fn upsert_products(
         &self,
         shop: &ShopDomain,
         rows: &[ProductRow],
     ) -> Result<(), AppError> {
         let mut tx = self.pool.begin().await?;
-        let now = now_millis();
+        let now = self.now();
         for row in rows {
             let p = &row.product;
             sqlx::query(
@@ -98,13 +71,7 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Records that the index now holds these products' vectors (by content hash) and payloads.
-    /// The content hash is rewritten too: it is recomputed from the document by the caller,
-    /// so a row written with another model's hash settles instead of staying stale forever.
-    /// `vectors_written` says some of them got a new vector: that changes who is nearest to
-    /// whom anywhere in the shop, so it drops the shop's precomputed similar lists in the same
-    /// transaction (a payload alone does not).
-    pub async fn mark_indexed(
+    async fn mark_indexed(
         &self,
         shop: &ShopDomain,
         indexed: &[(u64, String)],
@@ -132,9 +99,7 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Products whose vector or payload in the index is missing or out of date, each with
-    /// whether its vector is current (then only the payload needs writing).
-    pub async fn products_needing_index(
+    async fn products_needing_index(
         &self,
         shop: &ShopDomain,
         limit: i64,
@@ -153,11 +118,7 @@ impl SqlStore {
             .collect()
     }
 
-    pub async fn get_product(
-        &self,
-        shop: &ShopDomain,
-        id: u64,
-    ) -> Result<Option<Product>, AppError> {
+    async fn get_product(&self, shop: &ShopDomain, id: u64) -> Result<Option<Product>, AppError> {
         let row =
             sqlx::query("SELECT document FROM products WHERE shop_domain = $1 AND product_id = $2")
                 .bind(shop.as_str())
@@ -167,8 +128,7 @@ impl SqlStore {
         row.as_ref().map(document_of).transpose()
     }
 
-    /// The shop's products among `ids`, by id; unknown ids are left out.
-    pub async fn products_by_id(
+    async fn products_by_id(
         &self,
         shop: &ShopDomain,
         ids: &[u64],
@@ -181,12 +141,7 @@ impl SqlStore {
             .collect())
     }
 
-    /// The shop's products among `ids`, in the order of `ids`; unknown ids are left out.
-    pub async fn get_products(
-        &self,
-        shop: &ShopDomain,
-        ids: &[u64],
-    ) -> Result<Vec<Product>, AppError> {
+    async fn get_products(&self, shop: &ShopDomain, ids: &[u64]) -> Result<Vec<Product>, AppError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -208,9 +163,7 @@ impl SqlStore {
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
-    /// The shop's active, available products, most recently published first; products with
-    /// no publication date come last, newest id first (Shopify's ids grow with time).
-    pub async fn newest_products(
+    async fn newest_products(
         &self,
         shop: &ShopDomain,
         limit: usize,
@@ -226,8 +179,7 @@ impl SqlStore {
         rows.iter().map(document_of).collect()
     }
 
-    /// (id, title) of products whose title contains `text`, case-insensitively, by id.
-    pub async fn find_products_by_title(
+    async fn find_products_by_title(
         &self,
         shop: &ShopDomain,
         text: &str,
@@ -252,8 +204,7 @@ impl SqlStore {
             .collect()
     }
 
-    /// Marks every vector of the shop stale, e.g. after the model changed.
-    pub async fn mark_all_stale(&self, shop: &ShopDomain) -> Result<u64, AppError> {
+    async fn mark_all_stale(&self, shop: &ShopDomain) -> Result<u64, AppError> {
         let result = sqlx::query("UPDATE products SET indexed_hash = NULL WHERE shop_domain = $1")
             .bind(shop.as_str())
             .execute(&self.pool)
@@ -261,7 +212,7 @@ impl SqlStore {
         Ok(result.rows_affected())
     }
 
-    pub async fn delete_product(&self, shop: &ShopDomain, id: u64) -> Result<bool, AppError> {
+    async fn delete_product(&self, shop: &ShopDomain, id: u64) -> Result<bool, AppError> {
         let result = sqlx::query("DELETE FROM products WHERE shop_domain = $1 AND product_id = $2")
             .bind(shop.as_str())
             .bind(id as i64)
@@ -270,8 +221,7 @@ impl SqlStore {
         Ok(result.rows_affected() > 0)
     }
 
-    /// (products, products whose vector and payload are current)
-    pub async fn catalogue_counts(&self, shop: &ShopDomain) -> Result<(i64, i64), AppError> {
+    async fn catalogue_counts(&self, shop: &ShopDomain) -> Result<(i64, i64), AppError> {
         let row = sqlx::query(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN indexed_hash = content_hash AND payload_stale = 0 THEN 1 ELSE 0 END), 0) \
              FROM products WHERE shop_domain = $1",
@@ -280,6 +230,37 @@ impl SqlStore {
         .fetch_one(&self.pool)
         .await?;
         Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
+    async fn indexed_products(&self, shop: &ShopDomain) -> Result<(Vec<u64>, usize), AppError> {
+        let rows = sqlx::query(
+            "SELECT product_id, CAST(CASE WHEN indexed_hash = content_hash THEN 1 ELSE 0 END AS BIGINT) \
+             FROM products WHERE shop_domain = $1 ORDER BY product_id",
+        )
+        .bind(shop.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        let (mut ids, mut waiting) = (Vec::with_capacity(rows.len()), 0);
+        for row in rows {
+            if row.try_get::<i64, _>(1)? == 1 {
+                ids.push(row.try_get::<i64, _>(0)? as u64);
+            } else {
+                waiting += 1;
+            }
+        }
+        Ok((ids, waiting))
+    }
+
+    async fn on_sale_products(&self, shop: &ShopDomain) -> Result<Vec<u64>, AppError> {
+        let rows = sqlx::query(
+            "SELECT product_id FROM products WHERE shop_domain = $1 AND status = 'active' AND available = 1",
+        )
+        .bind(shop.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|row| Ok(row.try_get::<i64, _>(0)? as u64))
+            .collect()
     }
 }
 

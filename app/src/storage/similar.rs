@@ -1,57 +1,20 @@
 //! Precomputed "similar products" lists: written for a whole shop at once, read one product
 //! at a time, and dropped whenever one of the shop's vectors changes (`mark_indexed`).
 
+use async_trait::async_trait;
 use sqlx::Row;
 
-use super::{now_millis, numbered_placeholders, SqlStore};
+use super::{numbered_placeholders, SqlStore};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-
-/// A product's nearest products, best first, with their cosine similarity.
-pub type Neighbours = Vec<(u64, f32)>;
+use crate::stores::{Neighbours, SimilarListStore};
 
 /// Rows written per statement (well under both databases' bind-parameter limits).
 const INSERT_CHUNK: usize = 500;
 
-impl SqlStore {
-    /// The shop's products whose current vector is in the index, and how many others are
-    /// waiting to be embedded.
-    pub async fn indexed_products(&self, shop: &ShopDomain) -> Result<(Vec<u64>, usize), AppError> {
-        let rows = sqlx::query(
-            "SELECT product_id, CAST(CASE WHEN indexed_hash = content_hash THEN 1 ELSE 0 END AS BIGINT) \
-             FROM products WHERE shop_domain = $1 ORDER BY product_id",
-        )
-        .bind(shop.as_str())
-        .fetch_all(self.pool())
-        .await?;
-        let (mut ids, mut waiting) = (Vec::with_capacity(rows.len()), 0);
-        for row in rows {
-            if row.try_get::<i64, _>(1)? == 1 {
-                ids.push(row.try_get::<i64, _>(0)? as u64);
-            } else {
-                waiting += 1;
-            }
-        }
-        Ok((ids, waiting))
-    }
-
-    /// The shop's products a shopper may be shown: active and available.
-    pub async fn on_sale_products(&self, shop: &ShopDomain) -> Result<Vec<u64>, AppError> {
-        let rows = sqlx::query(
-            "SELECT product_id FROM products WHERE shop_domain = $1 AND status = 'active' AND available = 1",
-        )
-        .bind(shop.as_str())
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter()
-            .map(|row| Ok(row.try_get::<i64, _>(0)? as u64))
-            .collect()
-    }
-
-    /// Replaces the shop's lists with these, computed from the vectors as they were at
-    /// `read_at`, unless the catalogue changed since (a product written or waiting for its
-    /// vector): then nothing is written and `false` comes back, and a later run tries again.
-    pub async fn replace_similar_lists(
+#[async_trait]
+impl SimilarListStore for SqlStore {
+    async fn replace_similar_lists(
         &self,
         shop: &ShopDomain,
         read_at: i64,
@@ -74,7 +37,7 @@ impl SqlStore {
             .bind(shop.as_str())
             .execute(&mut *tx)
             .await?;
-        let built_at = now_millis();
+        let built_at = self.now();
         for chunk in lists.chunks(INSERT_CHUNK) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|i| format!("({})", numbered_placeholders(4 * i + 1, 4)))
@@ -99,8 +62,7 @@ impl SqlStore {
         Ok(true)
     }
 
-    /// The product's precomputed list, if the shop's lists are current.
-    pub async fn similar_list(
+    async fn similar_list(
         &self,
         shop: &ShopDomain,
         product_id: u64,
@@ -123,8 +85,7 @@ impl SqlStore {
         }
     }
 
-    /// How many of the shop's products have a current list.
-    pub async fn similar_list_count(&self, shop: &ShopDomain) -> Result<u64, AppError> {
+    async fn similar_list_count(&self, shop: &ShopDomain) -> Result<u64, AppError> {
         let count: i64 = sqlx::query("SELECT COUNT(*) FROM similar_lists WHERE shop_domain = $1")
             .bind(shop.as_str())
             .fetch_one(self.pool())
@@ -133,9 +94,7 @@ impl SqlStore {
         Ok(count as u64)
     }
 
-    /// Shops due a list job: more than one product, every vector current, no lists, and no
-    /// product written since `quiet_since` (a sync in progress would only invalidate them).
-    pub async fn shops_needing_similar_lists(
+    async fn shops_needing_similar_lists(
         &self,
         quiet_since: i64,
     ) -> Result<Vec<ShopDomain>, AppError> {

@@ -14,7 +14,6 @@ use crate::error::AppError;
 use crate::shopify::graphql::{BULK_OPERATION_STATUS, BULK_PRODUCTS_QUERY, RUN_BULK_QUERY};
 use crate::shopify::service::{parse_time, Collections, ShopifyService};
 use crate::shopify::sync::bulk::BulkAssembler;
-use crate::storage::now_millis;
 
 impl ShopifyService {
     /// Asks for a full catalogue sync and starts it in the background.
@@ -23,14 +22,14 @@ impl ShopifyService {
         if !self.serving(shop).await? {
             return Err(AppError::UnknownShop(shop.to_string()));
         }
-        let requested = self.store().request_sync(shop).await?;
+        let requested = self.stores().syncs.request_sync(shop).await?;
         self.spawn_sync(shop.clone());
         Ok(requested)
     }
 
     /// Picks up syncs that a stop or crash interrupted.
     pub async fn resume_syncs(&self) -> Result<usize, AppError> {
-        let shops = self.store().unfinished_syncs().await?;
+        let shops = self.stores().syncs.unfinished_syncs().await?;
         for shop in &shops {
             tracing::info!(%shop, "resuming catalogue sync");
             self.spawn_sync(shop.clone());
@@ -62,13 +61,16 @@ impl ShopifyService {
         }
         if let Err(err) = &result {
             tracing::warn!(%shop, error = %err, "catalogue sync failed");
-            self.store().sync_failed(shop, &err.to_string()).await?;
+            self.stores()
+                .syncs
+                .sync_failed(shop, &err.to_string())
+                .await?;
         }
         result
     }
 
     async fn run_sync_steps(&self, shop: &ShopDomain) -> Result<(), AppError> {
-        let Some(sync) = self.store().sync_state(shop).await? else {
+        let Some(sync) = self.stores().syncs.sync_state(shop).await? else {
             return Ok(());
         };
         let operation_id = match (sync.state.as_str(), &sync.operation_id) {
@@ -77,7 +79,8 @@ impl ShopifyService {
             _ => return Ok(()),
         };
         let (url, objects) = self.wait_for_bulk(shop, &operation_id).await?;
-        self.store()
+        self.stores()
+            .syncs
             .sync_progress(shop, "ingesting", objects, 0)
             .await?;
 
@@ -101,15 +104,17 @@ impl ShopifyService {
         let count = products.len() as i64;
         self.upsert_from_shopify(shop, products, Collections::Included)
             .await?;
-        self.store()
+        self.stores()
+            .syncs
             .sync_progress(shop, "ingesting", objects, count)
             .await?;
 
         // What Shopify no longer has: rows written before this sync began and absent from it.
         // (Rows written since came from webhooks newer than the snapshot.)
-        let started = sync.requested_at.unwrap_or_else(now_millis);
+        let started = sync.requested_at.unwrap_or_else(|| self.stores().now());
         let gone: Vec<u64> = self
-            .store()
+            .stores()
+            .syncs
             .products_written_before(shop, started)
             .await?
             .into_iter()
@@ -118,7 +123,8 @@ impl ShopifyService {
         for id in &gone {
             self.delete_from_shopify(shop, *id).await?;
         }
-        self.store()
+        self.stores()
+            .syncs
             .sync_completed(shop, gone.len() as i64, watermark.as_deref())
             .await?;
         tracing::info!(%shop, products = count, deleted = gone.len(), skipped = skipped.len(), "catalogue sync completed");
@@ -145,7 +151,7 @@ impl ShopifyService {
             .and_then(Value::as_str)
             .ok_or_else(|| AppError::Upstream("bulk operation started without an id".into()))?
             .to_owned();
-        self.store().sync_started(shop, &id).await?;
+        self.stores().syncs.sync_started(shop, &id).await?;
         tracing::info!(%shop, operation = %id, "bulk operation started");
         Ok(id)
     }
@@ -177,7 +183,8 @@ impl ShopifyService {
                 }
                 None => return Err(AppError::Upstream(format!("bulk operation {id} not found"))),
                 Some(_) => {
-                    self.store()
+                    self.stores()
+                        .syncs
                         .sync_progress(shop, "running", objects, 0)
                         .await?;
                     tokio::select! {

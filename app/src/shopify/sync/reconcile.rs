@@ -12,7 +12,7 @@ impl ShopifyService {
     /// Re-reads products updated since the shop's watermark: webhooks are neither
     /// guaranteed nor ordered, so this pass repairs what they missed. Returns products read.
     pub async fn reconcile(&self, shop: &ShopDomain) -> Result<usize, AppError> {
-        let Some(sync) = self.store().sync_state(shop).await? else {
+        let Some(sync) = self.stores().syncs.sync_state(shop).await? else {
             return Ok(0);
         };
         let Some(since) = sync.reconciled_until.filter(|_| sync.state == "completed") else {
@@ -60,7 +60,8 @@ impl ShopifyService {
             }
         }
         if let Some(mark) = watermark {
-            self.store()
+            self.stores()
+                .syncs
                 .save_watermark(
                     shop,
                     &mark.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -72,7 +73,7 @@ impl ShopifyService {
 
     /// One reconciliation pass over every installed shop.
     pub async fn reconcile_all(&self) {
-        let shops = match self.store().active_installs().await {
+        let shops = match self.stores().installs.active_installs().await {
             Ok(shops) => shops,
             Err(err) => return tracing::warn!(error = %err, "reconciliation could not list shops"),
         };

@@ -12,7 +12,7 @@ use crate::shopify::graphql::{product_from_graphql_node, PRODUCT_OF_INVENTORY_IT
 use crate::shopify::privacy::customer_id;
 use crate::shopify::service::{parse_time, Collections, ShopifyService};
 use crate::shopify::webhooks::Topic;
-use crate::storage::PendingDelivery;
+use crate::stores::PendingDelivery;
 
 impl ShopifyService {
     pub(in crate::shopify) async fn apply_one(
@@ -75,11 +75,11 @@ impl ShopifyService {
             }
         }
         let ids: Vec<u64> = newest.keys().copied().collect();
-        for id in self.store().tombstoned(shop, &ids).await? {
+        for id in self.stores().syncs.tombstoned(shop, &ids).await? {
             newest.remove(&id);
         }
         for chunk in ids.chunks(500) {
-            for stored in self.store().get_products(shop, chunk).await? {
+            for stored in self.stores().products.get_products(shop, chunk).await? {
                 if newest
                     .get(&stored.id)
                     .is_some_and(|incoming| is_older(incoming, &stored))
@@ -112,7 +112,7 @@ impl ShopifyService {
     ) -> Result<(), AppError> {
         let id = ProductId::parse(&id.to_string())?;
         // The tombstone first: from here on no late update can bring the product back.
-        self.store().add_tombstone(shop, id.0).await?;
+        self.stores().syncs.add_tombstone(shop, id.0).await?;
         self.inner
             .recommender
             .catalog()
@@ -160,7 +160,7 @@ impl ShopifyService {
     /// catalogue waits for shop/redact (Shopify sends it 48 hours later), so a merchant who
     /// reinstalls in between finds it intact.
     async fn uninstall(&self, shop: &ShopDomain) -> Result<(), AppError> {
-        self.store().mark_uninstalled(shop).await?;
+        self.stores().installs.mark_uninstalled(shop).await?;
         self.inner.keys.invalidate();
         tracing::info!(%shop, "app uninstalled; tokens and storefront keys revoked");
         Ok(())

@@ -11,7 +11,7 @@ use crate::domain::{Product, ShopDomain};
 use crate::error::AppError;
 use crate::shopify::service::{Collections, ShopifyService};
 use crate::shopify::webhooks::Topic;
-use crate::storage::PendingDelivery;
+use crate::stores::PendingDelivery;
 
 /// Deliveries applied per round of the inbox worker.
 const INBOX_BATCH: i64 = 200;
@@ -23,7 +23,7 @@ impl ShopifyService {
     pub async fn process_inbox(&self) -> Result<usize, AppError> {
         let mut total = 0;
         loop {
-            let batch = self.store().due_deliveries(INBOX_BATCH).await?;
+            let batch = self.stores().inbox.due_deliveries(INBOX_BATCH).await?;
             if batch.is_empty() {
                 return Ok(total);
             }
@@ -97,7 +97,7 @@ impl ShopifyService {
         {
             Ok(_) => {
                 let ids: Vec<String> = deliveries.iter().map(|d| d.webhook_id.clone()).collect();
-                self.store().mark_applied(&ids).await?;
+                self.stores().inbox.mark_applied(&ids).await?;
                 metrics::counter!("kindred_webhooks_applied_total").increment(ids.len() as u64);
             }
             Err(err) => {
@@ -117,7 +117,8 @@ impl ShopifyService {
         match outcome {
             Ok(()) => {
                 metrics::counter!("kindred_webhooks_applied_total").increment(1);
-                self.store()
+                self.stores()
+                    .inbox
                     .mark_applied(std::slice::from_ref(&delivery.webhook_id))
                     .await
             }
@@ -129,7 +130,8 @@ impl ShopifyService {
                 if retry.is_none() {
                     metrics::counter!("kindred_webhooks_failed_total").increment(1);
                 }
-                self.store()
+                self.stores()
+                    .inbox
                     .mark_attempt_failed(&delivery.webhook_id, &reason, retry)
                     .await
             }
@@ -140,7 +142,8 @@ impl ShopifyService {
     async fn give_up(&self, delivery: &PendingDelivery, reason: &str) -> Result<(), AppError> {
         tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, %reason, "webhook cannot be applied");
         metrics::counter!("kindred_webhooks_failed_total").increment(1);
-        self.store()
+        self.stores()
+            .inbox
             .mark_attempt_failed(&delivery.webhook_id, reason, None)
             .await
     }

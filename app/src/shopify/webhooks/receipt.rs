@@ -7,7 +7,7 @@ use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::shopify::service::{Receipt, ShopifyService};
 use crate::shopify::webhooks::{DeliveryHeaders, HeaderLookup, Topic};
-use crate::storage::InboxDelivery;
+use crate::stores::InboxDelivery;
 
 impl ShopifyService {
     /// Verifies and durably records a delivery. Only when this returns `Ok` may Shopify get
@@ -46,7 +46,8 @@ impl ShopifyService {
             .as_ref()
             .map(|event| format!("{shop} {topic} {event}"));
         if self
-            .store()
+            .stores()
+            .inbox
             .delivery_seen(&headers.webhook_id, event_key.as_deref())
             .await?
         {
@@ -58,7 +59,7 @@ impl ShopifyService {
             metrics::counter!("kindred_webhooks_rejected_total", "reason" => "body").increment(1);
             return Err(AppError::InvalidInput(reason));
         }
-        if self.store().install(&shop).await?.is_none() {
+        if self.stores().installs.install(&shop).await?.is_none() {
             // A privacy topic for a shop Kindred never installed on (or long forgot) has
             // nothing to act on, and Shopify wants a 2xx for it all the same.
             if topic.is_compliance() {
@@ -75,7 +76,7 @@ impl ShopifyService {
             triggered_at: headers.triggered_at,
             body: body.to_owned(),
         };
-        if !self.store().enqueue_delivery(&delivery).await? {
+        if !self.stores().inbox.enqueue_delivery(&delivery).await? {
             return Ok(Receipt::Duplicate);
         }
         metrics::counter!("kindred_webhooks_received_total", "topic" => topic.as_str())

@@ -1,0 +1,76 @@
+//! Shopper events as the domain needs them stored: once per (shop, event id), read back
+//! per client or customer, and summed for trending, performance and interaction models.
+
+use async_trait::async_trait;
+
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+use crate::events::ShopperEvent;
+
+/// Shopper events.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Stores a batch in one transaction; events already stored (same id) are skipped.
+    /// Returns how many were new.
+    async fn insert_events(
+        &self,
+        shop: &ShopDomain,
+        events: &[ShopperEvent],
+    ) -> Result<u64, AppError>;
+
+    /// A client's latest events (at most `MAX_HISTORY_EVENTS`), in time order: what the
+    /// shopper did, not which recommendations they were shown.
+    async fn client_events(
+        &self,
+        shop: &ShopDomain,
+        client_id: &str,
+    ) -> Result<Vec<ShopperEvent>, AppError>;
+
+    /// A customer's latest events (at most `MAX_HISTORY_EVENTS`), in time order: those of
+    /// every browser a signed source said they used (the anonymous part of their sessions
+    /// too). Customer ids nobody vouched for (stored before provenance was kept) link nothing.
+    async fn customer_events(
+        &self,
+        shop: &ShopDomain,
+        customer_id: u64,
+    ) -> Result<Vec<ShopperEvent>, AppError>;
+
+    /// Every event of the customer, for a data request.
+    async fn customer_export_events(
+        &self,
+        shop: &ShopDomain,
+        customer_id: u64,
+    ) -> Result<Vec<ShopperEvent>, AppError>;
+
+    /// Views and cart additions per product and day since `since_ms`: (product, day number
+    /// since the epoch, count). Days keep the answer small however busy the shop is.
+    async fn daily_product_interest(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<(u64, i64, i64)>, AppError>;
+
+    /// Impressions and clicks per strategy since `since_ms`, and how many clicked products
+    /// the same browser then added to its cart: (strategy, impressions, clicks, carted).
+    async fn recommendation_performance(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i64, i64, i64)>, AppError>;
+
+    /// Each browser's product views since `since_ms`, in time order, cut into sessions where
+    /// it was idle longer than `idle_ms`: (views, when the session ended, in seconds).
+    async fn view_sessions(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Vec<(Vec<u64>, i64)>, AppError>;
+
+    /// What shoppers put together since `since_ms`: each checkout's line items, and each
+    /// browser's cart additions.
+    async fn baskets(&self, shop: &ShopDomain, since_ms: i64) -> Result<Vec<Vec<u64>>, AppError>;
+
+    /// Drops events older than the retention window; returns how many.
+    async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError>;
+}

@@ -1,0 +1,69 @@
+//! The webhook inbox: deliveries committed before they are acknowledged, applied later.
+
+use async_trait::async_trait;
+
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+
+/// A webhook delivery as received, before it is applied.
+#[derive(Debug, Clone)]
+pub struct InboxDelivery {
+    pub webhook_id: String,
+    pub event_key: Option<String>,
+    pub shop: ShopDomain,
+    pub topic: String,
+    pub api_version: Option<String>,
+    pub triggered_at: Option<String>,
+    pub body: String,
+}
+
+/// A delivery waiting to be applied.
+#[derive(Debug, Clone)]
+pub struct PendingDelivery {
+    pub webhook_id: String,
+    pub shop_domain: String,
+    pub topic: String,
+    pub triggered_at: Option<String>,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Counts of the inbox by state, for status pages and metrics.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct InboxCounts {
+    pub pending: i64,
+    pub applied: i64,
+    pub failed: i64,
+}
+
+/// The durable webhook inbox.
+#[async_trait]
+pub trait InboxStore: Send + Sync {
+    /// Commits a delivery; false when the same webhook or event was received before.
+    async fn enqueue_delivery(&self, delivery: &InboxDelivery) -> Result<bool, AppError>;
+
+    /// Whether a delivery with this webhook id or event key is already in the inbox.
+    async fn delivery_seen(
+        &self,
+        webhook_id: &str,
+        event_key: Option<&str>,
+    ) -> Result<bool, AppError>;
+
+    /// Deliveries due now, oldest first.
+    async fn due_deliveries(&self, limit: i64) -> Result<Vec<PendingDelivery>, AppError>;
+
+    async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError>;
+
+    /// Records a failed attempt: tried again after `retry_in_ms`, or given up on when `None`.
+    async fn mark_attempt_failed(
+        &self,
+        webhook_id: &str,
+        error: &str,
+        retry_in_ms: Option<i64>,
+    ) -> Result<(), AppError>;
+
+    async fn inbox_counts(&self, shop: Option<&ShopDomain>) -> Result<InboxCounts, AppError>;
+
+    /// Forgets bodies of deliveries applied long ago; their ids stay so late duplicates are still caught.
+    async fn prune_inbox(&self, applied_before_ms: i64) -> Result<u64, AppError>;
+}

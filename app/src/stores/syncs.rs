@@ -1,0 +1,69 @@
+//! Keeping a shop's catalogue equal to Shopify's: bulk sync state, the reconciliation
+//! watermark and tombstones of deleted products.
+
+use async_trait::async_trait;
+
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+
+/// Catalogue sync state of one shop.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SyncRow {
+    pub state: String,
+    pub operation_id: Option<String>,
+    pub requested_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub objects: i64,
+    pub products: i64,
+    pub deleted: i64,
+    pub last_error: Option<String>,
+    pub reconciled_until: Option<String>,
+    pub reconciled_at: Option<i64>,
+}
+
+/// Catalogue sync state and tombstones.
+#[async_trait]
+pub trait SyncStore: Send + Sync {
+    async fn add_tombstone(&self, shop: &ShopDomain, product_id: u64) -> Result<(), AppError>;
+
+    /// Which of `ids` were deleted in Shopify.
+    async fn tombstoned(&self, shop: &ShopDomain, ids: &[u64]) -> Result<Vec<u64>, AppError>;
+
+    async fn sync_state(&self, shop: &ShopDomain) -> Result<Option<SyncRow>, AppError>;
+
+    /// Asks for a bulk sync; a sync already under way is left alone. True when newly requested.
+    async fn request_sync(&self, shop: &ShopDomain) -> Result<bool, AppError>;
+
+    /// Shops with a sync that was requested or under way: after a restart these resume.
+    async fn unfinished_syncs(&self) -> Result<Vec<ShopDomain>, AppError>;
+
+    async fn sync_started(&self, shop: &ShopDomain, operation_id: &str) -> Result<(), AppError>;
+
+    async fn sync_progress(
+        &self,
+        shop: &ShopDomain,
+        state: &str,
+        objects: i64,
+        products: i64,
+    ) -> Result<(), AppError>;
+
+    /// The sync finished; `watermark` is the newest `updatedAt` it saw (reconciliation starts there).
+    async fn sync_completed(
+        &self,
+        shop: &ShopDomain,
+        deleted: i64,
+        watermark: Option<&str>,
+    ) -> Result<(), AppError>;
+
+    async fn sync_failed(&self, shop: &ShopDomain, error: &str) -> Result<(), AppError>;
+
+    async fn save_watermark(&self, shop: &ShopDomain, watermark: &str) -> Result<(), AppError>;
+
+    /// Ids of the shop's products last written before `before_ms` (candidates for deletion
+    /// after a full sync that did not return them).
+    async fn products_written_before(
+        &self,
+        shop: &ShopDomain,
+        before_ms: i64,
+    ) -> Result<Vec<u64>, AppError>;
+}
