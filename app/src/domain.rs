@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+pub use crate::ids::{ClientId, CustomerId};
 
 /// A shop's permanent `*.myshopify.com` domain, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,10 +48,7 @@ pub struct ProductId(pub u64);
 impl ProductId {
     /// Shopify ids are positive and fit in a signed 64-bit column.
     pub fn parse(raw: &str) -> Result<Self, AppError> {
-        raw.trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|id| *id > 0 && *id <= i64::MAX as u64)
+        crate::ids::shopify_id_text(raw)
             .map(Self)
             .ok_or_else(|| AppError::InvalidInput(format!("`{raw}` is not a product id")))
     }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::ProductId;
+use crate::domain::{ClientId, CustomerId};
 
 /// Most events in one batch.
 pub const MAX_BATCH: usize = 100;
@@ -109,8 +109,8 @@ pub struct LineItem {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShopperEvent {
     pub event_id: String,
-    pub client_id: String,
-    pub customer_id: Option<u64>,
+    pub client_id: ClientId,
+    pub customer_id: Option<CustomerId>,
     pub kind: EventKind,
     pub product_id: Option<u64>,
     pub collection_id: Option<u64>,
@@ -133,7 +133,7 @@ pub fn parse_event(
     let object = raw.as_object().ok_or("an event must be a JSON object")?;
     let text = |name: &str| object.get(name).filter(|v| !v.is_null());
     let kind = parse_kind(text("type"))?;
-    let client_id = bounded_id(text("client_id"), "client_id")?.ok_or("`client_id` is required")?;
+    let client_id = parse_client_id(text("client_id"))?;
     let event_id = match bounded_id(text("id"), "id")? {
         Some(id) => id,
         None => fallback_id(),
@@ -142,7 +142,7 @@ pub fn parse_event(
     let event = ShopperEvent {
         event_id,
         client_id,
-        customer_id: id_of("customer_id")?,
+        customer_id: id_of("customer_id")?.map(CustomerId),
         kind,
         product_id: id_of("product_id")?,
         collection_id: id_of("collection_id")?,
@@ -273,6 +273,14 @@ fn check_needs(event: &ShopperEvent) -> Result<(), String> {
     }
 }
 
+fn parse_client_id(value: Option<&Value>) -> Result<ClientId, String> {
+    match value.ok_or("`client_id` is required")? {
+        Value::String(s) => ClientId::parse(s),
+        Value::Number(n) => ClientId::parse(&n.to_string()),
+        _ => Err("`client_id` must be a string".into()),
+    }
+}
+
 fn bounded_id(value: Option<&Value>, name: &str) -> Result<Option<String>, String> {
     let Some(value) = value else { return Ok(None) };
     let id = match value {
@@ -288,18 +296,19 @@ fn bounded_id(value: Option<&Value>, name: &str) -> Result<Option<String>, Strin
     Ok(Some(id))
 }
 
-/// Shopify ids arrive as numbers, strings or `gid://shopify/Type/123`.
+/// A Shopify id of any shape (`crate::ids::shopify_id`), or what is wrong with it.
 pub(crate) fn numeric_id(value: &Value, name: &str) -> Result<u64, String> {
-    let raw = match value {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.rsplit('/').next().unwrap_or_default().to_owned(),
-        _ => return Err(format!("`{name}` must be a Shopify id")),
-    };
-    ProductId::parse(&raw).map(|id| id.0).map_err(|_| {
-        format!(
+    crate::ids::shopify_id(value).ok_or_else(|| match value {
+        Value::Number(_) | Value::String(_) => format!(
             "`{name}` `{}` is not a Shopify id",
-            raw.chars().take(40).collect::<String>()
-        )
+            value
+                .to_string()
+                .trim_matches('"')
+                .chars()
+                .take(40)
+                .collect::<String>()
+        ),
+        _ => format!("`{name}` must be a Shopify id"),
     })
 }
 
@@ -330,7 +339,7 @@ mod tests {
             "line_items": [{"product_id": 42, "quantity": 2}, {"product_id": "43"}]}),
         )
         .unwrap();
-        assert_eq!(bought.customer_id, Some(7));
+        assert_eq!(bought.customer_id, Some(CustomerId(7)));
         let clicked = parse(json!({"type": "recommendation_clicked", "client_id": "c1", "product_id": "42", "strategy": "for_you"})).unwrap();
         assert_eq!(
             (

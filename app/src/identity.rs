@@ -13,7 +13,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::domain::ShopDomain;
+use crate::domain::{CustomerId, ShopDomain};
 use crate::error::AppError;
 
 const PREFIX: &str = "kdr_ct_";
@@ -44,7 +44,7 @@ impl CustomerTokens {
     }
 
     /// A token saying `customer` is logged in at `shop` until `expires_at_ms`.
-    pub fn mint(&self, shop: &ShopDomain, customer: u64, expires_at_ms: i64) -> String {
+    pub fn mint(&self, shop: &ShopDomain, customer: CustomerId, expires_at_ms: i64) -> String {
         let payload = B64URL.encode(format!("{shop}|{customer}|{expires_at_ms}"));
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
@@ -53,7 +53,12 @@ impl CustomerTokens {
     }
 
     /// The customer a token vouches for at `shop`, if it is genuine, this shop's and current.
-    pub fn verify(&self, token: &str, shop: &ShopDomain, now_ms: i64) -> Result<u64, AppError> {
+    pub fn verify(
+        &self,
+        token: &str,
+        shop: &ShopDomain,
+        now_ms: i64,
+    ) -> Result<CustomerId, AppError> {
         let malformed = AppError::InvalidCustomerToken("it is malformed");
         let (payload, tag) = token
             .trim()
@@ -89,9 +94,7 @@ impl CustomerTokens {
         if expires <= now_ms {
             return Err(AppError::InvalidCustomerToken("it has expired"));
         }
-        customer
-            .parse()
-            .map_err(|_| AppError::InvalidCustomerToken("it is malformed"))
+        CustomerId::parse(customer).ok_or(AppError::InvalidCustomerToken("it is malformed"))
     }
 }
 
@@ -104,13 +107,13 @@ mod tests {
         let tokens = CustomerTokens::new([9; 32]);
         let shop = ShopDomain::parse("one.myshopify.com").unwrap();
         let other = ShopDomain::parse("two.myshopify.com").unwrap();
-        let token = tokens.mint(&shop, 77, 2_000);
-        assert_eq!(tokens.verify(&token, &shop, 1_000).unwrap(), 77);
+        let token = tokens.mint(&shop, CustomerId(77), 2_000);
+        assert_eq!(tokens.verify(&token, &shop, 1_000).unwrap(), CustomerId(77));
         for (token, shop, now, why) in [
             (token.clone(), &other, 1_000, "another shop"),
             (token.clone(), &shop, 2_000, "expired"),
             (
-                CustomerTokens::new([8; 32]).mint(&shop, 77, 2_000),
+                CustomerTokens::new([8; 32]).mint(&shop, CustomerId(77), 2_000),
                 &shop,
                 1_000,
                 "signature",

@@ -15,6 +15,7 @@ pub mod eval;
 pub mod events;
 pub mod http;
 pub mod identity;
+pub mod ids;
 pub mod key_cache;
 pub mod key_file;
 pub mod progress;

@@ -9,10 +9,11 @@ use kindred::events::{parse_event, EventSource};
 use kindred::stores::prelude::*;
 use kindred::stores::{KeyOrigin, KeyScope};
 
-use crate::common::{databases, error_code, TestApp, YOGA_2026_01_13};
+use crate::common::{client, databases, error_code, TestApp, YOGA_2026_01_13};
 use crate::fake_shopify::{sample_payload, FakeShopify};
 use crate::shopify_app::{deliver, deliver_and_apply, install};
 use crate::storefront::ids;
+use kindred::domain::CustomerId;
 
 const SHOP: &str = "abuse-shop.myshopify.com";
 const OTHER: &str = "abuse-other.myshopify.com";
@@ -112,7 +113,11 @@ async fn the_public_key_cannot_act_as_a_logged_in_customer() {
         );
 
         // Nothing of it is the victim's: history, export, shelves.
-        let theirs = app.store.customer_export_events(&shop, 77).await.unwrap();
+        let theirs = app
+            .store
+            .customer_export_events(&shop, CustomerId(77))
+            .await
+            .unwrap();
         assert_eq!(
             theirs
                 .iter()
@@ -166,7 +171,11 @@ async fn the_public_key_cannot_act_as_a_logged_in_customer() {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let held = app.store.customer_events(&shop, 77).await.unwrap();
+        let held = app
+            .store
+            .customer_events(&shop, CustomerId(77))
+            .await
+            .unwrap();
         assert_eq!(held.len(), 2);
         app.import(OTHER, YOGA_2026_01_13).await;
         let other_merchant = app.merchant_key(OTHER).await;
@@ -225,7 +234,7 @@ async fn a_long_history_costs_what_a_short_one_does() {
         assert_eq!(app.send_events(&merchant, view).await.0, StatusCode::OK);
         assert_eq!(
             app.store
-                .client_events(&shop, "hoarder")
+                .client_events(&shop, &client("hoarder"))
                 .await
                 .unwrap()
                 .len(),
@@ -322,7 +331,7 @@ async fn storefront_bodies_are_small_and_refused_whole() {
     let shop = ShopDomain::parse(SHOP).unwrap();
     assert!(app
         .store
-        .client_events(&shop, "c")
+        .client_events(&shop, &client("c"))
         .await
         .unwrap()
         .is_empty());
@@ -640,7 +649,7 @@ async fn signed_webhook_bodies_are_believed_only_for_their_own_topic_and_shop() 
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(app
             .store
-            .client_events(&shop, "late")
+            .client_events(&shop, &client("late"))
             .await
             .unwrap()
             .is_empty());

@@ -399,3 +399,8 @@ pub fn error_code(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("not an error body: {body}"))
 }
+
+/// A client id, as the storefront script would send it.
+pub fn client(id: &str) -> kindred::domain::ClientId {
+    kindred::domain::ClientId::parse(id).unwrap()
+}

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use kindred::domain::ShopDomain;
 use kindred::stores::prelude::*;
 
-use crate::common::{databases, error_code, TestApp};
+use crate::common::{client, databases, error_code, TestApp};
+use kindred::domain::CustomerId;
 
 const SHOP: &str = "events-shop.myshopify.com";
 const OTHER: &str = "events-other.myshopify.com";
@@ -47,7 +48,11 @@ async fn a_batch_keeps_its_good_events_names_its_bad_ones_and_is_stored_once() {
             .contains("product_id"));
 
         let shop = ShopDomain::parse(SHOP).unwrap();
-        let stored = app.store.client_events(&shop, "browser-1").await.unwrap();
+        let stored = app
+            .store
+            .client_events(&shop, &client("browser-1"))
+            .await
+            .unwrap();
         let ids: Vec<&str> = stored.iter().map(|e| e.event_id.as_str()).collect();
         assert_eq!(ids.len(), 3);
         assert!(ids.contains(&"e1") && ids.contains(&"e3") && ids.contains(&"e5"));
@@ -68,7 +73,7 @@ async fn a_batch_keeps_its_good_events_names_its_bad_ones_and_is_stored_once() {
         );
         assert_eq!(
             app.store
-                .client_events(&shop, "browser-1")
+                .client_events(&shop, &client("browser-1"))
                 .await
                 .unwrap()
                 .len(),
@@ -151,7 +156,7 @@ async fn a_shop_sees_only_its_own_events_and_is_rate_limited_alone() {
         assert_eq!(stored, 600);
         assert_eq!(
             app.store
-                .client_events(&shop, "same-browser")
+                .client_events(&shop, &client("same-browser"))
                 .await
                 .unwrap()
                 .len(),
@@ -159,7 +164,7 @@ async fn a_shop_sees_only_its_own_events_and_is_rate_limited_alone() {
         );
         let theirs = app
             .store
-            .client_events(&other, "same-browser")
+            .client_events(&other, &client("same-browser"))
             .await
             .unwrap();
         assert_eq!(theirs.len(), 100);
@@ -186,7 +191,7 @@ async fn redacting_a_customer_takes_their_events_and_their_browsers_anonymous_on
         let other = ShopDomain::parse(OTHER).unwrap();
         let held: Vec<String> = app
             .store
-            .customer_events(&shop, 500)
+            .customer_events(&shop, CustomerId(500))
             .await
             .unwrap()
             .into_iter()
@@ -194,22 +199,25 @@ async fn redacting_a_customer_takes_their_events_and_their_browsers_anonymous_on
             .collect();
         assert_eq!(held, ["anon-before-login", "logged-in", "phone"], "{db:?}");
 
-        app.store.redact_customer(&shop, 500).await.unwrap();
+        app.store
+            .redact_customer(&shop, CustomerId(500))
+            .await
+            .unwrap();
         assert!(app
             .store
-            .customer_events(&shop, 500)
+            .customer_events(&shop, CustomerId(500))
             .await
             .unwrap()
             .is_empty());
         assert!(app
             .store
-            .client_events(&shop, "laptop")
+            .client_events(&shop, &client("laptop"))
             .await
             .unwrap()
             .is_empty());
         assert_eq!(
             app.store
-                .client_events(&shop, "tablet")
+                .client_events(&shop, &client("tablet"))
                 .await
                 .unwrap()
                 .len(),
@@ -217,7 +225,11 @@ async fn redacting_a_customer_takes_their_events_and_their_browsers_anonymous_on
             "another customer's events stay"
         );
         assert_eq!(
-            app.store.customer_events(&other, 500).await.unwrap().len(),
+            app.store
+                .customer_events(&other, CustomerId(500))
+                .await
+                .unwrap()
+                .len(),
             3,
             "the same customer id in another shop is another customer"
         );

@@ -14,7 +14,7 @@ use kindred::domain::ShopDomain;
 use kindred::stores::prelude::*;
 use kindred::stores::SyncRow;
 
-use crate::common::{databases, error_code, shared_data, TestApp, YOGA_2026_01_13};
+use crate::common::{client, databases, error_code, shared_data, TestApp, YOGA_2026_01_13};
 use crate::fake_shopify::{
     callback_query, capture, sample_payload, state_of, webhook_body, webhook_headers, FakeShopify,
     CLIENT_ID, SECRET,
@@ -818,7 +818,7 @@ async fn privacy_topics_export_and_erase_and_never_touch_another_shop() {
         assert_eq!(body["exports"], json!([]), "{db:?}");
         assert!(
             app.store
-                .client_events(&shop, "their-browser")
+                .client_events(&shop, &client("their-browser"))
                 .await
                 .unwrap()
                 .is_empty(),

@@ -14,6 +14,7 @@ use kindred::stores::prelude::*;
 use crate::common::{databases, error_code, TestApp};
 use crate::fake_shopify::shared_data;
 use crate::fake_shopify::SECRET;
+use kindred::domain::CustomerId;
 
 const SHOP: &str = "storefront-yoga.myshopify.com";
 const OTHER: &str = "storefront-other.myshopify.com";
@@ -160,10 +161,17 @@ async fn the_app_proxy_serves_signed_requests_and_refuses_forged_stale_and_ambig
             "{body}"
         );
         let shop = ShopDomain::parse(SHOP).unwrap();
-        assert_eq!(app.store.customer_events(&shop, 42).await.unwrap().len(), 2);
+        assert_eq!(
+            app.store
+                .customer_events(&shop, CustomerId(42))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
         assert!(app
             .store
-            .customer_events(&shop, 999)
+            .customer_events(&shop, CustomerId(999))
             .await
             .unwrap()
             .is_empty());

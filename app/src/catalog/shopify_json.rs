@@ -80,12 +80,7 @@ pub fn product_from_json(value: &Value) -> Result<Product, String> {
 
 /// Ids arrive as JSON integers (possibly above 2^53) or, in GraphQL-shaped data, as strings.
 fn read_id(value: Option<&Value>) -> Option<u64> {
-    let id = match value? {
-        Value::Number(n) => n.as_u64()?,
-        Value::String(s) => s.rsplit('/').next()?.parse().ok()?,
-        _ => return None,
-    };
-    (id > 0 && id <= i64::MAX as u64).then_some(id)
+    crate::ids::shopify_id(value?)
 }
 
 fn non_empty(value: Option<&Value>) -> Option<String> {

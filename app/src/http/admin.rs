@@ -12,7 +12,7 @@ use super::extract::{ApiJson, ApiQuery};
 use super::params::{checked_limit, existing_shop, optional_client_id};
 use super::views::RecommendationView;
 use super::AppState;
-use crate::domain::ShopDomain;
+use crate::domain::{CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::recommend::rules::MerchandisingRules;
 use crate::recommend::ShoppingContext;
@@ -82,7 +82,7 @@ pub async fn for_you_batch(
             .customer_id
             .as_deref()
             .map(|raw| {
-                raw.trim().parse::<u64>().map_err(|_| {
+                CustomerId::parse(raw).ok_or_else(|| {
                     AppError::InvalidInput(format!(
                         "shoppers[{position}]: `customer_id` must be a Shopify customer id"
                     ))

@@ -11,7 +11,7 @@ use super::auth::ShopCaller;
 use super::extract::ApiJson;
 use super::params::customer_token;
 use super::AppState;
-use crate::domain::ShopDomain;
+use crate::domain::{CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::{parse_event, EventSource, MAX_BATCH};
 
@@ -98,9 +98,9 @@ pub enum Vouched {
     /// The shop's server (merchant key): each event's own customer id is believed.
     Merchant,
     /// Shopify's App Proxy signature: this customer, or nobody logged in.
-    Proxy(Option<u64>),
+    Proxy(Option<CustomerId>),
     /// A customer token the shop's server minted.
-    Token(u64),
+    Token(CustomerId),
 }
 
 /// Validates and stores a batch, each event's customer as `vouched` allows.

@@ -123,6 +123,7 @@ pub async fn mint_customer_token(
 ) -> Result<Json<Value>, AppError> {
     let shop = existing_shop(&state, shop).await?;
     let customer = crate::events::numeric_id(&body.customer_id, "customer_id")
+        .map(crate::domain::CustomerId)
         .map_err(AppError::InvalidInput)?;
     let ttl = body.ttl_secs.unwrap_or(DEFAULT_TTL_SECS);
     if !(1..=MAX_TTL_SECS).contains(&ttl) {

@@ -4,7 +4,7 @@
 use axum::http::HeaderMap;
 
 use super::AppState;
-use crate::domain::{split_list, ProductId, ShopDomain};
+use crate::domain::{split_list, ClientId, ProductId, ShopDomain};
 use crate::error::AppError;
 
 pub const MAX_LIMIT: usize = 50;
@@ -31,20 +31,10 @@ pub fn checked_limit(raw: Option<&str>) -> Result<usize, AppError> {
 }
 
 /// A client id as given (trimmed; empty is none), checked.
-pub fn optional_client_id(raw: Option<String>) -> Result<Option<String>, AppError> {
-    raw.map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .map(checked_client_id)
+pub fn optional_client_id(raw: Option<String>) -> Result<Option<ClientId>, AppError> {
+    raw.filter(|c| !c.trim().is_empty())
+        .map(|c| ClientId::parse(&c).map_err(AppError::InvalidInput))
         .transpose()
-}
-
-pub fn checked_client_id(client: String) -> Result<String, AppError> {
-    if client.len() > 128 || client.chars().any(char::is_control) {
-        return Err(AppError::InvalidInput(
-            "`client_id` must be 1 to 128 printable characters".into(),
-        ));
-    }
-    Ok(client)
 }
 
 /// A comma-separated list of at most 50 product ids.

@@ -12,7 +12,7 @@ use super::extract::{ApiPath, ApiQuery};
 use super::params::{checked_limit, optional_client_id, product_ids};
 use super::views::{RecommendationView, RecommendationsResponse};
 use super::AppState;
-use crate::domain::{ProductId, ShopDomain};
+use crate::domain::{CustomerId, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::recommend::{strategies::Strategy, ShoppingContext};
 
@@ -140,7 +140,7 @@ fn signed_customer(
     state: &AppState,
     shop: &ShopDomain,
     headers: &HeaderMap,
-) -> Result<Option<u64>, AppError> {
+) -> Result<Option<CustomerId>, AppError> {
     super::params::customer_token(headers)?
         .map(|token| state.customer_token(&token, shop))
         .transpose()

@@ -4,7 +4,7 @@
 //! trusted, and only then is its `logged_in_customer_id` believed.
 
 use super::signature::{single_value, AppSecrets};
-use crate::domain::ShopDomain;
+use crate::domain::{CustomerId, ShopDomain};
 
 /// Shopify's own libraries refuse app proxy requests signed more than 90 seconds away.
 pub const MAX_CLOCK_DIFFERENCE_SECS: i64 = 90;
@@ -23,7 +23,7 @@ const SHOPIFY_PARAMETERS: [&str; 5] = [
 pub struct ProxiedRequest {
     pub shop: ShopDomain,
     /// The customer logged in to the storefront; `None` for a guest.
-    pub customer_id: Option<u64>,
+    pub customer_id: Option<CustomerId>,
     /// The storefront's own parameters, in order, Shopify's taken out.
     pub parameters: Vec<(String, String)>,
 }
@@ -97,12 +97,7 @@ pub fn verify(
     // Shopify sends the parameter empty for a guest.
     let customer_id = match single_value(pairs, "logged_in_customer_id").map(str::trim) {
         None | Some("") => None,
-        Some(raw) => Some(
-            raw.parse::<u64>()
-                .ok()
-                .filter(|id| *id > 0 && *id <= i64::MAX as u64)
-                .ok_or(ProxyRefusal::BadCustomer)?,
-        ),
+        Some(raw) => Some(CustomerId::parse(raw).ok_or(ProxyRefusal::BadCustomer)?),
     };
     let parameters = pairs
         .iter()
@@ -154,7 +149,7 @@ mod tests {
         );
         let request = verify(&secrets(), &pairs, NOW + 30).unwrap();
         assert_eq!(request.shop.as_str(), "yoga.myshopify.com");
-        assert_eq!(request.customer_id, Some(7));
+        assert_eq!(request.customer_id, Some(CustomerId(7)));
         assert_eq!(
             request.parameters,
             [("strategy", "similar"), ("ids", "1"), ("ids", "2")]

@@ -82,11 +82,6 @@ pub const ALL_DOCUMENTS: &[(&str, &str)] = &[
     ("product of inventory item", PRODUCT_OF_INVENTORY_ITEM),
 ];
 
-/// The numeric id at the end of a `gid://shopify/Type/123` id.
-pub fn gid_number(gid: &str) -> Option<u64> {
-    gid.rsplit('/').next()?.parse().ok()
-}
-
 /// A product node (GraphQL field names) with its variant and collection nodes, read into a
 /// [`Product`]. Errors name the bad field.
 pub fn product_from_graphql(
@@ -130,7 +125,11 @@ pub fn product_from_graphql(
     let mut product = product_from_json(&Value::Object(rest))?;
     product.collections = collections
         .iter()
-        .filter_map(|c| c.get("id").and_then(Value::as_str).and_then(gid_number))
+        .filter_map(|c| {
+            c.get("id")
+                .and_then(Value::as_str)
+                .and_then(crate::ids::shopify_id_text)
+        })
         .collect();
     product.collections.sort_unstable();
     product.collections.dedup();

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::domain::ShopDomain;
+use crate::domain::{CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::shopify::service::ShopifyService;
 
@@ -48,11 +48,9 @@ impl ShopifyService {
 }
 
 /// The customer a privacy request names.
-pub(super) fn customer_id(body: &Value) -> Result<u64, &'static str> {
+pub(super) fn customer_id(body: &Value) -> Result<CustomerId, &'static str> {
     body.pointer("/customer/id")
-        .and_then(|v| {
-            v.as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        })
+        .and_then(crate::ids::shopify_id)
+        .map(CustomerId)
         .ok_or("privacy request without `customer.id`")
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::SqlStore;
-use crate::domain::ShopDomain;
+use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::{EventKind, EventSource, LineItem, ShopperEvent, MAX_HISTORY_EVENTS};
 use crate::stores::EventStore;
@@ -33,8 +33,8 @@ impl EventStore for SqlStore {
             )
             .bind(shop.as_str())
             .bind(&event.event_id)
-            .bind(&event.client_id)
-            .bind(event.customer_id.map(|c| c as i64))
+            .bind(event.client_id.as_str())
+            .bind(event.customer_id.map(|c| c.0 as i64))
             .bind(event.kind.as_str())
             .bind(event.product_id.map(|p| p as i64))
             .bind(event.collection_id.map(|c| c as i64))
@@ -55,16 +55,16 @@ impl EventStore for SqlStore {
     async fn client_events(
         &self,
         shop: &ShopDomain,
-        client_id: &str,
+        client_id: &ClientId,
     ) -> Result<Vec<ShopperEvent>, AppError> {
-        self.latest_of_client(shop, client_id, SHOPPER_INTENT, MAX_HISTORY_EVENTS)
+        self.latest_of_client(shop, client_id.as_str(), SHOPPER_INTENT, MAX_HISTORY_EVENTS)
             .await
     }
 
     async fn customer_events(
         &self,
         shop: &ShopDomain,
-        customer_id: u64,
+        customer_id: CustomerId,
     ) -> Result<Vec<ShopperEvent>, AppError> {
         self.latest_of_customer(shop, customer_id, SHOPPER_INTENT, MAX_HISTORY_EVENTS)
             .await
@@ -73,7 +73,7 @@ impl EventStore for SqlStore {
     async fn customer_export_events(
         &self,
         shop: &ShopDomain,
-        customer_id: u64,
+        customer_id: CustomerId,
     ) -> Result<Vec<ShopperEvent>, AppError> {
         self.latest_of_customer(shop, customer_id, "", i64::MAX as usize)
             .await
@@ -225,13 +225,13 @@ impl SqlStore {
     async fn latest_of_customer(
         &self,
         shop: &ShopDomain,
-        customer_id: u64,
+        customer_id: CustomerId,
         kinds: &str,
         limit: usize,
     ) -> Result<Vec<ShopperEvent>, AppError> {
         let named: Vec<String> = sqlx::query_scalar(CUSTOMER_BROWSERS)
             .bind(shop.as_str())
-            .bind(customer_id as i64)
+            .bind(customer_id.0 as i64)
             .bind(CUSTOMER_EVENTS_SCANNED)
             .fetch_all(&self.pool)
             .await?;
@@ -312,8 +312,10 @@ fn event_of(row: &sqlx::any::AnyRow) -> Result<ShopperEvent, AppError> {
     let source: String = row.try_get(10)?;
     Ok(ShopperEvent {
         event_id: row.try_get(0)?,
-        client_id: row.try_get(1)?,
-        customer_id: row.try_get::<Option<i64>, _>(2)?.map(|c| c as u64),
+        client_id: ClientId::stored(row.try_get(1)?),
+        customer_id: row
+            .try_get::<Option<i64>, _>(2)?
+            .map(|c| CustomerId(c as u64)),
         kind: serde_json::from_value::<EventKind>(serde_json::Value::String(kind))
             .map_err(|e| AppError::Internal(format!("stored event kind: {e}")))?,
         product_id: row.try_get::<Option<i64>, _>(4)?.map(|p| p as u64),

@@ -8,7 +8,8 @@ use sqlx::Row;
 use super::SqlStore;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::stores::{InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
+use crate::shopify::webhooks::Topic;
+use crate::stores::{DueDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
 
 #[async_trait]
 impl InboxStore for SqlStore {
@@ -22,7 +23,7 @@ impl InboxStore for SqlStore {
         .bind(&delivery.webhook_id)
         .bind(&delivery.event_key)
         .bind(delivery.shop.as_str())
-        .bind(&delivery.topic)
+        .bind(delivery.topic.as_str())
         .bind(&delivery.api_version)
         .bind(&delivery.triggered_at)
         .bind(now)
@@ -47,7 +48,7 @@ impl InboxStore for SqlStore {
         Ok(row.is_some())
     }
 
-    async fn due_deliveries(&self, limit: i64) -> Result<Vec<PendingDelivery>, AppError> {
+    async fn due_deliveries(&self, limit: i64) -> Result<Vec<DueDelivery>, AppError> {
         let rows = sqlx::query(
             "SELECT webhook_id, shop_domain, topic, triggered_at, body, attempts FROM webhook_inbox \
              WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY received_at, webhook_id LIMIT $2",
@@ -56,7 +57,7 @@ impl InboxStore for SqlStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(pending_of).collect()
+        rows.iter().map(due_of).collect()
     }
 
     async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError> {
@@ -132,13 +133,28 @@ impl InboxStore for SqlStore {
     }
 }
 
-fn pending_of(row: &AnyRow) -> Result<PendingDelivery, AppError> {
-    Ok(PendingDelivery {
-        webhook_id: row.try_get(0)?,
-        shop_domain: row.try_get(1)?,
-        topic: row.try_get(2)?,
+/// A row as the worker needs it; one it cannot read is handed back to be parked.
+fn due_of(row: &AnyRow) -> Result<DueDelivery, AppError> {
+    let webhook_id: String = row.try_get(0)?;
+    let topic: String = row.try_get(2)?;
+    let Some(topic) = Topic::parse(&topic) else {
+        return Ok(DueDelivery::Unreadable {
+            webhook_id,
+            reason: "unknown topic".into(),
+        });
+    };
+    let Ok(shop) = ShopDomain::parse(&row.try_get::<String, _>(1)?) else {
+        return Ok(DueDelivery::Unreadable {
+            webhook_id,
+            reason: "invalid shop domain".into(),
+        });
+    };
+    Ok(DueDelivery::Ready(PendingDelivery {
+        webhook_id,
+        shop,
+        topic,
         triggered_at: row.try_get(3)?,
         body: row.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
         attempts: row.try_get(5)?,
-    })
+    }))
 }

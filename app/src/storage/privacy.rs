@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::SqlStore;
-use crate::domain::ShopDomain;
+use crate::domain::{CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::stores::PrivacyStore;
 
@@ -13,7 +13,7 @@ impl PrivacyStore for SqlStore {
     async fn save_customer_export(
         &self,
         shop: &ShopDomain,
-        customer_id: u64,
+        customer_id: CustomerId,
         request_id: &str,
         data: &str,
     ) -> Result<(), AppError> {
@@ -22,7 +22,7 @@ impl PrivacyStore for SqlStore {
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (shop_domain, request_id) DO UPDATE SET data = excluded.data",
         )
         .bind(shop.as_str())
-        .bind(customer_id as i64)
+        .bind(customer_id.0 as i64)
         .bind(request_id)
         .bind(self.now())
         .bind(data)
@@ -62,20 +62,24 @@ impl PrivacyStore for SqlStore {
             .collect()
     }
 
-    async fn redact_customer(&self, shop: &ShopDomain, customer_id: u64) -> Result<u64, AppError> {
+    async fn redact_customer(
+        &self,
+        shop: &ShopDomain,
+        customer_id: CustomerId,
+    ) -> Result<u64, AppError> {
         let mut tx = self.pool.begin().await?;
         self.allow_long_statements(&mut tx).await?;
         let exports = sqlx::query(
             "DELETE FROM customer_data_exports WHERE shop_domain = $1 AND customer_id = $2",
         )
         .bind(shop.as_str())
-        .bind(customer_id as i64)
+        .bind(customer_id.0 as i64)
         .execute(&mut *tx)
         .await?;
         // Their events, and those of every browser they used while logged in.
         let events = sqlx::query(super::events::DELETE_CUSTOMER_EVENTS)
             .bind(shop.as_str())
-            .bind(customer_id as i64)
+            .bind(customer_id.0 as i64)
             .execute(&mut *tx)
             .await?;
         // Privacy deliveries' bodies (which name the customer) are cleared as each is

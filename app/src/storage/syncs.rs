@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::{numbered_placeholders, SqlStore, IDS_PER_STATEMENT};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::stores::{SyncRow, SyncStore};
+use crate::stores::{SyncRow, SyncState, SyncStore};
 
 #[async_trait]
 impl SyncStore for SqlStore {
@@ -90,7 +90,7 @@ impl SyncStore for SqlStore {
     async fn sync_progress(
         &self,
         shop: &ShopDomain,
-        state: &str,
+        state: SyncState,
         objects: i64,
         products: i64,
     ) -> Result<(), AppError> {
@@ -98,7 +98,7 @@ impl SyncStore for SqlStore {
             "UPDATE catalogue_syncs SET state = $2, objects = $3, products = $4 WHERE shop_domain = $1",
         )
         .bind(shop.as_str())
-        .bind(state)
+        .bind(state.as_str())
         .bind(objects)
         .bind(products)
         .execute(&self.pool)
@@ -169,7 +169,11 @@ impl SyncStore for SqlStore {
 
 fn sync_of(row: &AnyRow) -> Result<SyncRow, AppError> {
     Ok(SyncRow {
-        state: row.try_get(0)?,
+        state: {
+            let raw: String = row.try_get(0)?;
+            SyncState::parse(&raw)
+                .ok_or_else(|| AppError::Storage(format!("unknown sync state `{raw}`")))?
+        },
         operation_id: row.try_get(1)?,
         requested_at: row.try_get(2)?,
         finished_at: row.try_get(3)?,

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::ShopDomain;
+use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::ShopperEvent;
 
@@ -23,7 +23,7 @@ pub trait EventStore: Send + Sync {
     async fn client_events(
         &self,
         shop: &ShopDomain,
-        client_id: &str,
+        client_id: &ClientId,
     ) -> Result<Vec<ShopperEvent>, AppError>;
 
     /// A customer's latest events (at most `MAX_HISTORY_EVENTS`), in time order: those of
@@ -32,14 +32,14 @@ pub trait EventStore: Send + Sync {
     async fn customer_events(
         &self,
         shop: &ShopDomain,
-        customer_id: u64,
+        customer_id: CustomerId,
     ) -> Result<Vec<ShopperEvent>, AppError>;
 
     /// Every event of the customer, for a data request.
     async fn customer_export_events(
         &self,
         shop: &ShopDomain,
-        customer_id: u64,
+        customer_id: CustomerId,
     ) -> Result<Vec<ShopperEvent>, AppError>;
 
     /// Views and cart additions per product and day since `since_ms`: (product, day number

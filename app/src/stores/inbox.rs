@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::domain::ShopDomain;
 use crate::error::AppError;
+use crate::shopify::webhooks::Topic;
 
 /// A webhook delivery as received, before it is applied.
 #[derive(Debug, Clone)]
@@ -11,7 +12,7 @@ pub struct InboxDelivery {
     pub webhook_id: String,
     pub event_key: Option<String>,
     pub shop: ShopDomain,
-    pub topic: String,
+    pub topic: Topic,
     pub api_version: Option<String>,
     pub triggered_at: Option<String>,
     pub body: String,
@@ -21,11 +22,19 @@ pub struct InboxDelivery {
 #[derive(Debug, Clone)]
 pub struct PendingDelivery {
     pub webhook_id: String,
-    pub shop_domain: String,
-    pub topic: String,
+    pub shop: ShopDomain,
+    pub topic: Topic,
     pub triggered_at: Option<String>,
     pub body: String,
     pub attempts: i64,
+}
+
+/// A due delivery as read back: ready to apply, or a row this version cannot read (a topic
+/// it no longer knows, a shop domain it no longer accepts), to be parked.
+#[derive(Debug, Clone)]
+pub enum DueDelivery {
+    Ready(PendingDelivery),
+    Unreadable { webhook_id: String, reason: String },
 }
 
 /// Counts of the inbox by state, for status pages and metrics.
@@ -50,7 +59,7 @@ pub trait InboxStore: Send + Sync {
     ) -> Result<bool, AppError>;
 
     /// Deliveries due now, oldest first.
-    async fn due_deliveries(&self, limit: i64) -> Result<Vec<PendingDelivery>, AppError>;
+    async fn due_deliveries(&self, limit: i64) -> Result<Vec<DueDelivery>, AppError>;
 
     async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError>;
 

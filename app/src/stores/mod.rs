@@ -16,14 +16,14 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 pub use events::EventStore;
-pub use inbox::{InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
+pub use inbox::{DueDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
 pub use installs::{InstallRow, InstallStore, SealedGrant};
 pub use keys::{generate_key, hash_key, key_id, KeyGrant, KeyInfo, KeyOrigin, KeyScope, KeyStore};
 pub use privacy::PrivacyStore;
 pub use products::{IndexState, ProductRow, ProductStore};
 pub use shops::ShopStore;
 pub use similar::{Neighbours, SimilarListStore};
-pub use syncs::{SyncRow, SyncStore};
+pub use syncs::{SyncRow, SyncState, SyncStore};
 
 /// The traits, for code that calls a store's methods directly (adapters, tests).
 pub mod prelude {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::ShopDomain;
+use crate::domain::{CustomerId, ShopDomain};
 use crate::error::AppError;
 
 /// Customer data exports and redaction.
@@ -11,7 +11,7 @@ pub trait PrivacyStore: Send + Sync {
     async fn save_customer_export(
         &self,
         shop: &ShopDomain,
-        customer_id: u64,
+        customer_id: CustomerId,
         request_id: &str,
         data: &str,
     ) -> Result<(), AppError>;
@@ -27,5 +27,9 @@ pub trait PrivacyStore: Send + Sync {
     ) -> Result<Vec<(u64, String, i64, String)>, AppError>;
 
     /// customers/redact: everything Kindred holds about one customer of one shop.
-    async fn redact_customer(&self, shop: &ShopDomain, customer_id: u64) -> Result<u64, AppError>;
+    async fn redact_customer(
+        &self,
+        shop: &ShopDomain,
+        customer_id: CustomerId,
+    ) -> Result<u64, AppError>;
 }

@@ -6,10 +6,46 @@ use async_trait::async_trait;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 
+/// Where a shop's bulk sync is: asked for, waiting on Shopify's bulk operation, writing
+/// what it returned, or finished either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    Requested,
+    Running,
+    Ingesting,
+    Completed,
+    Failed,
+}
+
+impl SyncState {
+    const ALL: [SyncState; 5] = [
+        Self::Requested,
+        Self::Running,
+        Self::Ingesting,
+        Self::Completed,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Running => "running",
+            Self::Ingesting => "ingesting",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+}
+
 /// Catalogue sync state of one shop.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SyncRow {
-    pub state: String,
+    pub state: SyncState,
     pub operation_id: Option<String>,
     pub requested_at: Option<i64>,
     pub finished_at: Option<i64>,
@@ -42,7 +78,7 @@ pub trait SyncStore: Send + Sync {
     async fn sync_progress(
         &self,
         shop: &ShopDomain,
-        state: &str,
+        state: SyncState,
         objects: i64,
         products: i64,
     ) -> Result<(), AppError>;

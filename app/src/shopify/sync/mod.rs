@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::shopify::graphql::{BULK_OPERATION_STATUS, BULK_PRODUCTS_QUERY, RUN_BULK_QUERY};
 use crate::shopify::service::{parse_time, Collections, ShopifyService};
 use crate::shopify::sync::bulk::BulkAssembler;
+use crate::stores::SyncState;
 
 impl ShopifyService {
     /// Asks for a full catalogue sync and starts it in the background.
@@ -73,15 +74,17 @@ impl ShopifyService {
         let Some(sync) = self.stores().syncs.sync_state(shop).await? else {
             return Ok(());
         };
-        let operation_id = match (sync.state.as_str(), &sync.operation_id) {
-            ("requested", _) | ("running" | "ingesting", None) => self.start_bulk(shop).await?,
-            ("running" | "ingesting", Some(id)) => id.clone(),
-            _ => return Ok(()),
+        let operation_id = match (sync.state, &sync.operation_id) {
+            (SyncState::Requested, _) | (SyncState::Running | SyncState::Ingesting, None) => {
+                self.start_bulk(shop).await?
+            }
+            (SyncState::Running | SyncState::Ingesting, Some(id)) => id.clone(),
+            (SyncState::Completed | SyncState::Failed, _) => return Ok(()),
         };
         let (url, objects) = self.wait_for_bulk(shop, &operation_id).await?;
         self.stores()
             .syncs
-            .sync_progress(shop, "ingesting", objects, 0)
+            .sync_progress(shop, SyncState::Ingesting, objects, 0)
             .await?;
 
         let mut assembler = BulkAssembler::default();
@@ -106,7 +109,7 @@ impl ShopifyService {
             .await?;
         self.stores()
             .syncs
-            .sync_progress(shop, "ingesting", objects, count)
+            .sync_progress(shop, SyncState::Ingesting, objects, count)
             .await?;
 
         // What Shopify no longer has: rows written before this sync began and absent from it.
@@ -185,7 +188,7 @@ impl ShopifyService {
                 Some(_) => {
                     self.stores()
                         .syncs
-                        .sync_progress(shop, "running", objects, 0)
+                        .sync_progress(shop, SyncState::Running, objects, 0)
                         .await?;
                     tokio::select! {
                         _ = self.inner.bulk_finished.notified() => {}

@@ -7,6 +7,7 @@ use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::shopify::graphql::{product_from_graphql_node, PRODUCTS_UPDATED_SINCE};
 use crate::shopify::service::{parse_time, Collections, ShopifyService};
+use crate::stores::SyncState;
 
 impl ShopifyService {
     /// Re-reads products updated since the shop's watermark: webhooks are neither
@@ -15,7 +16,10 @@ impl ShopifyService {
         let Some(sync) = self.stores().syncs.sync_state(shop).await? else {
             return Ok(0);
         };
-        let Some(since) = sync.reconciled_until.filter(|_| sync.state == "completed") else {
+        let Some(since) = sync
+            .reconciled_until
+            .filter(|_| sync.state == SyncState::Completed)
+        else {
             return Ok(0); // the first full sync sets the watermark
         };
         let mut after: Option<String> = None;

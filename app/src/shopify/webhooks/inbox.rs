@@ -11,7 +11,7 @@ use crate::domain::{Product, ShopDomain};
 use crate::error::AppError;
 use crate::shopify::service::{Collections, ShopifyService};
 use crate::shopify::webhooks::Topic;
-use crate::stores::PendingDelivery;
+use crate::stores::{DueDelivery, PendingDelivery};
 
 /// Deliveries applied per round of the inbox worker.
 const INBOX_BATCH: i64 = 200;
@@ -48,38 +48,37 @@ impl ShopifyService {
     /// Product upserts of one shop are applied together (one embedding batch; the newest
     /// version of each product wins); any other delivery is applied in arrival order, after
     /// the upserts of its shop that came before it.
-    async fn apply_batch(&self, batch: Vec<PendingDelivery>) -> Result<(), AppError> {
-        let mut upserts: BTreeMap<String, Vec<(PendingDelivery, Product)>> = BTreeMap::new();
-        for delivery in batch {
-            let Some(topic) = Topic::parse(&delivery.topic) else {
-                self.give_up(&delivery, "unknown topic").await?;
-                continue;
+    async fn apply_batch(&self, batch: Vec<DueDelivery>) -> Result<(), AppError> {
+        let mut upserts: BTreeMap<ShopDomain, Vec<(PendingDelivery, Product)>> = BTreeMap::new();
+        for due in batch {
+            let delivery = match due {
+                DueDelivery::Ready(delivery) => delivery,
+                DueDelivery::Unreadable { webhook_id, reason } => {
+                    self.give_up(&webhook_id, None, &reason).await?;
+                    continue;
+                }
             };
-            let Ok(shop) = ShopDomain::parse(&delivery.shop_domain) else {
-                self.give_up(&delivery, "invalid shop domain").await?;
-                continue;
-            };
+            let (shop, topic) = (delivery.shop.clone(), delivery.topic);
             if matches!(topic, Topic::ProductsCreate | Topic::ProductsUpdate) {
                 let parsed = serde_json::from_str::<Value>(&delivery.body)
                     .map_err(|e| e.to_string())
                     .and_then(|body| crate::catalog::product_from_json(&body));
                 match parsed {
-                    Ok(product) => upserts
-                        .entry(shop.to_string())
-                        .or_default()
-                        .push((delivery, product)),
-                    Err(reason) => self.give_up(&delivery, &reason).await?,
+                    Ok(product) => upserts.entry(shop).or_default().push((delivery, product)),
+                    Err(reason) => {
+                        self.give_up(&delivery.webhook_id, Some(topic), &reason)
+                            .await?
+                    }
                 }
                 continue;
             }
-            if let Some(pending) = upserts.remove(shop.as_str()) {
+            if let Some(pending) = upserts.remove(&shop) {
                 self.apply_upserts(&shop, pending).await?;
             }
             let outcome = self.apply_one(&shop, topic, &delivery).await;
             self.record(&delivery, outcome).await?;
         }
         for (shop, pending) in upserts {
-            let shop = ShopDomain::parse(&shop)?;
             self.apply_upserts(&shop, pending).await?;
         }
         Ok(())
@@ -125,7 +124,7 @@ impl ShopifyService {
             Err(reason) => {
                 let attempts = delivery.attempts + 1;
                 let retry = (attempts < MAX_ATTEMPTS).then(|| 1000 * (1i64 << attempts.min(12)));
-                tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, shop = %delivery.shop_domain,
+                tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, shop = %delivery.shop,
                     attempts, %reason, "webhook not applied");
                 if retry.is_none() {
                     metrics::counter!("kindred_webhooks_failed_total").increment(1);
@@ -139,12 +138,17 @@ impl ShopifyService {
     }
 
     /// A delivery that can never apply (its body is unusable): parked, not retried.
-    async fn give_up(&self, delivery: &PendingDelivery, reason: &str) -> Result<(), AppError> {
-        tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, %reason, "webhook cannot be applied");
+    async fn give_up(
+        &self,
+        webhook_id: &str,
+        topic: Option<Topic>,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        tracing::warn!(webhook = %webhook_id, topic = ?topic, %reason, "webhook cannot be applied");
         metrics::counter!("kindred_webhooks_failed_total").increment(1);
         self.stores()
             .inbox
-            .mark_attempt_failed(&delivery.webhook_id, reason, None)
+            .mark_attempt_failed(webhook_id, reason, None)
             .await
     }
 }

@@ -4,116 +4,21 @@
 mod apply;
 mod inbox;
 mod receipt;
+mod topic;
 
-use std::fmt;
-
+use crate::domain::ShopDomain;
 use crate::error::AppError;
+pub use topic::Topic;
 
 /// Longest webhook or event id accepted (Shopify's are UUIDs).
 const MAX_ID_LEN: usize = 200;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Topic {
-    ProductsCreate,
-    ProductsUpdate,
-    ProductsDelete,
-    InventoryLevelsUpdate,
-    AppUninstalled,
-    BulkOperationsFinish,
-    CustomersDataRequest,
-    CustomersRedact,
-    ShopRedact,
-}
-
-impl Topic {
-    pub const ALL: [Topic; 9] = [
-        Topic::ProductsCreate,
-        Topic::ProductsUpdate,
-        Topic::ProductsDelete,
-        Topic::InventoryLevelsUpdate,
-        Topic::AppUninstalled,
-        Topic::BulkOperationsFinish,
-        Topic::CustomersDataRequest,
-        Topic::CustomersRedact,
-        Topic::ShopRedact,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ProductsCreate => "products/create",
-            Self::ProductsUpdate => "products/update",
-            Self::ProductsDelete => "products/delete",
-            Self::InventoryLevelsUpdate => "inventory_levels/update",
-            Self::AppUninstalled => "app/uninstalled",
-            Self::BulkOperationsFinish => "bulk_operations/finish",
-            Self::CustomersDataRequest => "customers/data_request",
-            Self::CustomersRedact => "customers/redact",
-            Self::ShopRedact => "shop/redact",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == raw)
-    }
-
-    /// Whether a signed body is the kind of body this topic carries. Shopify signs the body
-    /// alone, not the topic or shop headers, so a captured body replayed under another topic
-    /// (a product update as `products/delete`, as `app/uninstalled`) or another shop must
-    /// not be believed: each topic's body has fields the others lack, and the privacy and
-    /// shop topics name their shop in the body.
-    pub fn check_body(self, body: &serde_json::Value, shop: &str) -> Result<(), String> {
-        let has = |field: &str| body.get(field).is_some_and(|v| !v.is_null());
-        let named_shop = body
-            .get("shop_domain")
-            .or_else(|| body.get("myshopify_domain"))
-            .and_then(|v| v.as_str());
-        if named_shop.is_some_and(|named| !named.eq_ignore_ascii_case(shop)) {
-            return Err(format!("the body names another shop than {shop}"));
-        }
-        let fits = match self {
-            Self::ProductsCreate | Self::ProductsUpdate => has("id") && has("title"),
-            // Shopify's delete body is the id alone.
-            Self::ProductsDelete => has("id") && !has("title") && !has("variants"),
-            Self::InventoryLevelsUpdate => has("inventory_item_id") && !has("title"),
-            // The shop object.
-            Self::AppUninstalled => has("id") && body.get("name").is_some() && !has("title"),
-            Self::BulkOperationsFinish => has("admin_graphql_api_id") && !has("title"),
-            Self::CustomersDataRequest => {
-                has("data_request") && has("customer") && named_shop.is_some()
-            }
-            Self::CustomersRedact => {
-                has("customer") && !has("data_request") && named_shop.is_some()
-            }
-            Self::ShopRedact => !has("customer") && named_shop.is_some(),
-        };
-        if fits {
-            Ok(())
-        } else {
-            Err(format!("the body is not a {self} body"))
-        }
-    }
-
-    /// The mandatory privacy topics, delivered to their own endpoint.
-    pub fn is_compliance(self) -> bool {
-        matches!(
-            self,
-            Self::CustomersDataRequest | Self::CustomersRedact | Self::ShopRedact
-        )
-    }
-}
-
-impl fmt::Display for Topic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// The headers of a delivery that say what it is.
 #[derive(Debug, Clone)]
 pub struct DeliveryHeaders {
     pub hmac: String,
-    pub topic: String,
-    pub shop_domain: String,
+    pub topic: Topic,
+    pub shop: ShopDomain,
     pub webhook_id: String,
     pub event_id: Option<String>,
     pub api_version: Option<String>,
@@ -142,8 +47,9 @@ impl DeliveryHeaders {
         };
         Ok(Self {
             hmac: Self::hmac(headers)?.to_owned(),
-            topic: required("x-shopify-topic")?.to_owned(),
-            shop_domain: required("x-shopify-shop-domain")?.to_owned(),
+            topic: Topic::parse(required("x-shopify-topic")?)
+                .ok_or_else(|| unknown_topic(headers))?,
+            shop: ShopDomain::parse(required("x-shopify-shop-domain")?)?,
             webhook_id: id("x-shopify-webhook-id", required("x-shopify-webhook-id")?)?,
             event_id: text(headers, "x-shopify-event-id")
                 .map(|e| id("x-shopify-event-id", e))
@@ -152,6 +58,11 @@ impl DeliveryHeaders {
             triggered_at: text(headers, "x-shopify-triggered-at").map(str::to_owned),
         })
     }
+}
+
+fn unknown_topic<'a>(headers: &impl HeaderLookup<'a>) -> AppError {
+    let topic = text(headers, "x-shopify-topic").unwrap_or_default();
+    AppError::UnknownTopic(topic.chars().take(100).collect())
 }
 
 /// A request's headers by (lower-case) name, as the HTTP layer reads them: the domain
@@ -165,22 +76,4 @@ fn text<'a>(headers: &impl HeaderLookup<'a>, name: &str) -> Option<&'a str> {
         .header(name)
         .map(str::trim)
         .filter(|v| !v.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn topics_round_trip_and_compliance_is_separate() {
-        for topic in Topic::ALL {
-            assert_eq!(Topic::parse(topic.as_str()), Some(topic));
-        }
-        assert_eq!(Topic::parse("orders/create"), None);
-        let compliance: Vec<_> = Topic::ALL
-            .into_iter()
-            .filter(|t| t.is_compliance())
-            .collect();
-        assert_eq!(compliance.len(), 3);
-    }
 }
