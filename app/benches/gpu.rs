@@ -29,7 +29,7 @@ use candle_core::{DType, Device};
 use kindred::catalog::read_catalogue;
 use kindred::catalog::service::text_of;
 use kindred_embedder::{default_model_dir, BertEmbedder, DevicePreference, Embedder};
-use kindred_retriever::blocked::{synthetic_vectors, ResidentVectors};
+use kindred_retriever::exact_batched::{synthetic_vectors, ResidentVectors};
 use serde_json::Value;
 
 /// Colourways that turn each real product into many.

@@ -7,7 +7,7 @@ use axum::Router;
 
 use crate::config::Settings;
 use crate::error::AppError;
-use crate::http::{router, AppState, HttpLimits, RateLimits};
+use crate::http::{router, AppState, Budgets, HttpLimits, RateLimits};
 use crate::key_cache::KeyCache;
 use crate::shopify::ShopifyService;
 use crate::startup::{self, Components, Parts};
@@ -41,12 +41,12 @@ impl App {
             metrics: telemetry::metrics_handle(),
             model_id: components.model_id.clone(),
             shopify: shopify.clone(),
-            limits: RateLimits::per_minute(
-                settings.events_per_minute,
-                settings.key_requests_per_minute,
-                settings.client_requests_per_minute,
-                settings.proxy_requests_per_minute,
-            ),
+            limits: RateLimits::per_minute(Budgets {
+                events: settings.events_per_minute,
+                key_requests: settings.key_requests_per_minute,
+                client_requests: settings.client_requests_per_minute,
+                proxy_requests: settings.proxy_requests_per_minute,
+            }),
             customer_tokens: startup::customer_tokens(settings)?,
         };
         Ok(Self {

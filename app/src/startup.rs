@@ -16,7 +16,7 @@ use crate::key_cache::KeyCache;
 use crate::recommend::Recommender;
 use crate::shopify::{AppSecrets, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher};
 use crate::storage::SqlStore;
-use kindred_retriever::blocked::ExactDevice;
+use kindred_retriever::exact_batched::ExactDevice;
 
 /// Catalogue requests that may wait for the model at once; more are answered "overloaded".
 const EMBED_QUEUE: usize = 64;

@@ -72,7 +72,7 @@ fn main() {
     let ours_rate = n / median(&mut ours);
     println!(
         "\n## Embedding throughput, CPU ({}, {})",
-        machine(),
+        kindred_embedder::host_description(),
         today()
     );
     println!("{} product texts of the yoga-store catalogue, {tokens} tokens after truncation at 256; median of {rounds} alternating rounds.\n", texts.len());
@@ -147,24 +147,6 @@ fn yoga_texts(dir: &Path) -> Vec<String> {
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!(
-        "{} cores, {cpu}",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    )
 }
 
 fn today() -> String {

@@ -46,3 +46,20 @@ fn cuda() -> Result<Device, EmbedError> {
         "this build has no CUDA support (build with --features cuda)".into(),
     ))
 }
+
+/// The host's CPU as benchmarks report it: `2 cores, <model name>`.
+pub fn host_description() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!("{cores} cores, {cpu}")
+}

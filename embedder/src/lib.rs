@@ -16,7 +16,7 @@ pub mod product_text;
 mod worker;
 
 pub use bert::{BertEmbedder, CpuKernels};
-pub use device::DevicePreference;
+pub use device::{host_description, DevicePreference};
 pub use error::EmbedError;
 pub use model_dir::{default_model_dir, ModelDir, Pooling};
 pub use worker::{EmbeddingWorker, Lane};

@@ -17,7 +17,7 @@
 use std::time::{Duration, Instant};
 
 use candle_core::{DType, Device};
-use kindred_retriever::blocked::{synthetic_vectors, ResidentVectors};
+use kindred_retriever::exact_batched::{synthetic_vectors, ResidentVectors};
 use kindred_retriever::{
     EdgeIndex, EdgeOptions, ProductPayload, ProductPoint, SearchFilter, SearchQuery, VectorIndex,
 };

@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use candle_core::{DType, Device};
-use kindred_retriever::blocked::{synthetic_vectors, BlockSizes, ResidentVectors};
+use kindred_retriever::exact_batched::{synthetic_vectors, BlockSizes, ResidentVectors};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

@@ -8,10 +8,10 @@
 //! (shop, product id), and every read, count and delete is filtered by shop, so one shop's
 //! calls can never see or touch another shop's points, whichever backend is in use.
 
-pub mod blocked;
 mod edge;
 mod error;
 mod exact;
+pub mod exact_batched;
 mod filter;
 mod model;
 pub mod recommend;

@@ -26,7 +26,7 @@ use kindred::storage::SqlStore;
 use kindred::stores::prelude::*;
 use kindred::stores::{generate_key, KeyOrigin, KeyScope};
 use kindred_embedder::{default_model_dir, BertEmbedder, DevicePreference, EmbedError, Embedder};
-use kindred_retriever::blocked::ExactDevice;
+use kindred_retriever::exact_batched::ExactDevice;
 
 pub use crate::fake_shopify::shared_data;
 

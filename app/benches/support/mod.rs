@@ -123,20 +123,9 @@ pub fn yoga_catalogue() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/catalogs/yoga-stores/2026-01-13")
 }
 
+/// The host, as every benchmark table heads it.
 pub fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("model name")
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
-            })
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    format!("{cores} cores, {cpu}")
+    kindred_embedder::host_description()
 }
 
 pub fn env_or(name: &str, default: u64) -> u64 {

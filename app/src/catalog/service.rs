@@ -14,7 +14,7 @@ use kindred_embedder::EmbeddingWorker;
 use kindred_retriever::{ProductPayload, ProductPoint, VectorIndex};
 use serde::Serialize;
 
-use crate::domain::{Product, ProductId, ShopDomain};
+use crate::domain::{CustomerId, Product, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::progress::Progress;
 use crate::stores::{ProductRow, Stores};
@@ -250,7 +250,7 @@ impl CatalogService {
     pub(crate) async fn redact_customer(
         &self,
         shop: &ShopDomain,
-        customer: u64,
+        customer: CustomerId,
     ) -> Result<u64, AppError> {
         self.stores.privacy.redact_customer(shop, customer).await
     }
@@ -270,11 +270,23 @@ impl CatalogService {
         shop: &ShopDomain,
         id: ProductId,
     ) -> Result<Product, AppError> {
-        let product = self.product(shop, id).await?;
-        if product.status != crate::domain::ProductStatus::Active {
-            return Err(AppError::NotFound(format!("product {id}")));
-        }
-        Ok(product)
+        self.shown_product(shop, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("product {id}")))
+    }
+
+    /// The product, if shoppers may see it (`published_product`), else `None`.
+    pub async fn shown_product(
+        &self,
+        shop: &ShopDomain,
+        id: ProductId,
+    ) -> Result<Option<Product>, AppError> {
+        Ok(self
+            .stores
+            .products
+            .get_product(shop, id.0)
+            .await?
+            .filter(|product| product.status == crate::domain::ProductStatus::Active))
     }
 
     /// Builds the ANN index if vectors changed since the last build. Blocking work runs in

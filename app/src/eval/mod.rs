@@ -12,6 +12,7 @@
 //!   prediction). Test on the last 7 days, validate on the 7 days before.
 
 mod data;
+mod served;
 mod tuning;
 
 use std::collections::BTreeMap;
@@ -23,7 +24,7 @@ use kindred_retriever::recommend::{
 };
 
 use crate::error::AppError;
-use crate::recommend::for_you;
+use crate::recommend::tuned::SERVED;
 pub use data::{diginetica, online_retail};
 use tuning::{blend, build, catalogue_size, tune, Cached, Parameters, Sources};
 
@@ -62,6 +63,7 @@ pub fn evaluate(
     let measure = |source: &dyn CandidateSource| Some(Metrics::measure(source, &split.test, size));
     let mut rows = source_rows(split, &sources, &p, &measure);
     rows.extend(blend_rows(split, sources, &p, &measure));
+    rows.extend(served::rows(split, &vectors, p.content_decay, &measure));
     Ok(rows)
 }
 
@@ -184,18 +186,17 @@ fn blend_rows(
     );
     let [c, k, r, w, e, t] = p.weights;
     let tuned = measure(&blender);
+    let weights = SERVED.blend;
     let served = Parameters {
         weights: [
-            for_you::TOGETHER_WEIGHT,
-            for_you::NEIGHBOURS_WEIGHT,
-            for_you::NEXT_WEIGHT,
-            for_you::NEARBY_WEIGHT,
-            for_you::CONTENT_WEIGHT,
+            weights.together,
+            weights.neighbours,
+            weights.next,
+            weights.nearby,
+            weights.content,
             0.0,
         ],
-        fusion: Fusion::ReciprocalRank {
-            constant: for_you::RRF_CONSTANT,
-        },
+        fusion: weights.fusion(),
         ..*p
     };
     let blender = blend(blender.into_sources(), &served);
@@ -210,7 +211,7 @@ fn blend_rows(
         row(split, "blended", tuned,
             format!("{fusion}; weights co-occurrence {c}, session-kNN {k}, sequential rules {r}, walk {w}, content {e}, trending {t}")),
         row(split, "blended, as served", measure(&blender),
-            format!("the for-you endpoint's: reciprocal-rank fusion, constant {}; weights co-occurrence {sc}, session-kNN {sk}, sequential rules {sr}, walk {sw}, content {se}", for_you::RRF_CONSTANT)),
+            format!("the for-you endpoint's: reciprocal-rank fusion, constant {}; weights co-occurrence {sc}, session-kNN {sk}, sequential rules {sr}, walk {sw}, content {se}", weights.rrf_constant)),
     ]
 }
 

@@ -9,6 +9,7 @@ use kindred_retriever::recommend::{
 };
 
 use super::{Split, BLEND_DEPTH, DAY};
+use crate::recommend::tuned::{CoOccurrenceTuning, WalkTuning, SERVED};
 
 /// The parameters of every strategy, as tuned.
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +64,7 @@ pub(super) fn build(
 ) -> Sources {
     Sources {
         popularity: Popularity::train(train, p.half_life_days.map(|d| d * DAY as f64)),
-        cooccurrence: CoOccurrence::train(train, p.cooc_normalise, p.cooc_decay, 100),
+        cooccurrence: cooccurrence(train, p.cooc_normalise, p.cooc_decay),
         knn: SessionKnn::train(train, p.knn_neighbours, p.knn_sample, p.knn_decay),
         rules: SequentialRules::train(train, p.rules_window, p.rules_decay),
         walk: walk(train, p.walk_second_step, p.walk_decay),
@@ -75,7 +76,22 @@ pub(super) fn build(
 
 /// The co-view walk with the link and session bounds the server uses.
 pub(super) fn walk(train: &[Session], second_step: f64, decay: f64) -> ItemWalk {
-    ItemWalk::train(train, 100, 100, second_step, decay)
+    WalkTuning {
+        second_step,
+        recency_decay: decay,
+        ..SERVED.walk
+    }
+    .train(train)
+}
+
+/// Co-occurrence with the server's cap on links per item.
+fn cooccurrence(train: &[Session], normalise: f64, decay: f64) -> CoOccurrence {
+    CoOccurrenceTuning {
+        normalise,
+        recency_decay: decay,
+        ..SERVED.cooccurrence
+    }
+    .train(train)
 }
 
 /// A source's answers computed once per case, so many blend weightings can be tried cheaply.
@@ -176,7 +192,7 @@ fn tune_each_source(split: &Split, vectors: &Option<Vec<(ItemId, Vec<f32>)>>) ->
     let mut best = f64::MIN;
     for normalise in [0.0, 0.25, 0.5, 0.75] {
         for decay in [0.0, 0.2, 0.5] {
-            let s = score(&CoOccurrence::train(train, normalise, decay, 100));
+            let s = score(&cooccurrence(train, normalise, decay));
             if s > best {
                 (best, p.cooc_normalise, p.cooc_decay) = (s, normalise, decay);
             }

@@ -35,14 +35,23 @@ pub struct RateLimits {
     pub installs: RateLimit,
 }
 
+/// The budgets an operator sets, per minute (`KINDRED_*_PER_MINUTE`).
+#[derive(Debug, Clone, Copy)]
+pub struct Budgets {
+    pub events: u32,
+    pub key_requests: u32,
+    pub client_requests: u32,
+    pub proxy_requests: u32,
+}
+
 impl RateLimits {
-    pub fn per_minute(events: u32, per_key: u32, per_client: u32, proxy: u32) -> Self {
+    pub fn per_minute(budgets: Budgets) -> Self {
         Self {
-            events: RateLimit::per_minute(events),
-            per_key: RateLimit::per_minute(per_key),
-            per_client: RateLimit::per_minute(per_client),
-            proxy: RateLimit::per_minute(proxy),
-            proxy_shopper: RateLimit::per_minute(per_client),
+            events: RateLimit::per_minute(budgets.events),
+            per_key: RateLimit::per_minute(budgets.key_requests),
+            per_client: RateLimit::per_minute(budgets.client_requests),
+            proxy: RateLimit::per_minute(budgets.proxy_requests),
+            proxy_shopper: RateLimit::per_minute(budgets.client_requests),
             installs: RateLimit::per_minute(INSTALLS_PER_CLIENT_MINUTE),
         }
     }
@@ -215,7 +224,12 @@ mod tests {
 
     #[test]
     fn forgetting_idle_budgets_keeps_the_spent_ones() {
-        let limits = RateLimits::per_minute(3, 3, 3, 3);
+        let limits = RateLimits::per_minute(Budgets {
+            events: 3,
+            key_requests: 3,
+            client_requests: 3,
+            proxy_requests: 3,
+        });
         limits.per_client.admit("a", 3).unwrap();
         limits.forget_idle();
         assert!(limits.per_client.admit("a", 1).is_err());

@@ -30,7 +30,7 @@ use tower_http::trace::TraceLayer;
 use crate::catalog::service::CatalogService;
 use crate::error::AppError;
 pub use crate::key_cache::KeyCache;
-pub use limits::{RateLimit, RateLimits};
+pub use limits::{Budgets, RateLimit, RateLimits};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -52,7 +52,7 @@ impl AppState {
         &self,
         token: &str,
         shop: &crate::domain::ShopDomain,
-    ) -> Result<u64, AppError> {
+    ) -> Result<crate::domain::CustomerId, AppError> {
         self.customer_tokens
             .verify(token, shop, self.catalog.stores().now())
     }

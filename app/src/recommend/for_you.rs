@@ -10,13 +10,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use kindred_retriever::blocked::ResidentVectors;
-use kindred_retriever::recommend::{
-    distinct, Blender, Candidate, Fusion, RankedList, SourceWeight,
-};
+use kindred_retriever::exact_batched::ResidentVectors;
+use kindred_retriever::recommend::{distinct, Blender, Candidate, RankedList, SourceWeight};
 use kindred_retriever::{SearchFilter, SearchQuery};
 
 use super::searches::MAX_SESSION_SEARCHES;
+use super::tuned::SERVED;
 use super::Recommendation;
 use super::Recommender;
 use super::ShoppingContext;
@@ -28,21 +27,6 @@ use crate::events::{EventKind, ShopperEvent};
 const SESSION_EVENTS: usize = 50;
 /// Products a shopper touched that are left out of their shelf: the latest this many.
 const MAX_EXCLUDED: usize = 200;
-/// The blend of the session's content neighbours with what the shop's shoppers did together
-/// (`kindred eval` measures it as "blended, as served"): reciprocal-rank fusion with the
-/// constant and content weight the evaluation tuned on Online Retail, the data set with item
-/// text, before the walk was added; each collaborative source counts 1. The optimum tuned
-/// with the walk (constant 60, three of them at 0.5) is within noise of it there (one hit
-/// fewer on HR@20 of 214 cases, MRR@20 2% higher) and would let the text model drown out
-/// twenty shoppers who all viewed the same next product.
-pub(crate) const CONTENT_WEIGHT: f64 = 2.0;
-pub(crate) const TOGETHER_WEIGHT: f64 = 1.0;
-pub(crate) const NEIGHBOURS_WEIGHT: f64 = 1.0;
-pub(crate) const NEXT_WEIGHT: f64 = 1.0;
-pub(crate) const NEARBY_WEIGHT: f64 = 1.0;
-pub(crate) const RRF_CONSTANT: f64 = 20.0;
-/// How deep each source's list is read.
-const BLEND_DEPTH: usize = 50;
 /// An event this many events back weighs half as much as the latest.
 const HALF_LIFE_EVENTS: f32 = 10.0;
 
@@ -108,7 +92,7 @@ pub(crate) struct Batched {
 
 /// Candidates the content part reads: the blend's depth, or three times the shelf.
 fn content_depth(limit: usize) -> usize {
-    (limit * 3).max(BLEND_DEPTH)
+    (limit * 3).max(SERVED.blend.depth)
 }
 
 impl Recommender {
@@ -237,6 +221,7 @@ impl Recommender {
         limit: usize,
     ) -> Result<Vec<Recommendation>, AppError> {
         let models = self.interactions(shop).await?;
+        let weights = SERVED.blend;
         let blender = Blender::new(
             vec![
                 SourceWeight {
@@ -244,29 +229,27 @@ impl Recommender {
                         name: "similar",
                         candidates: content,
                     }),
-                    weight: CONTENT_WEIGHT,
+                    weight: weights.content,
                 },
                 SourceWeight {
                     source: Box::new(models.together.clone()),
-                    weight: TOGETHER_WEIGHT,
+                    weight: weights.together,
                 },
                 SourceWeight {
                     source: Box::new(models.neighbours.clone()),
-                    weight: NEIGHBOURS_WEIGHT,
+                    weight: weights.neighbours,
                 },
                 SourceWeight {
                     source: Box::new(models.next.clone()),
-                    weight: NEXT_WEIGHT,
+                    weight: weights.next,
                 },
                 SourceWeight {
                     source: Box::new(models.nearby.clone()),
-                    weight: NEARBY_WEIGHT,
+                    weight: weights.nearby,
                 },
             ],
-            Fusion::ReciprocalRank {
-                constant: RRF_CONSTANT,
-            },
-            BLEND_DEPTH,
+            weights.fusion(),
+            weights.depth,
         );
         // More than asked: collaborative sources may propose sold-out or unpublished products.
         let blended = blender.recommend_explained(&session.items, limit * 3, &session.exclude);

@@ -79,3 +79,12 @@ impl Recommender {
             .collect())
     }
 }
+
+/// What the shopper bought (their checkouts).
+pub(super) fn purchased(history: &[ShopperEvent]) -> HashSet<u64> {
+    history
+        .iter()
+        .filter(|e| e.kind == EventKind::CheckoutCompleted)
+        .flat_map(|e| e.line_items.iter().map(|l| l.product_id))
+        .collect()
+}

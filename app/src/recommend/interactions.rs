@@ -4,9 +4,7 @@
 //! co-view graph (what is viewed with what is viewed with this). Trained from the shop's own
 //! events only, kept per shop and rebuilt at most once a minute, one build at a time, off
 //! the request that found them old.
-//! The parameters are those the offline evaluation tuned (BENCHMARKS.md): co-occurrence's
-//! popularity damping, session-kNN and sequential rules as on Online Retail, the walk's second
-//! step as on Diginetica's view sessions (Online Retail's baskets turned it off).
+//! Their parameters are the served ones of `tuned`, which `kindred eval` measures too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,6 +13,7 @@ use std::time::Duration;
 use kindred_retriever::recommend::{CoOccurrence, ItemWalk, SequentialRules, Session, SessionKnn};
 
 use super::shop_cache::ShopCache;
+use super::tuned::SERVED;
 use super::Recommender;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
@@ -25,15 +24,6 @@ const BASKET_WINDOW_MS: i64 = 90 * 24 * 3600 * 1000;
 const VIEW_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
 /// A browser idle this long starts a new session.
 const SESSION_IDLE_MS: i64 = 30 * 60 * 1000;
-/// Items co-occurring with everything are dampened by count^this.
-const POPULARITY_DAMPING: f64 = 0.25;
-/// The walk's second step counts this much more than the first (tuned on Diginetica: in
-/// browsing, the items two steps away are where most unseen next views are).
-const WALK_SECOND_STEP: f64 = 4.0;
-/// A co-view walk follows an item's strongest links only, and skips sessions that viewed
-/// more items than this (they link everything with everything).
-const WALK_MAX_LINKS: usize = 100;
-const WALK_MAX_SESSION: usize = 100;
 /// A shop's models are rebuilt at most this often, not on every request.
 const MODEL_MAX_AGE: Duration = Duration::from_secs(60);
 
@@ -146,16 +136,10 @@ impl Recommender {
         // Training is CPU work: off the async runtime, so other requests keep being served.
         tokio::task::spawn_blocking(move || {
             Arc::new(ShopInteractions {
-                together: Arc::new(CoOccurrence::train(&baskets, POPULARITY_DAMPING, 0.0, 100)),
-                neighbours: Arc::new(SessionKnn::train(&browsing, 20, 200, 0.5)),
-                next: Arc::new(SequentialRules::train(&browsing, 3, 0.5)),
-                nearby: Arc::new(ItemWalk::train(
-                    &browsing,
-                    WALK_MAX_LINKS,
-                    WALK_MAX_SESSION,
-                    WALK_SECOND_STEP,
-                    0.0,
-                )),
+                together: Arc::new(SERVED.cooccurrence.train(&baskets)),
+                neighbours: Arc::new(SERVED.session_knn.train(&browsing)),
+                next: Arc::new(SERVED.sequential_rules.train(&browsing)),
+                nearby: Arc::new(SERVED.walk.train(&browsing)),
             })
         })
         .await

@@ -1,4 +1,5 @@
-//! Recommendations: every strategy a shelf can ask for (`strategies`), the live session's
+//! Recommendations: every strategy a shelf can ask for (`strategies`) and the chain that
+//! falls back from one to the next (`fallback`), the live session's
 //! for-you (`for_you`), the cart (`cart`), the shopper's history (`history`), the
 //! merchant's rules (`rules`), the interaction models learnt from sessions
 //! (`interactions`), stored similar-products lists (`similar_lists`) and shoppers' search
@@ -6,6 +7,7 @@
 //! only what it learnt from shoppers, which it forgets on redaction.
 
 mod cart;
+pub mod fallback;
 pub(crate) mod for_you;
 mod history;
 mod interactions;
@@ -15,6 +17,8 @@ mod shop_cache;
 mod similar;
 pub mod similar_lists;
 pub mod strategies;
+pub mod strategy;
+pub mod tuned;
 
 pub use for_you::ForYouSource;
 pub use searches::MAX_SESSION_SEARCHES;
@@ -23,12 +27,12 @@ pub use similar::SimilarRequest;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use kindred_retriever::blocked::ExactDevice;
+use kindred_retriever::exact_batched::ExactDevice;
 use kindred_retriever::VectorIndex;
 use serde::Serialize;
 
 use crate::catalog::service::CatalogService;
-use crate::domain::{Product, ProductId, ShopDomain};
+use crate::domain::{ClientId, CustomerId, Product, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::events::ShopperEvent;
 use crate::stores::Stores;
@@ -47,9 +51,9 @@ pub struct ShoppingContext {
     /// The product page the shopper is on, if any.
     pub product_id: Option<ProductId>,
     /// The anonymous browser id the storefront script keeps.
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     /// The logged-in customer; only ever from a source Shopify signed (the App Proxy).
-    pub customer_id: Option<u64>,
+    pub customer_id: Option<CustomerId>,
     /// Products in the cart.
     pub cart: Vec<u64>,
     pub limit: usize,
@@ -121,7 +125,11 @@ impl Recommender {
 
     /// Erases a customer's events and exports, and what memory holds that was learnt from
     /// them (the shop's models and trending are rebuilt from what is left).
-    pub async fn redact_customer(&self, shop: &ShopDomain, customer: u64) -> Result<u64, AppError> {
+    pub async fn redact_customer(
+        &self,
+        shop: &ShopDomain,
+        customer: CustomerId,
+    ) -> Result<u64, AppError> {
         let erased = self.catalog.redact_customer(shop, customer).await?;
         self.forget_shoppers(shop);
         Ok(erased)

@@ -3,6 +3,7 @@
 
 use kindred_retriever::{SearchFilter, SearchQuery};
 
+use super::fallback::Silence;
 use super::{Recommendation, Recommender};
 use crate::catalog::service::cents_to_amount;
 use crate::domain::{ProductId, ShopDomain};
@@ -21,22 +22,39 @@ pub struct SimilarRequest {
 }
 
 impl Recommender {
-    /// Products most similar in meaning to one product, best first, never the product itself.
+    /// Products most similar in meaning to one product, best first, never the product itself;
+    /// "not found" for a product shoppers cannot see or that has no vector yet.
     pub async fn similar(
         &self,
         shop: &ShopDomain,
         id: ProductId,
         request: &SimilarRequest,
     ) -> Result<Vec<Recommendation>, AppError> {
-        let anchor = self.catalog.published_product(shop, id).await?;
-        if let Some(found) = self.similar_from_list(shop, &anchor, request).await? {
-            return Ok(found);
+        match self.similar_if_known(shop, id, request).await? {
+            Ok(found) => Ok(found),
+            Err(silence) => Err(silence.into()),
         }
-        let stored = self
-            .index()
-            .fetch(shop.as_str(), id.0)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("product {id} is not indexed yet")))?;
+    }
+
+    /// As `similar`, with "this product is unknown here" as a value: the fallback chain
+    /// moves on from it, while a real error stops the chain.
+    pub(crate) async fn similar_if_known(
+        &self,
+        shop: &ShopDomain,
+        id: ProductId,
+        request: &SimilarRequest,
+    ) -> Result<Result<Vec<Recommendation>, Silence>, AppError> {
+        let Some(anchor) = self.catalog.shown_product(shop, id).await? else {
+            return Ok(Err(Silence::UnknownProduct(format!("product {id}"))));
+        };
+        if let Some(found) = self.similar_from_list(shop, &anchor, request).await? {
+            return Ok(Ok(found));
+        }
+        let Some(stored) = self.index().fetch(shop.as_str(), id.0).await? else {
+            return Ok(Err(Silence::UnknownProduct(format!(
+                "product {id} is not indexed yet"
+            ))));
+        };
         let filter = SearchFilter {
             available_only: !request.include_unavailable,
             exclude_product_ids: vec![id.0],
@@ -55,6 +73,7 @@ impl Recommender {
         };
         self.search_with_reason(shop, &query, &format!("similar to {}", anchor.title))
             .await
+            .map(Ok)
     }
 
     /// Searches the index and reads the hits' products, all with one reason. A hit whose row

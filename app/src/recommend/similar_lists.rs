@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use kindred_retriever::blocked::ResidentVectors;
+use kindred_retriever::exact_batched::ResidentVectors;
 
 use super::Recommender;
 use super::{Recommendation, SimilarRequest};

@@ -19,7 +19,7 @@ pub use content::ContentSimilarity;
 pub use cooccurrence::CoOccurrence;
 pub use item_walk::ItemWalk;
 pub use metrics::{Evaluation, Metrics};
-pub use popularity::Popularity;
+pub use popularity::{Popularity, Recency};
 pub use sequential_rules::SequentialRules;
 pub use session_knn::SessionKnn;
 

@@ -75,6 +75,25 @@ fn popularity_decays_with_age() {
 }
 
 #[test]
+fn trending_counts_decay_by_age_and_stop_at_the_window() {
+    let day = 86_400.0;
+    let recency = Recency {
+        half_life_secs: Some(day),
+        window_secs: Some(7.0 * day),
+    };
+    // Item 1: 8 views two days ago (weight 2); item 2: 3 views today (3); item 3: 100
+    // views eight days ago, past the window.
+    let counts = [(1, 2.0 * day, 8.0), (2, 0.0, 3.0), (3, 8.0 * day, 100.0)];
+    let trending = Popularity::from_counts(counts, recency);
+    let ranked: Vec<(u64, f64)> = trending
+        .ranked()
+        .iter()
+        .map(|c| (c.item, c.score))
+        .collect();
+    assert_eq!(ranked, [(2, 3.0), (1, 2.0)]);
+}
+
+#[test]
 fn content_similarity_follows_the_vectors() {
     let unit = |x: f32, y: f32| {
         let n = (x * x + y * y).sqrt();
