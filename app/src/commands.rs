@@ -254,6 +254,11 @@ fn evaluate(
         )?);
     }
     println!("{}", crate::eval::table(&rows));
+    let customers = crate::eval::online_retail_customers(&retail)?;
+    tracing::info!(customers = customers.len(), "evaluating the next basket");
+    let next = crate::eval::next_basket::evaluate(&customers);
+    println!("Next basket, Online Retail's customers:\n");
+    println!("{}", crate::eval::next_basket::table(&next));
     Ok(())
 }
 

@@ -1,17 +1,28 @@
 //! The two public data sets, read and split in time: Online Retail (baskets, last item held
-//! out) and Diginetica (view sessions, every next view predicted).
+//! out; and by customer, for the next basket) and Diginetica (view sessions, every next view
+//! predicted).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::NaiveDateTime;
-use kindred_retriever::recommend::{Evaluation, ItemId, Session};
+use kindred_retriever::recommend::{Evaluation, ItemId, Session, ShopperId};
 
 use super::{Split, DAY};
 use crate::error::AppError;
 
-/// Online Retail: invoices as baskets (cancellations, returns and non-product lines left out).
-pub fn online_retail(path: &Path) -> Result<Split, AppError> {
+/// One Online Retail invoice: when, its items in line order, and its customer if known.
+struct Invoice {
+    time: i64,
+    items: Vec<ItemId>,
+    customer: Option<ShopperId>,
+}
+
+/// Online Retail's invoices by number (cancellations, returns and non-product lines left
+/// out), and the items' descriptions.
+fn retail_invoices(
+    path: &Path,
+) -> Result<(BTreeMap<String, Invoice>, BTreeMap<ItemId, String>), AppError> {
     const NOT_PRODUCTS: &[&str] = &[
         "POST",
         "DOT",
@@ -29,8 +40,7 @@ pub fn online_retail(path: &Path) -> Result<Split, AppError> {
         .map_err(|e| AppError::InvalidInput(format!("{}: {e}", path.display())))?;
     let mut codes: HashMap<String, ItemId> = HashMap::new();
     let mut texts = BTreeMap::new();
-    // Invoice -> (time, items in line order).
-    let mut baskets: BTreeMap<String, (i64, Vec<ItemId>)> = BTreeMap::new();
+    let mut invoices: BTreeMap<String, Invoice> = BTreeMap::new();
     for (line, record) in reader.records().enumerate() {
         let record = record
             .map_err(|e| AppError::InvalidInput(format!("{}:{}: {e}", path.display(), line + 2)))?;
@@ -51,13 +61,23 @@ pub fn online_retail(path: &Path) -> Result<Split, AppError> {
         if !description.is_empty() {
             texts.entry(item).or_insert_with(|| description.to_owned());
         }
-        let basket = baskets
-            .entry(invoice.to_owned())
-            .or_insert((time.and_utc().timestamp(), Vec::new()));
-        basket.1.push(item);
+        // `17850.0`: the customer column is a float in the export.
+        let customer = field(6).parse::<f64>().ok().map(|c| c as ShopperId);
+        let entry = invoices.entry(invoice.to_owned()).or_insert(Invoice {
+            time: time.and_utc().timestamp(),
+            items: Vec::new(),
+            customer,
+        });
+        entry.items.push(item);
     }
+    Ok((invoices, texts))
+}
+
+/// Online Retail: invoices as baskets, the last item of each January basket held out.
+pub fn online_retail(path: &Path) -> Result<Split, AppError> {
+    let (invoices, texts) = retail_invoices(path)?;
+    let baskets = invoices.into_values().map(|i| (i.time, i.items));
     let sessions: Vec<Session> = baskets
-        .into_values()
         .map(|(time, items)| Session {
             items: kindred_retriever::recommend::distinct(&items),
             time,
@@ -129,6 +149,27 @@ pub fn diginetica(path: &Path) -> Result<Split, AppError> {
         test: next_item_cases(window(test_start, i64::MAX)),
         texts: BTreeMap::new(),
     })
+}
+
+/// Online Retail by customer: each known customer's baskets in time order.
+pub fn online_retail_customers(path: &Path) -> Result<Vec<(ShopperId, Vec<Session>)>, AppError> {
+    let (invoices, _) = retail_invoices(path)?;
+    let mut customers: BTreeMap<ShopperId, Vec<Session>> = BTreeMap::new();
+    for invoice in invoices.into_values() {
+        if let Some(customer) = invoice.customer {
+            customers.entry(customer).or_default().push(Session {
+                items: kindred_retriever::recommend::distinct(&invoice.items),
+                time: invoice.time,
+            });
+        }
+    }
+    Ok(customers
+        .into_iter()
+        .map(|(customer, mut baskets)| {
+            baskets.sort_by_key(|b| b.time);
+            (customer, baskets)
+        })
+        .collect())
 }
 
 fn last_item_cases<'a>(sessions: impl Iterator<Item = &'a Session>) -> Vec<Evaluation> {

@@ -12,6 +12,7 @@
 //!   prediction). Test on the last 7 days, validate on the 7 days before.
 
 mod data;
+pub mod next_basket;
 mod served;
 mod tuning;
 
@@ -25,7 +26,7 @@ use kindred_retriever::recommend::{
 
 use crate::error::AppError;
 use crate::recommend::tuned::SERVED;
-pub use data::{diginetica, online_retail};
+pub use data::{diginetica, online_retail, online_retail_customers};
 use tuning::{blend, build, catalogue_size, tune, Cached, Parameters, Sources};
 
 const DAY: i64 = 86_400;

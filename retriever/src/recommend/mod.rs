@@ -4,6 +4,7 @@
 //! code, so what is measured is what is served.
 
 mod blend;
+mod buy_again;
 mod content;
 mod cooccurrence;
 mod item_walk;
@@ -15,6 +16,7 @@ mod session_knn;
 use std::collections::{HashMap, HashSet};
 
 pub use blend::{Blender, Fusion, SourceWeight};
+pub use buy_again::{BuyAgain, BuyAgainParams, ShopperId};
 pub use content::ContentSimilarity;
 pub use cooccurrence::CoOccurrence;
 pub use item_walk::ItemWalk;

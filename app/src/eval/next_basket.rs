@@ -1,0 +1,279 @@
+//! The next basket (`kindred eval`'s second table): Online Retail's known customers, their
+//! invoices in time order, each customer's last basket held out (customers with at least
+//! two) and predicted from the baskets before it. Buy-again is tuned on a validation split
+//! made the same way one basket earlier (customers with at least three); the test never
+//! tunes anything. As is usual for next-basket evaluation, other customers' baskets from
+//! any time are in the training data; each customer's own held-out basket never is.
+
+use std::collections::HashSet;
+
+use kindred_retriever::recommend::{
+    Blender, BuyAgain, BuyAgainParams, Candidate, CandidateSource, ItemId, Popularity, Session,
+    ShopperId, SourceWeight,
+};
+
+use crate::recommend::tuned::SERVED;
+
+/// A customer's history and the basket that followed it.
+pub struct BasketCase {
+    pub customer: ShopperId,
+    pub history: Vec<Session>,
+    pub next: HashSet<ItemId>,
+}
+
+/// Recall@10, Recall@20 and NDCG@10 averaged over the cases.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BasketMetrics {
+    pub cases: usize,
+    pub recall10: f64,
+    pub recall20: f64,
+    pub ndcg10: f64,
+}
+
+pub struct BasketRow {
+    pub strategy: &'static str,
+    pub metrics: BasketMetrics,
+    pub parameters: String,
+}
+
+/// Each customer with two baskets or more holds out their last: the histories left (every
+/// customer's, the held-out baskets taken away) and the cases.
+pub fn hold_out_last(
+    customers: &[(ShopperId, Vec<Session>)],
+) -> (Vec<(ShopperId, Vec<Session>)>, Vec<BasketCase>) {
+    let mut histories = Vec::with_capacity(customers.len());
+    let mut cases = Vec::new();
+    for (customer, baskets) in customers {
+        match baskets.split_last() {
+            Some((last, before)) if !before.is_empty() => {
+                cases.push(BasketCase {
+                    customer: *customer,
+                    history: before.to_vec(),
+                    next: last.items.iter().copied().collect(),
+                });
+                histories.push((*customer, before.to_vec()));
+            }
+            _ => histories.push((*customer, baskets.clone())),
+        }
+    }
+    (histories, cases)
+}
+
+/// Scores one ranking of each case (the 20 best items for it) against what was bought next.
+pub fn measure(cases: &[BasketCase], rank: impl Fn(&BasketCase) -> Vec<ItemId>) -> BasketMetrics {
+    let mut total = BasketMetrics {
+        cases: cases.len(),
+        ..BasketMetrics::default()
+    };
+    for case in cases {
+        let ranked = rank(case);
+        let hits = |k: usize| {
+            ranked
+                .iter()
+                .take(k)
+                .filter(|i| case.next.contains(i))
+                .count()
+        };
+        let size = case.next.len() as f64;
+        total.recall10 += hits(10) as f64 / size;
+        total.recall20 += hits(20) as f64 / size;
+        let dcg: f64 = ranked
+            .iter()
+            .take(10)
+            .enumerate()
+            .filter(|(_, item)| case.next.contains(item))
+            .map(|(rank, _)| 1.0 / ((rank + 2) as f64).log2())
+            .sum();
+        let ideal: f64 = (0..case.next.len().min(10))
+            .map(|rank| 1.0 / ((rank + 2) as f64).log2())
+            .sum();
+        total.ndcg10 += dcg / ideal;
+    }
+    let n = cases.len().max(1) as f64;
+    total.recall10 /= n;
+    total.recall20 /= n;
+    total.ndcg10 /= n;
+    total
+}
+
+/// What tuning maximises.
+fn objective(m: &BasketMetrics) -> f64 {
+    m.recall10 + m.ndcg10
+}
+
+/// Buy-again's parameters, by grid search on the validation split.
+pub fn tune(customers: &[(ShopperId, Vec<Session>)]) -> BuyAgainParams {
+    let (earlier, _) = hold_out_last(customers);
+    let (train, validation) = hold_out_last(&earlier);
+    let mut best = (f64::MIN, BuyAgainParams::FREQUENCY);
+    for neighbours in [0, 10, 50, 100, 300] {
+        for alpha in [0.5, 0.7, 0.9, 1.0] {
+            if (neighbours == 0) != (alpha == 1.0) {
+                continue;
+            }
+            for group_size in [1, 2, 4] {
+                for group_decay in [0.5, 0.7, 0.9, 1.0] {
+                    for basket_decay in [0.9, 1.0] {
+                        let params = BuyAgainParams {
+                            neighbours,
+                            group_size,
+                            basket_decay,
+                            group_decay,
+                            alpha,
+                        };
+                        let score = objective(&measure_buy_again(&train, &validation, params));
+                        if score > best.0 {
+                            best = (score, params);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    best.1
+}
+
+fn measure_buy_again(
+    train: &[(ShopperId, Vec<Session>)],
+    cases: &[BasketCase],
+    params: BuyAgainParams,
+) -> BasketMetrics {
+    let model = BuyAgain::train(train, params);
+    let nothing = HashSet::new();
+    measure(cases, |case| {
+        items(&model.recommend(Some(case.customer), &case.history, 20, &nothing))
+    })
+}
+
+fn items(found: &[Candidate]) -> Vec<ItemId> {
+    found.iter().map(|c| c.item).collect()
+}
+
+/// Every row of the next-basket table.
+pub fn evaluate(customers: &[(ShopperId, Vec<Session>)]) -> Vec<BasketRow> {
+    let tuned = tune(customers);
+    let (train, cases) = hold_out_last(customers);
+    let baskets: Vec<Session> = train.iter().flat_map(|(_, b)| b.iter().cloned()).collect();
+    let popular = Popularity::train(&baskets, None);
+    let nothing = HashSet::new();
+    let popularity = measure(&cases, |_| items(&popular.recommend(&[], 20, &nothing)));
+    let frequency = measure_buy_again(&train, &cases, BuyAgainParams::FREQUENCY);
+    let buy_again = measure_buy_again(&train, &cases, tuned);
+    let for_you = measure(&cases, served_for_you(&baskets));
+    vec![
+        BasketRow {
+            strategy: "popularity",
+            metrics: popularity,
+            parameters: "all-time counts".into(),
+        },
+        BasketRow {
+            strategy: "personal top-frequency",
+            metrics: frequency,
+            parameters: "each customer's most-bought items".into(),
+        },
+        BasketRow {
+            strategy: "buy-again (TIFU-KNN)",
+            metrics: buy_again,
+            parameters: format!(
+                "neighbours {}, alpha {}, group size {}, group decay {}, basket decay {}",
+                tuned.neighbours, tuned.alpha, tuned.group_size, tuned.group_decay, tuned.basket_decay
+            ),
+        },
+        BasketRow {
+            strategy: "for-you as served",
+            metrics: for_you,
+            parameters: "the server's models and blend, the history as the session, what it touched left out".into(),
+        },
+    ]
+}
+
+/// For-you as the server answers a logged-in customer today: their purchases as the session
+/// (newest last), the server's models trained on every basket, fused as served, and what
+/// the shopper already touched left out.
+fn served_for_you(baskets: &[Session]) -> impl Fn(&BasketCase) -> Vec<ItemId> {
+    let weights = SERVED.blend;
+    let sources: Vec<SourceWeight> = vec![
+        SourceWeight {
+            source: Box::new(SERVED.cooccurrence.train(baskets)),
+            weight: weights.together,
+        },
+        SourceWeight {
+            source: Box::new(SERVED.session_knn.train(baskets)),
+            weight: weights.neighbours,
+        },
+        SourceWeight {
+            source: Box::new(SERVED.sequential_rules.train(baskets)),
+            weight: weights.next,
+        },
+        SourceWeight {
+            source: Box::new(SERVED.walk.train(baskets)),
+            weight: weights.nearby,
+        },
+    ];
+    let blender = Blender::new(sources, weights.fusion(), weights.depth);
+    move |case| {
+        let context: Vec<ItemId> = case
+            .history
+            .iter()
+            .flat_map(|b| b.items.iter().copied())
+            .collect();
+        let touched: HashSet<ItemId> = context.iter().copied().collect();
+        items(&blender.recommend(&context, 20, &touched))
+    }
+}
+
+/// The rows as a markdown table.
+pub fn table(rows: &[BasketRow]) -> String {
+    let mut out = String::from(
+        "| strategy | customers | Recall@10 | Recall@20 | NDCG@10 | parameters |\n|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let m = r.metrics;
+        out.push_str(&format!(
+            "| {} | {} | {:.4} | {:.4} | {:.4} | {} |\n",
+            r.strategy, m.cases, m.recall10, m.recall20, m.ndcg10, r.parameters
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basket(items: &[ItemId], time: i64) -> Session {
+        Session {
+            items: items.to_vec(),
+            time,
+        }
+    }
+
+    #[test]
+    fn the_last_basket_of_each_repeat_customer_is_held_out() {
+        let customers = vec![
+            (1, vec![basket(&[1, 2], 1), basket(&[2, 3], 2)]),
+            (2, vec![basket(&[4], 1)]),
+        ];
+        let (histories, cases) = hold_out_last(&customers);
+        assert_eq!(cases.len(), 1);
+        assert_eq!(cases[0].customer, 1);
+        assert_eq!(cases[0].next, HashSet::from([2, 3]));
+        assert_eq!(histories[0].1, vec![basket(&[1, 2], 1)]);
+        assert_eq!(histories[1].1, vec![basket(&[4], 1)]);
+    }
+
+    #[test]
+    fn recall_and_ndcg_count_the_next_basket() {
+        let cases = [BasketCase {
+            customer: 1,
+            history: vec![],
+            next: HashSet::from([7, 8]),
+        }];
+        let perfect = measure(&cases, |_| vec![7, 8, 9]);
+        assert!((perfect.recall10 - 1.0).abs() < 1e-12);
+        assert!((perfect.ndcg10 - 1.0).abs() < 1e-12);
+        let half = measure(&cases, |_| vec![9, 7]);
+        assert!((half.recall10 - 0.5).abs() < 1e-12);
+        assert!(half.ndcg10 < 0.5 && half.ndcg10 > 0.0);
+    }
+}
