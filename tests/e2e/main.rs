@@ -8,6 +8,7 @@ mod kindred_process;
 
 mod abuse;
 mod api_errors;
+mod buy_again;
 mod catalogue_sync;
 mod clock;
 mod events;

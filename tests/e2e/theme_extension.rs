@@ -142,14 +142,8 @@ fn the_recommendations_block_offers_every_strategy_and_its_strings_exist_in_ever
         .iter()
         .map(|o| o["value"].as_str().unwrap())
         .collect();
-    for name in [
-        "similar",
-        "for_you",
-        "complementary",
-        "trending",
-        "recently_viewed",
-        "new_arrivals",
-    ] {
+    for strategy in kindred::recommend::strategies::Strategy::ALL {
+        let name = strategy.as_str();
         assert!(options.contains(name), "strategy option {name} missing");
     }
     let product = settings

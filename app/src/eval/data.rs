@@ -18,11 +18,11 @@ struct Invoice {
     customer: Option<ShopperId>,
 }
 
-/// Online Retail's invoices by number (cancellations, returns and non-product lines left
-/// out), and the items' descriptions.
-fn retail_invoices(
-    path: &Path,
-) -> Result<(BTreeMap<String, Invoice>, BTreeMap<ItemId, String>), AppError> {
+/// Invoices by number, and the items' descriptions.
+type Invoices = (BTreeMap<String, Invoice>, BTreeMap<ItemId, String>);
+
+/// Online Retail's invoices (cancellations, returns and non-product lines left out).
+fn retail_invoices(path: &Path) -> Result<Invoices, AppError> {
     const NOT_PRODUCTS: &[&str] = &[
         "POST",
         "DOT",

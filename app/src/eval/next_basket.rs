@@ -159,6 +159,7 @@ pub fn evaluate(customers: &[(ShopperId, Vec<Session>)]) -> Vec<BasketRow> {
     let popularity = measure(&cases, |_| items(&popular.recommend(&[], 20, &nothing)));
     let frequency = measure_buy_again(&train, &cases, BuyAgainParams::FREQUENCY);
     let buy_again = measure_buy_again(&train, &cases, tuned);
+    let served = measure_buy_again(&train, &cases, SERVED.buy_again);
     let for_you = measure(&cases, served_for_you(&baskets));
     vec![
         BasketRow {
@@ -178,6 +179,11 @@ pub fn evaluate(customers: &[(ShopperId, Vec<Session>)]) -> Vec<BasketRow> {
                 "neighbours {}, alpha {}, group size {}, group decay {}, basket decay {}",
                 tuned.neighbours, tuned.alpha, tuned.group_size, tuned.group_decay, tuned.basket_decay
             ),
+        },
+        BasketRow {
+            strategy: "buy-again, as served",
+            metrics: served,
+            parameters: "the buy_again endpoint's (recommend/tuned.rs)".into(),
         },
         BasketRow {
             strategy: "for-you as served",

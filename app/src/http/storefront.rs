@@ -22,7 +22,8 @@ use crate::recommend::{strategies::Strategy, ShoppingContext};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RecommendationParams {
-    /// similar, for_you, complementary, trending, recently_viewed or new_arrivals. Required
+    /// similar, for_you, complementary, trending, recently_viewed, new_arrivals or
+    /// buy_again. Required
     /// on `/recommendations`; left out on `/recommendations/{strategy}`.
     strategy: Option<String>,
     /// Asked when the strategy has nothing to say (a new shopper, a product not embedded
@@ -30,7 +31,8 @@ pub struct RecommendationParams {
     fallback: Option<String>,
     /// The product on screen (similar, complementary; excluded from the others).
     product_id: Option<String>,
-    /// The shopper's anonymous browser id (for_you, recently_viewed), 1-128 characters.
+    /// The shopper's anonymous browser id (for_you, recently_viewed, buy_again), 1-128
+    /// characters.
     client_id: Option<String>,
     /// Comma-separated product ids in the cart (complementary; excluded from the others).
     cart: Option<String>,

@@ -81,12 +81,20 @@ impl Recommender {
         }
         chain.dedup();
         let mut last = strategy;
+        let nothing_bought = HashSet::new();
         for (position, step) in chain.iter().enumerate() {
             let last_step = position + 1 == chain.len();
             match self.recommend(shop, *step, &wide).await? {
                 Answer::Said(used, found) => {
                     last = used;
-                    let shelf = rules.apply(found, pinned.clone(), &purchased, context.limit);
+                    // Buy-again is what the shopper bought: the "already bought" rule is
+                    // for every other shelf.
+                    let held_back = if used == Strategy::BuyAgain {
+                        &nothing_bought
+                    } else {
+                        &purchased
+                    };
+                    let shelf = rules.apply(found, pinned.clone(), held_back, context.limit);
                     // Pins alone do not make an answer while a fallback may still fill the shelf.
                     if shelf.len() > pinned.len().min(context.limit) || last_step {
                         return Ok((used, shelf));

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kindred_retriever::recommend::{CoOccurrence, ItemWalk, SequentialRules, Session, SessionKnn};
+use kindred_retriever::recommend::{
+    BuyAgain, CoOccurrence, ItemWalk, SequentialRules, Session, SessionKnn, ShopperId,
+};
 
 use super::shop_cache::ShopCache;
 use super::tuned::SERVED;
@@ -32,6 +34,11 @@ pub(crate) struct ShopInteractions {
     pub neighbours: Arc<SessionKnn>,
     pub next: Arc<SequentialRules>,
     pub nearby: Arc<ItemWalk>,
+    /// Every buyer's purchase history, for buy-again's neighbours.
+    pub buy_again: Arc<BuyAgain>,
+    /// Which trained history is whose (`customer:<id>`, `client:<id>`), so a shopper is
+    /// never their own neighbour.
+    pub buyers: HashMap<String, ShopperId>,
 }
 
 /// Each shop's models with when they were built, and one build lock per shop: however many
@@ -125,6 +132,11 @@ impl Recommender {
             .into_iter()
             .map(|items| Session { items, time: 0 })
             .collect();
+        let purchases = self
+            .stores()
+            .events
+            .purchase_histories(shop, now - BASKET_WINDOW_MS)
+            .await?;
         let browsing: Vec<Session> = self
             .stores()
             .events
@@ -135,7 +147,19 @@ impl Recommender {
             .collect();
         // Training is CPU work: off the async runtime, so other requests keep being served.
         tokio::task::spawn_blocking(move || {
+            let buyers: HashMap<String, ShopperId> = purchases
+                .iter()
+                .enumerate()
+                .map(|(index, (buyer, _))| (buyer.clone(), index as ShopperId))
+                .collect();
+            let histories: Vec<(ShopperId, Vec<Session>)> = purchases
+                .into_iter()
+                .enumerate()
+                .map(|(index, (_, history))| (index as ShopperId, history))
+                .collect();
             Arc::new(ShopInteractions {
+                buy_again: Arc::new(BuyAgain::train(&histories, SERVED.buy_again)),
+                buyers,
                 together: Arc::new(SERVED.cooccurrence.train(&baskets)),
                 neighbours: Arc::new(SERVED.session_knn.train(&browsing)),
                 next: Arc::new(SERVED.sequential_rules.train(&browsing)),

@@ -6,6 +6,7 @@
 //! texts (`searches`). It reads the catalogue through `CatalogService` and keeps in memory
 //! only what it learnt from shoppers, which it forgets on redaction.
 
+mod buy_again;
 mod cart;
 pub mod fallback;
 pub(crate) mod for_you;

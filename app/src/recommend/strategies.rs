@@ -85,6 +85,12 @@ impl Recommender {
                 found
             }
             Strategy::NewArrivals => self.new_arrivals(shop, &context.in_view(), limit).await?,
+            Strategy::BuyAgain => {
+                if !shopper_known {
+                    return needs("client_id");
+                }
+                self.buy_again(shop, context, limit).await?
+            }
         };
         Ok(Answer::Said(strategy, answer))
     }

@@ -20,16 +20,19 @@ pub enum Strategy {
     RecentlyViewed,
     /// The most recently published products.
     NewArrivals,
+    /// What the shopper bought before and is likely to buy again.
+    BuyAgain,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 6] = [
+    pub const ALL: [Strategy; 7] = [
         Self::Similar,
         Self::ForYou,
         Self::Complementary,
         Self::Trending,
         Self::RecentlyViewed,
         Self::NewArrivals,
+        Self::BuyAgain,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl Strategy {
             Self::Trending => "trending",
             Self::RecentlyViewed => "recently_viewed",
             Self::NewArrivals => "new_arrivals",
+            Self::BuyAgain => "buy_again",
         }
     }
 

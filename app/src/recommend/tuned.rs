@@ -4,7 +4,7 @@
 //! Where each value comes from is said beside it; BENCHMARKS.md has the measurements.
 
 use kindred_retriever::recommend::{
-    CoOccurrence, Fusion, ItemWalk, Recency, SequentialRules, Session, SessionKnn,
+    BuyAgainParams, CoOccurrence, Fusion, ItemWalk, Recency, SequentialRules, Session, SessionKnn,
 };
 
 const DAY_SECS: f64 = 86_400.0;
@@ -134,6 +134,10 @@ pub struct Tuning {
     pub walk: WalkTuning,
     pub trending: TrendingTuning,
     pub blend: BlendTuning,
+    /// Buy again (TIFU-KNN), as `kindred eval` tuned it on Online Retail's customers'
+    /// next baskets: the 100 nearest purchase histories blended in at 0.1, baskets in
+    /// groups of two, each group half the next.
+    pub buy_again: BuyAgainParams,
 }
 
 /// What the server runs with.
@@ -170,5 +174,12 @@ pub const SERVED: Tuning = Tuning {
         nearby: 1.0,
         rrf_constant: 20.0,
         depth: 50,
+    },
+    buy_again: BuyAgainParams {
+        neighbours: 100,
+        group_size: 2,
+        basket_decay: 1.0,
+        group_decay: 0.5,
+        alpha: 0.9,
     },
 };

@@ -9,6 +9,7 @@ use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::{EventKind, EventSource, LineItem, ShopperEvent, MAX_HISTORY_EVENTS};
 use crate::stores::EventStore;
+use kindred_retriever::recommend::Session;
 
 #[async_trait]
 impl EventStore for SqlStore {
@@ -187,12 +188,7 @@ impl EventStore for SqlStore {
         for row in &rows {
             let kind: String = row.try_get(1)?;
             if kind == EventKind::CheckoutCompleted.as_str() {
-                let raw: Option<String> = row.try_get(3)?;
-                let items: Vec<LineItem> = raw
-                    .map(|r| serde_json::from_str(&r))
-                    .transpose()
-                    .map_err(|e| AppError::Internal(format!("stored line items: {e}")))?
-                    .unwrap_or_default();
+                let items = line_items_of(row.try_get(3)?)?;
                 baskets.push(items.into_iter().map(|i| i.product_id).collect());
             } else if let Some(product) = row.try_get::<Option<i64>, _>(2)? {
                 carts
@@ -203,6 +199,35 @@ impl EventStore for SqlStore {
         }
         baskets.extend(carts.into_values());
         Ok(baskets)
+    }
+
+    async fn purchase_histories(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<(String, Vec<Session>)>, AppError> {
+        let rows = sqlx::query(
+            "SELECT CASE WHEN customer_id IS NOT NULL AND source <> 'unverified' \
+             THEN 'customer:' || CAST(customer_id AS TEXT) ELSE 'client:' || client_id END, \
+             occurred_at, line_items FROM shopper_events WHERE shop_domain = $1 \
+             AND occurred_at >= $2 AND kind = 'checkout_completed' ORDER BY occurred_at, event_id",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut buyers: std::collections::BTreeMap<String, Vec<Session>> = Default::default();
+        for row in &rows {
+            let items: Vec<u64> = line_items_of(row.try_get(2)?)?
+                .into_iter()
+                .map(|i| i.product_id)
+                .collect();
+            buyers.entry(row.try_get(0)?).or_default().push(Session {
+                items,
+                time: row.try_get::<i64, _>(1)? / 1000,
+            });
+        }
+        Ok(buyers.into_iter().collect())
     }
 
     async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError> {
@@ -306,9 +331,16 @@ pub(super) const DELETE_CUSTOMER_EVENTS: &str = "DELETE FROM shopper_events WHER
      AND (customer_id = $2 OR client_id IN (SELECT client_id FROM shopper_events WHERE shop_domain = $1 \
      AND customer_id = $2))";
 
+/// A checkout's stored line items (JSON), none when the column is empty.
+fn line_items_of(raw: Option<String>) -> Result<Vec<LineItem>, AppError> {
+    raw.map(|r| serde_json::from_str(&r))
+        .transpose()
+        .map_err(|e| AppError::Internal(format!("stored line items: {e}")))
+        .map(Option::unwrap_or_default)
+}
+
 fn event_of(row: &sqlx::any::AnyRow) -> Result<ShopperEvent, AppError> {
     let kind: String = row.try_get(3)?;
-    let line_items: Option<String> = row.try_get(7)?;
     let source: String = row.try_get(10)?;
     Ok(ShopperEvent {
         event_id: row.try_get(0)?,
@@ -321,11 +353,7 @@ fn event_of(row: &sqlx::any::AnyRow) -> Result<ShopperEvent, AppError> {
         product_id: row.try_get::<Option<i64>, _>(4)?.map(|p| p as u64),
         collection_id: row.try_get::<Option<i64>, _>(5)?.map(|c| c as u64),
         search_query: row.try_get(6)?,
-        line_items: line_items
-            .map(|raw| serde_json::from_str::<Vec<LineItem>>(&raw))
-            .transpose()
-            .map_err(|e| AppError::Internal(format!("stored line items: {e}")))?
-            .unwrap_or_default(),
+        line_items: line_items_of(row.try_get(7)?)?,
         occurred_at: row.try_get(8)?,
         strategy: row.try_get(9)?,
         source: EventSource::parse(&source),

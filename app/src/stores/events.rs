@@ -2,6 +2,7 @@
 //! per client or customer, and summed for trending, performance and interaction models.
 
 use async_trait::async_trait;
+use kindred_retriever::recommend::Session;
 
 use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
@@ -70,6 +71,15 @@ pub trait EventStore: Send + Sync {
     /// What shoppers put together since `since_ms`: each checkout's line items, and each
     /// browser's cart additions.
     async fn baskets(&self, shop: &ShopDomain, since_ms: i64) -> Result<Vec<Vec<u64>>, AppError>;
+
+    /// Every buyer's checkouts since `since_ms`, each buyer's oldest first: by the customer a
+    /// signed source named (`customer:<id>`), else by browser (`client:<id>`); a checkout's
+    /// time is in seconds.
+    async fn purchase_histories(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<(String, Vec<Session>)>, AppError>;
 
     /// Drops events older than the retention window; returns how many.
     async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError>;

@@ -1,0 +1,80 @@
+//! Buy again: what this shopper bought before and is likely to buy again, by how often and
+//! how lately they bought it, helped by what the buyers most like them re-buy
+//! (`retriever::recommend::BuyAgain`, trained with the shop's other interaction models).
+
+use kindred_retriever::recommend::{distinct, Session};
+
+use super::history::purchased;
+use super::{Recommendation, Recommender, ShoppingContext};
+use crate::domain::{ProductStatus, ShopDomain};
+use crate::error::AppError;
+use crate::events::{EventKind, ShopperEvent};
+
+impl Recommender {
+    /// The shopper's likely repeat purchases, best first; nothing for a shopper who has not
+    /// bought yet. Never held back by the "already bought" rule: re-buying is the point.
+    pub(crate) async fn buy_again(
+        &self,
+        shop: &ShopDomain,
+        context: &ShoppingContext,
+        limit: usize,
+    ) -> Result<Vec<Recommendation>, AppError> {
+        let history = self.shopper_history(shop, context).await?;
+        let baskets = checkouts(&history);
+        if baskets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let models = self.interactions(shop).await?;
+        let buyer = match (context.customer_id, &context.client_id) {
+            (Some(customer), _) => Some(format!("customer:{customer}")),
+            (None, Some(client)) => Some(format!("client:{client}")),
+            (None, None) => None,
+        };
+        let me = buyer.and_then(|b| models.buyers.get(&b).copied());
+        let in_view = context.in_view();
+        // More than asked: some may be sold out or unpublished now.
+        let found = models
+            .buy_again
+            .recommend(me, &baskets, limit * 3 + 10, &in_view);
+        let bought = purchased(&history);
+        let ids: Vec<u64> = found.iter().map(|c| c.item).collect();
+        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
+        let top = found.first().map_or(1.0, |c| c.score);
+        Ok(found
+            .into_iter()
+            .filter_map(|candidate| {
+                let product = products
+                    .remove(&candidate.item)
+                    .filter(|p| p.available && p.status == ProductStatus::Active)?;
+                let reason = if bought.contains(&product.id) {
+                    "you bought this before"
+                } else {
+                    "shoppers who buy what you buy buy this again"
+                };
+                Some(Recommendation {
+                    product,
+                    score: (candidate.score / top) as f32,
+                    reason: reason.to_owned(),
+                })
+            })
+            .take(limit)
+            .collect())
+    }
+}
+
+/// The shopper's checkouts as baskets (time in seconds), oldest first.
+fn checkouts(history: &[ShopperEvent]) -> Vec<Session> {
+    history
+        .iter()
+        .filter(|e| e.kind == EventKind::CheckoutCompleted && !e.line_items.is_empty())
+        .map(|e| Session {
+            items: distinct(
+                &e.line_items
+                    .iter()
+                    .map(|l| l.product_id)
+                    .collect::<Vec<_>>(),
+            ),
+            time: e.occurred_at / 1000,
+        })
+        .collect()
+}
