@@ -1,6 +1,7 @@
 //! Buy-again on real purchase histories: Online Retail's repeat customers, their invoices
 //! mapped onto the real yoga-store products, sent as checkouts; each customer's last
-//! basket is kept back and must be found again.
+//! basket is kept back and must be found again, by buy-again and by for-you (these buyers
+//! re-buy, so for-you takes their likely re-buys).
 
 use std::collections::{HashMap, HashSet};
 
@@ -88,7 +89,7 @@ fn ids(shelf: &Value) -> Vec<u64> {
 }
 
 #[tokio::test]
-async fn buy_again_finds_the_next_basket_of_real_repeat_customers_where_for_you_cannot() {
+async fn buy_again_and_for_you_find_the_next_basket_of_real_repeat_customers() {
     for db in databases() {
         let app = TestApp::spawn(&db).await;
         app.import(SHOP, YOGA_2026_01_13).await;
@@ -117,6 +118,7 @@ async fn buy_again_finds_the_next_basket_of_real_repeat_customers_where_for_you_
         };
 
         let mut recall: HashMap<&str, f64> = HashMap::new();
+        let mut rebought_in_for_you = 0;
         for customer in &customers {
             let bought: HashSet<u64> = customer
                 .sent
@@ -144,7 +146,17 @@ async fn buy_again_finds_the_next_basket_of_real_repeat_customers_where_for_you_
                     "{item}"
                 );
             }
-            let for_you = ids(&shelf("for-you", customer.client.clone()).await);
+            // These buyers re-buy (a quarter of a repeat basket), so for-you takes their
+            // likely re-buys too, through the same "already bought" rule.
+            let for_you_shelf = shelf("for-you", customer.client.clone()).await;
+            assert_eq!(for_you_shelf["strategy"], "for_you", "{for_you_shelf}");
+            rebought_in_for_you += for_you_shelf["recommendations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["reason"] == "you bought this before")
+                .count();
+            let for_you = ids(&for_you_shelf);
             for (name, shelf) in [("buy_again", &found), ("for_you", &for_you)] {
                 let hits = shelf.iter().filter(|p| customer.next.contains(p)).count();
                 *recall.entry(name).or_default() +=
@@ -155,9 +167,12 @@ async fn buy_again_finds_the_next_basket_of_real_repeat_customers_where_for_you_
             "{db:?}: next-basket recall@10 over {} customers: {recall:?}",
             customers.len()
         );
+        // Before for-you took re-buys it found 1-2% of the next basket here.
+        assert!(recall["buy_again"] > 0.1, "{recall:?}");
+        assert!(recall["for_you"] > 0.1, "{recall:?}");
         assert!(
-            recall["buy_again"] > 2.0 * recall["for_you"] && recall["buy_again"] > 0.1,
-            "{recall:?}"
+            rebought_in_for_you > customers.len(),
+            "{rebought_in_for_you}"
         );
     }
 }

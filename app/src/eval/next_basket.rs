@@ -8,8 +8,8 @@
 use std::collections::HashSet;
 
 use kindred_retriever::recommend::{
-    Blender, BuyAgain, BuyAgainParams, Candidate, CandidateSource, ItemId, Popularity, Session,
-    ShopperId, SourceWeight,
+    repeat_share, Blender, BuyAgain, BuyAgainParams, Candidate, CandidateSource, ItemId,
+    Popularity, Session, ShopperId,
 };
 
 use crate::recommend::tuned::SERVED;
@@ -160,7 +160,15 @@ pub fn evaluate(customers: &[(ShopperId, Vec<Session>)]) -> Vec<BasketRow> {
     let frequency = measure_buy_again(&train, &cases, BuyAgainParams::FREQUENCY);
     let buy_again = measure_buy_again(&train, &cases, tuned);
     let served = measure_buy_again(&train, &cases, SERVED.buy_again);
-    let for_you = measure(&cases, served_for_you(&baskets));
+    let for_you_list = served_for_you(&baskets);
+    let for_you = measure(&cases, &for_you_list);
+    let again = BuyAgain::train(&train, SERVED.buy_again);
+    let share = repeat_share(&train);
+    let with_repeats = measure(&cases, |case| {
+        let own = for_you_list(case);
+        let rebuys = items(&again.recommend(Some(case.customer), &case.history, 20, &nothing));
+        fuse_with_rebuys(&own, &rebuys)
+    });
     vec![
         BasketRow {
             strategy: "popularity",
@@ -186,9 +194,17 @@ pub fn evaluate(customers: &[(ShopperId, Vec<Session>)]) -> Vec<BasketRow> {
             parameters: "the buy_again endpoint's (recommend/tuned.rs)".into(),
         },
         BasketRow {
-            strategy: "for-you as served",
+            strategy: "for-you as served, no re-buys",
             metrics: for_you,
             parameters: "the server's models and blend, the history as the session, what it touched left out".into(),
+        },
+        BasketRow {
+            strategy: "for-you as served",
+            metrics: with_repeats,
+            parameters: format!(
+                "the buyers' repeat share is {share:.2} (at least {} takes re-buys): for-you's list and buy-again's fused by reciprocal rank, buy-again weighted {}",
+                SERVED.repeat.min_repeat_share, SERVED.repeat.weight
+            ),
         },
     ]
 }
@@ -198,24 +214,7 @@ pub fn evaluate(customers: &[(ShopperId, Vec<Session>)]) -> Vec<BasketRow> {
 /// the shopper already touched left out.
 fn served_for_you(baskets: &[Session]) -> impl Fn(&BasketCase) -> Vec<ItemId> {
     let weights = SERVED.blend;
-    let sources: Vec<SourceWeight> = vec![
-        SourceWeight {
-            source: Box::new(SERVED.cooccurrence.train(baskets)),
-            weight: weights.together,
-        },
-        SourceWeight {
-            source: Box::new(SERVED.session_knn.train(baskets)),
-            weight: weights.neighbours,
-        },
-        SourceWeight {
-            source: Box::new(SERVED.sequential_rules.train(baskets)),
-            weight: weights.next,
-        },
-        SourceWeight {
-            source: Box::new(SERVED.walk.train(baskets)),
-            weight: weights.nearby,
-        },
-    ];
+    let sources = SERVED.collaborative_sources(baskets);
     let blender = Blender::new(sources, weights.fusion(), weights.depth);
     move |case| {
         let context: Vec<ItemId> = case
@@ -226,6 +225,20 @@ fn served_for_you(baskets: &[Session]) -> impl Fn(&BasketCase) -> Vec<ItemId> {
         let touched: HashSet<ItemId> = context.iter().copied().collect();
         items(&blender.recommend(&context, 20, &touched))
     }
+}
+
+/// For-you's list and the re-buys fused as the server fuses them.
+fn fuse_with_rebuys(own: &[ItemId], rebuys: &[ItemId]) -> Vec<ItemId> {
+    let ranked = |list: &[ItemId]| -> Vec<Candidate> {
+        list.iter()
+            .enumerate()
+            .map(|(rank, item)| Candidate {
+                item: *item,
+                score: 1.0 / (rank + 1) as f64,
+            })
+            .collect()
+    };
+    items(&SERVED.repeat.fuse(ranked(own), ranked(rebuys), 20))
 }
 
 /// The rows as a markdown table.

@@ -25,24 +25,12 @@ pub(super) fn rows(
         Some(vectors) => Box::new(ContentSimilarity::new(vectors.clone(), content_decay)),
         None => Box::new(Cached::empty("similar")),
     };
-    let sources: [(Box<dyn CandidateSource>, f64); 5] = [
-        (Box::new(SERVED.cooccurrence.train(train)), weights.together),
-        (
-            Box::new(SERVED.session_knn.train(train)),
-            weights.neighbours,
-        ),
-        (Box::new(SERVED.sequential_rules.train(train)), weights.next),
-        (Box::new(SERVED.walk.train(train)), weights.nearby),
-        (content, weights.content),
-    ];
-    let blender = Blender::new(
-        sources
-            .into_iter()
-            .map(|(source, weight)| SourceWeight { source, weight })
-            .collect(),
-        weights.fusion(),
-        weights.depth,
-    );
+    let mut sources = SERVED.collaborative_sources(train);
+    sources.push(SourceWeight {
+        source: content,
+        weight: weights.content,
+    });
+    let blender = Blender::new(sources, weights.fusion(), weights.depth);
     let (c, k, r, w) = (
         SERVED.cooccurrence,
         SERVED.session_knn,

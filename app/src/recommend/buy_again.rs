@@ -2,9 +2,12 @@
 //! how lately they bought it, helped by what the buyers most like them re-buy
 //! (`retriever::recommend::BuyAgain`, trained with the shop's other interaction models).
 
-use kindred_retriever::recommend::{distinct, Session};
+use std::collections::{HashMap, HashSet};
+
+use kindred_retriever::recommend::{distinct, Candidate, Session};
 
 use super::history::purchased;
+use super::tuned::SERVED;
 use super::{Recommendation, Recommender, ShoppingContext};
 use crate::domain::{ProductStatus, ShopDomain};
 use crate::error::AppError;
@@ -77,4 +80,51 @@ fn checkouts(history: &[ShopperEvent]) -> Vec<Session> {
             time: e.occurred_at / 1000,
         })
         .collect()
+}
+
+impl Recommender {
+    /// For-you in a shop whose buyers re-buy: its own list fused with the shopper's likely
+    /// re-buys by reciprocal rank, and which products of it are re-buys. Elsewhere, or for
+    /// a shopper who has not bought yet, for-you's list as it was.
+    pub(crate) async fn with_repeat_purchases(
+        &self,
+        shop: &ShopDomain,
+        context: &ShoppingContext,
+        for_you: Vec<Recommendation>,
+        limit: usize,
+    ) -> Result<(Vec<Recommendation>, HashSet<u64>), AppError> {
+        let tuning = SERVED.repeat;
+        // A shopper who has not bought is answered before the shop's models are asked for.
+        let again = self.buy_again(shop, context, limit).await?;
+        if again.is_empty() || self.interactions(shop).await?.repeat_share < tuning.min_repeat_share
+        {
+            return Ok((for_you, HashSet::new()));
+        }
+        let rebuys: HashSet<u64> = again.iter().map(|r| r.product.id).collect();
+        let ranked = |list: &[Recommendation]| -> Vec<Candidate> {
+            list.iter()
+                .map(|r| Candidate {
+                    item: r.product.id,
+                    score: f64::from(r.score),
+                })
+                .collect()
+        };
+        let fused = tuning.fuse(ranked(&for_you), ranked(&again), limit);
+        let mut by_id: HashMap<u64, Recommendation> = for_you
+            .into_iter()
+            .chain(again)
+            .map(|r| (r.product.id, r))
+            .collect();
+        let top = fused.first().map_or(1.0, |c| c.score);
+        let found = fused
+            .into_iter()
+            .filter_map(|c| {
+                by_id.remove(&c.item).map(|r| Recommendation {
+                    score: (c.score / top) as f32,
+                    ..r
+                })
+            })
+            .collect();
+        Ok((found, rebuys))
+    }
 }

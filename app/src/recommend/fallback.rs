@@ -14,9 +14,14 @@ use crate::error::AppError;
 /// What one strategy says for a context.
 #[derive(Debug, Clone)]
 pub enum Answer {
-    /// Its recommendations (perhaps none), under the strategy that made them: for-you
-    /// answers as trending for a shopper it knows nothing of yet.
-    Said(Strategy, Vec<Recommendation>),
+    /// Its recommendations (perhaps none), under the strategy that made them (for-you
+    /// answers as trending for a shopper it knows nothing of yet), and which of them are
+    /// the shopper's likely re-buys, which the "already bought" rule does not hold back.
+    Said {
+        strategy: Strategy,
+        found: Vec<Recommendation>,
+        rebuys: HashSet<u64>,
+    },
     /// It cannot speak here, and why.
     Silent(Silence),
 }
@@ -81,20 +86,19 @@ impl Recommender {
         }
         chain.dedup();
         let mut last = strategy;
-        let nothing_bought = HashSet::new();
         for (position, step) in chain.iter().enumerate() {
             let last_step = position + 1 == chain.len();
             match self.recommend(shop, *step, &wide).await? {
-                Answer::Said(used, found) => {
+                Answer::Said {
+                    strategy: used,
+                    found,
+                    rebuys,
+                } => {
                     last = used;
-                    // Buy-again is what the shopper bought: the "already bought" rule is
-                    // for every other shelf.
-                    let held_back = if used == Strategy::BuyAgain {
-                        &nothing_bought
-                    } else {
-                        &purchased
-                    };
-                    let shelf = rules.apply(found, pinned.clone(), held_back, context.limit);
+                    // A likely re-buy is shown though the shopper bought it: the "already
+                    // bought" rule is for what they will not want twice.
+                    let held_back: HashSet<u64> = purchased.difference(&rebuys).copied().collect();
+                    let shelf = rules.apply(found, pinned.clone(), &held_back, context.limit);
                     // Pins alone do not make an answer while a fallback may still fill the shelf.
                     if shelf.len() > pinned.len().min(context.limit) || last_step {
                         return Ok((used, shelf));

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kindred_retriever::recommend::{
-    BuyAgain, CoOccurrence, ItemWalk, SequentialRules, Session, SessionKnn, ShopperId,
+    repeat_share, BuyAgain, CoOccurrence, ItemWalk, SequentialRules, Session, SessionKnn, ShopperId,
 };
 
 use super::shop_cache::ShopCache;
@@ -39,6 +39,9 @@ pub(crate) struct ShopInteractions {
     /// Which trained history is whose (`customer:<id>`, `client:<id>`), so a shopper is
     /// never their own neighbour.
     pub buyers: HashMap<String, ShopperId>,
+    /// How much this shop's buyers re-buy: the share of a repeat buyer's basket items they
+    /// had bought before.
+    pub repeat_share: f64,
 }
 
 /// Each shop's models with when they were built, and one build lock per shop: however many
@@ -158,6 +161,7 @@ impl Recommender {
                 .map(|(index, (_, history))| (index as ShopperId, history))
                 .collect();
             Arc::new(ShopInteractions {
+                repeat_share: repeat_share(&histories),
                 buy_again: Arc::new(BuyAgain::train(&histories, SERVED.buy_again)),
                 buyers,
                 together: Arc::new(SERVED.cooccurrence.train(&baskets)),

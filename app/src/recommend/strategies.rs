@@ -59,11 +59,7 @@ impl Recommender {
                 if !shopper_known {
                     return needs("client_id");
                 }
-                let (source, found) = self.for_you(shop, context).await?;
-                if matches!(source, ForYouSource::Trending) {
-                    return Ok(Answer::Said(Strategy::Trending, found));
-                }
-                found
+                return self.for_you_answer(shop, context, limit).await;
             }
             Strategy::Complementary => {
                 let mut items = context.cart.clone();
@@ -89,10 +85,20 @@ impl Recommender {
                 if !shopper_known {
                     return needs("client_id");
                 }
-                self.buy_again(shop, context, limit).await?
+                let found = self.buy_again(shop, context, limit).await?;
+                let rebuys = found.iter().map(|r| r.product.id).collect();
+                return Ok(Answer::Said {
+                    strategy,
+                    found,
+                    rebuys,
+                });
             }
         };
-        Ok(Answer::Said(strategy, answer))
+        Ok(Answer::Said {
+            strategy,
+            found: answer,
+            rebuys: HashSet::new(),
+        })
     }
 
     /// The shop's merchandising rules (the defaults when it has none).
@@ -113,6 +119,29 @@ impl Recommender {
         rules.compile()?;
         let raw = serde_json::to_string(rules).map_err(|e| AppError::Internal(e.to_string()))?;
         self.stores().shops.put_shop_rules(shop, &raw).await
+    }
+
+    /// For-you, with the shopper's likely re-buys where the shop's buyers re-buy; trending
+    /// (said so) for a shopper it knows nothing of.
+    async fn for_you_answer(
+        &self,
+        shop: &ShopDomain,
+        context: &ShoppingContext,
+        limit: usize,
+    ) -> Result<Answer, AppError> {
+        let (source, found) = self.for_you(shop, context).await?;
+        let (found, rebuys) = self
+            .with_repeat_purchases(shop, context, found, limit)
+            .await?;
+        let strategy = match source {
+            ForYouSource::Trending if rebuys.is_empty() => Strategy::Trending,
+            _ => Strategy::ForYou,
+        };
+        Ok(Answer::Said {
+            strategy,
+            found,
+            rebuys,
+        })
     }
 
     /// The products shoppers looked at and carted most in the last week, each day counting

@@ -164,6 +164,27 @@ fn history_vector(history: &[Session], params: &BuyAgainParams) -> HistoryVector
     HistoryVector { weights, norm }
 }
 
+/// The share of repeat buyers' later basket items that they had bought before (0 when no
+/// buyer has bought twice).
+pub fn repeat_share(histories: &[(ShopperId, Vec<Session>)]) -> f64 {
+    let (mut again, mut all) = (0usize, 0usize);
+    for (_, baskets) in histories {
+        let mut bought: HashSet<ItemId> = Default::default();
+        for (n, basket) in baskets.iter().enumerate() {
+            if n > 0 {
+                all += basket.items.len();
+                again += basket.items.iter().filter(|i| bought.contains(i)).count();
+            }
+            bought.extend(basket.items.iter().copied());
+        }
+    }
+    if all == 0 {
+        0.0
+    } else {
+        again as f64 / all as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +250,18 @@ mod tests {
         let alone = model.recommend(Some(3), &histories[2].1, 5, &HashSet::new());
         assert_eq!(items(&alone), [50, 51]);
         assert!(alone.iter().all(|c| (c.score - 0.5).abs() < 1e-12));
+    }
+
+    #[test]
+    fn the_repeat_share_counts_later_items_bought_before() {
+        let histories = vec![
+            // The second basket: 1 again, 3 new.
+            (1, vec![basket(&[1, 2], 1), basket(&[1, 3], 2)]),
+            // One basket: nothing to count.
+            (2, vec![basket(&[1], 1)]),
+        ];
+        assert!((repeat_share(&histories) - 0.5).abs() < 1e-12);
+        assert_eq!(repeat_share(&[]), 0.0);
     }
 
     #[test]

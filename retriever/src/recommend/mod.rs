@@ -16,7 +16,7 @@ mod session_knn;
 use std::collections::{HashMap, HashSet};
 
 pub use blend::{Blender, Fusion, SourceWeight};
-pub use buy_again::{BuyAgain, BuyAgainParams, ShopperId};
+pub use buy_again::{repeat_share, BuyAgain, BuyAgainParams, ShopperId};
 pub use content::ContentSimilarity;
 pub use cooccurrence::CoOccurrence;
 pub use item_walk::ItemWalk;
