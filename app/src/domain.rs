@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-pub use crate::ids::{ClientId, CustomerId};
+pub use crate::ids::{Buyer, ClientId, CustomerId};
 
 /// A shop's permanent `*.myshopify.com` domain, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -81,6 +81,24 @@ impl fmt::Display for CustomerId {
     }
 }
 
+/// Whose purchases: the customer a signed source named, else the browser they bought in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Buyer {
+    Customer(CustomerId),
+    Client(ClientId),
+}
+
+impl Buyer {
+    /// The shopper of a request (or of a stored event) as a buyer, if they are known at all.
+    pub fn of(customer: Option<CustomerId>, client: Option<&ClientId>) -> Option<Self> {
+        match (customer, client) {
+            (Some(customer), _) => Some(Self::Customer(customer)),
+            (None, Some(client)) => Some(Self::Client(client.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

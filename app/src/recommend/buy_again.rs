@@ -7,9 +7,10 @@ use std::collections::{HashMap, HashSet};
 use kindred_retriever::recommend::{distinct, Candidate, Session};
 
 use super::history::purchased;
+use super::interactions::ShopInteractions;
 use super::tuned::SERVED;
 use super::{Recommendation, Recommender, ShoppingContext};
-use crate::domain::{ProductStatus, ShopDomain};
+use crate::domain::{Buyer, ProductStatus, ShopDomain};
 use crate::error::AppError;
 use crate::events::{EventKind, ShopperEvent};
 
@@ -23,23 +24,30 @@ impl Recommender {
         limit: usize,
     ) -> Result<Vec<Recommendation>, AppError> {
         let history = self.shopper_history(shop, context).await?;
-        let baskets = checkouts(&history);
-        if baskets.is_empty() {
+        if checkouts(&history).is_empty() {
             return Ok(Vec::new());
         }
         let models = self.interactions(shop).await?;
-        let buyer = match (context.customer_id, &context.client_id) {
-            (Some(customer), _) => Some(format!("customer:{customer}")),
-            (None, Some(client)) => Some(format!("client:{client}")),
-            (None, None) => None,
-        };
-        let me = buyer.and_then(|b| models.buyers.get(&b).copied());
-        let in_view = context.in_view();
+        self.rebuys(shop, context, &history, &models, limit).await
+    }
+
+    /// The re-buys of a shopper who has bought, by the shop's trained buyers.
+    async fn rebuys(
+        &self,
+        shop: &ShopDomain,
+        context: &ShoppingContext,
+        history: &[ShopperEvent],
+        models: &ShopInteractions,
+        limit: usize,
+    ) -> Result<Vec<Recommendation>, AppError> {
+        let me = Buyer::of(context.customer_id, context.client_id.as_ref())
+            .and_then(|buyer| models.buyers.get(&buyer).copied());
         // More than asked: some may be sold out or unpublished now.
-        let found = models
-            .buy_again
-            .recommend(me, &baskets, limit * 3 + 10, &in_view);
-        let bought = purchased(&history);
+        let found =
+            models
+                .buy_again
+                .recommend(me, &checkouts(history), limit * 3 + 10, &context.in_view());
+        let bought = purchased(history);
         let ids: Vec<u64> = found.iter().map(|c| c.item).collect();
         let mut products = self.stores().products.products_by_id(shop, &ids).await?;
         let top = found.first().map_or(1.0, |c| c.score);

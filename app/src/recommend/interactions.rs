@@ -17,7 +17,7 @@ use kindred_retriever::recommend::{
 use super::shop_cache::ShopCache;
 use super::tuned::SERVED;
 use super::Recommender;
-use crate::domain::ShopDomain;
+use crate::domain::{Buyer, ShopDomain};
 use crate::error::AppError;
 
 /// Baskets of the last 90 days teach what goes together.
@@ -36,9 +36,8 @@ pub(crate) struct ShopInteractions {
     pub nearby: Arc<ItemWalk>,
     /// Every buyer's purchase history, for buy-again's neighbours.
     pub buy_again: Arc<BuyAgain>,
-    /// Which trained history is whose (`customer:<id>`, `client:<id>`), so a shopper is
-    /// never their own neighbour.
-    pub buyers: HashMap<String, ShopperId>,
+    /// Which trained history is whose, so a shopper is never their own neighbour.
+    pub buyers: HashMap<Buyer, ShopperId>,
     /// How much this shop's buyers re-buy: the share of a repeat buyer's basket items they
     /// had bought before.
     pub repeat_share: f64,
@@ -150,7 +149,7 @@ impl Recommender {
             .collect();
         // Training is CPU work: off the async runtime, so other requests keep being served.
         tokio::task::spawn_blocking(move || {
-            let buyers: HashMap<String, ShopperId> = purchases
+            let buyers: HashMap<Buyer, ShopperId> = purchases
                 .iter()
                 .enumerate()
                 .map(|(index, (buyer, _))| (buyer.clone(), index as ShopperId))

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::SqlStore;
-use crate::domain::{ClientId, CustomerId, ShopDomain};
+use crate::domain::{Buyer, ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::{EventKind, EventSource, LineItem, ShopperEvent, MAX_HISTORY_EVENTS};
 use crate::stores::EventStore;
@@ -205,10 +205,10 @@ impl EventStore for SqlStore {
         &self,
         shop: &ShopDomain,
         since_ms: i64,
-    ) -> Result<Vec<(String, Vec<Session>)>, AppError> {
+    ) -> Result<Vec<(Buyer, Vec<Session>)>, AppError> {
+        // A customer id nobody vouched for (stored before provenance was kept) names nobody.
         let rows = sqlx::query(
-            "SELECT CASE WHEN customer_id IS NOT NULL AND source <> 'unverified' \
-             THEN 'customer:' || CAST(customer_id AS TEXT) ELSE 'client:' || client_id END, \
+            "SELECT CASE WHEN source <> 'unverified' THEN customer_id END, client_id, \
              occurred_at, line_items FROM shopper_events WHERE shop_domain = $1 \
              AND occurred_at >= $2 AND kind = 'checkout_completed' ORDER BY occurred_at, event_id",
         )
@@ -216,15 +216,22 @@ impl EventStore for SqlStore {
         .bind(since_ms)
         .fetch_all(&self.pool)
         .await?;
-        let mut buyers: std::collections::BTreeMap<String, Vec<Session>> = Default::default();
+        let mut buyers: std::collections::BTreeMap<Buyer, Vec<Session>> = Default::default();
         for row in &rows {
-            let items: Vec<u64> = line_items_of(row.try_get(2)?)?
+            let items: Vec<u64> = line_items_of(row.try_get(3)?)?
                 .into_iter()
                 .map(|i| i.product_id)
                 .collect();
-            buyers.entry(row.try_get(0)?).or_default().push(Session {
+            let customer = row
+                .try_get::<Option<i64>, _>(0)?
+                .map(|c| CustomerId(c as u64));
+            let client = ClientId::stored(row.try_get(1)?);
+            let Some(buyer) = Buyer::of(customer, Some(&client)) else {
+                continue;
+            };
+            buyers.entry(buyer).or_default().push(Session {
                 items,
-                time: row.try_get::<i64, _>(1)? / 1000,
+                time: row.try_get::<i64, _>(2)? / 1000,
             });
         }
         Ok(buyers.into_iter().collect())

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use kindred_retriever::recommend::Session;
 
-use crate::domain::{ClientId, CustomerId, ShopDomain};
+use crate::domain::{Buyer, ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::ShopperEvent;
 
@@ -73,13 +73,12 @@ pub trait EventStore: Send + Sync {
     async fn baskets(&self, shop: &ShopDomain, since_ms: i64) -> Result<Vec<Vec<u64>>, AppError>;
 
     /// Every buyer's checkouts since `since_ms`, each buyer's oldest first: by the customer a
-    /// signed source named (`customer:<id>`), else by browser (`client:<id>`); a checkout's
-    /// time is in seconds.
+    /// signed source named, else by browser; a checkout's time is in seconds.
     async fn purchase_histories(
         &self,
         shop: &ShopDomain,
         since_ms: i64,
-    ) -> Result<Vec<(String, Vec<Session>)>, AppError>;
+    ) -> Result<Vec<(Buyer, Vec<Session>)>, AppError>;
 
     /// Drops events older than the retention window; returns how many.
     async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError>;
