@@ -274,11 +274,8 @@ fn check_needs(event: &ShopperEvent) -> Result<(), String> {
 }
 
 fn parse_client_id(value: Option<&Value>) -> Result<ClientId, String> {
-    match value.ok_or("`client_id` is required")? {
-        Value::String(s) => ClientId::parse(s),
-        Value::Number(n) => ClientId::parse(&n.to_string()),
-        _ => Err("`client_id` must be a string".into()),
-    }
+    let id = bounded_id(value, "client_id")?.ok_or("`client_id` is required")?;
+    ClientId::parse(&id)
 }
 
 fn bounded_id(value: Option<&Value>, name: &str) -> Result<Option<String>, String> {
