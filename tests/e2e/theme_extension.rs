@@ -11,7 +11,7 @@ use flate2::Compression;
 use serde_json::Value;
 
 fn extension() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shopify-extension")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shopify-extension/theme")
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {

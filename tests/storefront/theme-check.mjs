@@ -1,4 +1,4 @@
-// Shopify's theme linter, with its theme app extension rules, over shopify-extension/.
+// Shopify's theme linter, with its theme app extension rules, over shopify-extension/theme/.
 // Prints every offense and exits non-zero when one of them is an error.
 //
 //   node theme-check.mjs [path/to/extension]
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Severity, themeCheckRun } from '@shopify/theme-check-node';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(process.argv[2] ?? path.join(here, '../../shopify-extension'));
+const root = path.resolve(process.argv[2] ?? path.join(here, '../../shopify-extension/theme'));
 const CONFIG = 'theme-check:theme-app-extension';
 const SEVERITY_NAMES = { [Severity.ERROR]: 'error', [Severity.WARNING]: 'warning', [Severity.INFO]: 'info' };
 

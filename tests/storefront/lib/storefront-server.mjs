@@ -14,7 +14,7 @@ import { createThemeRenderer, productDrop } from './theme.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const THEME_DIR = path.resolve(here, '../theme');
-export const EXTENSION_DIR = path.resolve(here, '../../../shopify-extension');
+export const EXTENSION_DIR = path.resolve(here, '../../../shopify-extension/theme');
 
 export const PROXY_PREFIX = '/apps/kindred';
 const CDN_ORIGIN = 'https://cdn.shopify.com/';
