@@ -73,6 +73,9 @@ pub enum EventSource {
     Merchant,
     /// A browser holding a customer token the shop's server minted.
     CustomerToken,
+    /// The shop's web pixel (its public key): anonymous like the storefront; its checkouts
+    /// name an order and only link that order to the browser.
+    Pixel,
 }
 
 impl EventSource {
@@ -82,6 +85,7 @@ impl EventSource {
             Self::AppProxy => "app_proxy",
             Self::Merchant => "merchant",
             Self::CustomerToken => "customer_token",
+            Self::Pixel => "pixel",
         }
     }
 
@@ -92,6 +96,7 @@ impl EventSource {
             Self::AppProxy,
             Self::Merchant,
             Self::CustomerToken,
+            Self::Pixel,
         ]
         .into_iter()
         .find(|s| s.as_str() == raw)
@@ -122,6 +127,11 @@ pub struct ShopperEvent {
     pub occurred_at: i64,
     /// Who vouched for it; `None` for events stored before that was kept.
     pub source: Option<EventSource>,
+    /// checkout_completed: the Shopify order it became, when the sender knows (the web pixel).
+    pub order_id: Option<u64>,
+    /// checkout_completed: Shopify's checkout token, which the order carries too: an event
+    /// links its browser to an order only when both agree.
+    pub checkout_token: Option<String>,
 }
 
 /// Reads one event of a batch. `fallback_id` names it when the sender gave no id.
@@ -154,6 +164,8 @@ pub fn parse_event(
         strategy: text("strategy").map(parse_strategy).transpose()?,
         occurred_at: parse_occurred_at(text("occurred_at"), now_ms)?,
         source: None,
+        order_id: id_of("order_id")?,
+        checkout_token: bounded_id(text("checkout_token"), "checkout_token")?,
     };
     check_needs(&event)?;
     Ok(event)
@@ -257,6 +269,11 @@ fn check_needs(event: &ShopperEvent) -> Result<(), String> {
         }
         EventKind::CheckoutCompleted if event.line_items.is_empty() => {
             Err("`checkout_completed` needs `line_items`".into())
+        }
+        _ if kind != EventKind::CheckoutCompleted
+            && (event.order_id.is_some() || event.checkout_token.is_some()) =>
+        {
+            Err("only `checkout_completed` names an `order_id` or a `checkout_token`".into())
         }
         EventKind::SearchSubmitted if event.search_query.is_none() => {
             Err("`search_submitted` needs `query`".into())

@@ -38,6 +38,12 @@ pub struct EventInput {
     query: Option<String>,
     /// checkout_completed: `[{"product_id": "…", "quantity": 1}]`.
     line_items: Option<Vec<serde_json::Value>>,
+    /// checkout_completed: the Shopify order it became (the web pixel knows it). An order
+    /// Kindred has is the purchase; the event then only links this browser to it.
+    order_id: Option<String>,
+    /// checkout_completed: Shopify's checkout token; a link to an order holds only when the
+    /// order carries the same token.
+    checkout_token: Option<String>,
     /// recommendation_viewed / recommendation_clicked: the strategy that produced the item.
     strategy: Option<String>,
     /// RFC 3339; within the last 7 days. Default: when received.
@@ -101,6 +107,8 @@ pub enum Vouched {
     Proxy(Option<CustomerId>),
     /// A customer token the shop's server minted.
     Token(CustomerId),
+    /// The shop's web pixel: anonymous, like the storefront key.
+    Pixel,
 }
 
 /// Validates and stores a batch, each event's customer as `vouched` allows.
@@ -137,6 +145,10 @@ pub async fn record(
                     Vouched::Merchant => (event.customer_id, EventSource::Merchant),
                     Vouched::Proxy(customer) => (customer, EventSource::AppProxy),
                     Vouched::Token(customer) => (Some(customer), EventSource::CustomerToken),
+                    Vouched::Pixel => {
+                        unvouched += usize::from(event.customer_id.is_some());
+                        (None, EventSource::Pixel)
+                    }
                 };
                 event.customer_id = customer;
                 event.source = Some(source);

@@ -10,6 +10,7 @@ mod limits;
 mod openapi;
 mod origins;
 mod params;
+mod pixel;
 mod proxy;
 mod routes;
 mod shopify;
@@ -167,6 +168,15 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             "/shops/{shop}/recommendations/for-you",
             post(admin::for_you_batch),
         );
+
+    // The web pixel: any origin (Shopify's sandbox), its key in the body.
+    let pixel = Router::new()
+        .route(
+            "/pixel/events",
+            post(pixel::pixel_events).options(pixel::pixel_preflight),
+        )
+        .layer(DefaultBodyLimit::max(limits.max_storefront_body_bytes));
+    let api = api.merge(pixel);
 
     // Shopify's App Proxy: the storefront's `/apps/kindred/...`, signed by Shopify.
     let proxy = Router::new()

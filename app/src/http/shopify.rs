@@ -16,7 +16,7 @@ use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::shopify::webhooks::HeaderLookup;
 
-fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+pub(super) fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
     body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
         _ => AppError::InvalidInput(rejection.body_text()),

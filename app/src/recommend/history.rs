@@ -1,6 +1,6 @@
 //! A shopper's history as the strategies read it: their browser's latest events and, for a
-//! customer a signed source named, those of every browser they used; and the strategy that
-//! is nothing but that history (recently viewed).
+//! customer a signed source named, those of every browser they used, with their orders as
+//! the checkouts they were; and the strategy that is nothing but that history (recently viewed).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,10 +11,15 @@ use super::ShoppingContext;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::events::{EventKind, ShopperEvent, MAX_HISTORY_EVENTS};
+use crate::purchases::purchases_as_checkouts;
+
+/// A shopper's orders read with their history: their latest, a person's orders, not a shop's.
+const MAX_SHOPPER_ORDERS: usize = 100;
 
 impl Recommender {
     /// What the shopper did, oldest first: the browser's events, and for a logged-in
-    /// customer those of every browser that sent their id.
+    /// customer those of every browser that sent their id; their orders (the customer's, and
+    /// those placed in this browser) stand for their checkouts.
     pub(crate) async fn shopper_history(
         &self,
         shop: &ShopDomain,
@@ -41,10 +46,21 @@ impl Recommender {
                     .cmp(&b.occurred_at)
                     .then_with(|| a.event_id.cmp(&b.event_id))
             });
-            // Two capped reads together: still only the latest count.
-            let surplus = history.len().saturating_sub(MAX_HISTORY_EVENTS);
-            history.drain(..surplus);
         }
+        let orders = self
+            .stores()
+            .orders
+            .shopper_orders(
+                shop,
+                context.customer_id,
+                context.client_id.as_ref(),
+                MAX_SHOPPER_ORDERS,
+            )
+            .await?;
+        let mut history = purchases_as_checkouts(&history, &orders);
+        // Capped reads together: still only the latest count.
+        let surplus = history.len().saturating_sub(MAX_HISTORY_EVENTS);
+        history.drain(..surplus);
         Ok(Arc::new(history))
     }
 

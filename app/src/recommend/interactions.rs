@@ -1,9 +1,10 @@
-//! What a shop's shoppers did together, as trained models: co-occurrence from checkouts and
-//! carts ("often bought with"), session-kNN and sequential rules from browsing sessions
-//! ("shoppers who viewed this also viewed", "often viewed next") and a two-step walk on the
-//! co-view graph (what is viewed with what is viewed with this). Trained from the shop's own
-//! events only, kept per shop and rebuilt at most once a minute, one build at a time, off
-//! the request that found them old.
+//! What a shop's shoppers did together, as trained models: co-occurrence from purchases
+//! (orders, and checkouts no order covers) and carts ("often bought with"), session-kNN and
+//! sequential rules from browsing sessions ("shoppers who viewed this also viewed", "often
+//! viewed next"), a two-step walk on the co-view graph (what is viewed with what is viewed
+//! with this) and every buyer's purchases (buy again). Trained from the shop's own data only,
+//! kept per shop and rebuilt at most once a minute (sooner after new orders), one build at a
+//! time, off the request that found them old.
 //! Their parameters are the served ones of `tuned`, which `kindred eval` measures too.
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ use super::tuned::SERVED;
 use super::Recommender;
 use crate::domain::{Buyer, ShopDomain};
 use crate::error::AppError;
+use crate::purchases::{histories, merge, Purchase};
 
 /// Baskets of the last 90 days teach what goes together.
 const BASKET_WINDOW_MS: i64 = 90 * 24 * 3600 * 1000;
@@ -69,6 +71,12 @@ impl ModelCache {
     pub(crate) fn forget(&self, shop: &ShopDomain) {
         self.models.forget(shop);
     }
+
+    /// New purchases: the next request rebuilds the shop's models in the background and is
+    /// served the current ones meanwhile.
+    pub(crate) fn make_stale(&self, shop: &ShopDomain) {
+        self.models.make_stale(shop);
+    }
 }
 
 impl Recommender {
@@ -110,6 +118,18 @@ impl Recommender {
         }
     }
 
+    /// The shop's purchases since `since_ms`, each once: its orders, and the checkout
+    /// events no order covers (`purchases::merge`).
+    pub(crate) async fn purchases_since(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<Purchase>, AppError> {
+        let orders = self.stores().orders.orders_since(shop, since_ms).await?;
+        let checkouts = self.stores().events.checkouts(shop, since_ms).await?;
+        Ok(merge(&orders, &checkouts))
+    }
+
     /// How many times this process trained interaction models.
     pub fn interaction_trainings(&self) -> u64 {
         self.interaction_models
@@ -126,19 +146,20 @@ impl Recommender {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         metrics::counter!("kindred_interaction_trainings_total").increment(1);
         let now = self.stores().now();
-        let baskets: Vec<Session> = self
-            .stores()
-            .events
-            .baskets(shop, now - BASKET_WINDOW_MS)
-            .await?
-            .into_iter()
+        let bought = self.purchases_since(shop, now - BASKET_WINDOW_MS).await?;
+        // What goes together: every purchase (a guest's too) and each browser's cart.
+        let baskets: Vec<Session> = bought
+            .iter()
+            .map(Purchase::products)
+            .chain(
+                self.stores()
+                    .events
+                    .cart_baskets(shop, now - BASKET_WINDOW_MS)
+                    .await?,
+            )
             .map(|items| Session { items, time: 0 })
             .collect();
-        let purchases = self
-            .stores()
-            .events
-            .purchase_histories(shop, now - BASKET_WINDOW_MS)
-            .await?;
+        let purchases = histories(&bought);
         let browsing: Vec<Session> = self
             .stores()
             .events

@@ -124,16 +124,32 @@ impl Recommender {
         Ok(existed)
     }
 
-    /// Erases a customer's events and exports, and what memory holds that was learnt from
-    /// them (the shop's models and trending are rebuilt from what is left).
+    /// Erases a customer's orders (theirs, those placed in their browsers, and `orders`,
+    /// which the request names), their events and exports, and what memory holds that was
+    /// learnt from them (the shop's models and trending are rebuilt from what is left).
+    /// Orders go first: the customer's browsers are found through their events.
     pub async fn redact_customer(
         &self,
         shop: &ShopDomain,
         customer: CustomerId,
+        orders: &[u64],
     ) -> Result<u64, AppError> {
+        let orders = self
+            .stores()
+            .orders
+            .redact_orders(shop, customer, orders)
+            .await?;
         let erased = self.catalog.redact_customer(shop, customer).await?;
         self.forget_shoppers(shop);
-        Ok(erased)
+        Ok(orders + erased)
+    }
+
+    /// New or changed purchases: the shop's trending is recomputed at the next request and
+    /// its models rebuilt then in the background (the current ones serve meanwhile, so a
+    /// busy shop's orders never make a shopper wait for a training).
+    pub fn purchases_changed(&self, shop: &ShopDomain) {
+        self.interaction_models.make_stale(shop);
+        self.trending_cache.make_stale(shop);
     }
 
     /// Forgets what memory holds that was learnt from the shop's shoppers.

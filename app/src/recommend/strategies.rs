@@ -179,7 +179,7 @@ impl Recommender {
             .collect())
     }
 
-    /// Every product with interest in the window, best first: computed at most once a
+    /// Every product with interest or sales in the window, best first: computed at most once a
     /// minute per shop (a busy shop's week is many rows), shared by every request meanwhile;
     /// a shop with none yet is asked again each time.
     async fn trending_scores(&self, shop: &ShopDomain) -> Result<Arc<Vec<(u64, f64)>>, AppError> {
@@ -190,14 +190,32 @@ impl Recommender {
         let now = self.stores().now();
         let today = now / DAY_MS;
         let tuning = SERVED.trending;
-        let rows = self
+        let since = now - tuning.window_days * DAY_MS;
+        let interest = self
             .stores()
             .events
-            .daily_product_interest(shop, now - tuning.window_days * DAY_MS)
-            .await?;
-        let counts = rows.into_iter().map(|(product, day, count)| {
+            .daily_product_interest(shop, since)
+            .await?
+            .into_iter()
+            .map(|(product, day, count)| (product, day, count as f64));
+        // Best-sellers: units bought, as many views each as `unit_sold_weight` says.
+        let sold = self
+            .purchases_since(shop, since)
+            .await?
+            .into_iter()
+            .flat_map(|p| {
+                let day = p.at_ms / DAY_MS;
+                p.lines.into_iter().map(move |line| {
+                    (
+                        line.product_id,
+                        day,
+                        f64::from(line.quantity) * tuning.unit_sold_weight,
+                    )
+                })
+            });
+        let counts = interest.chain(sold).map(|(product, day, weight)| {
             let age_secs = ((today - day).max(0) * DAY_MS / 1000) as f64;
-            (product, age_secs, count as f64)
+            (product, age_secs, weight)
         });
         let trending = Popularity::from_counts(counts, tuning.recency());
         let ranked = Arc::new(

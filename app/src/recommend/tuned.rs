@@ -82,14 +82,19 @@ impl WalkTuning {
     }
 }
 
-/// Trending: views and cart additions of the last week, each day counting half as much as
-/// the next, so what is rising shows before what has peaked (a shop's trending shelf
-/// should move within days; the evaluation's tuned half-lives, 2 and 7 days, rank a
+/// Trending: views, cart additions and units sold of the last week, each day counting half
+/// as much as the next, so what is rising shows before what has peaked (a shop's trending
+/// shelf should move within days; the evaluation's tuned half-lives, 2 and 7 days, rank a
 /// month-old data set, not a live shop).
 #[derive(Debug, Clone, Copy)]
 pub struct TrendingTuning {
     pub window_days: i64,
     pub half_life_days: f64,
+    /// How many views one unit sold counts as: best-sellers lead, and a shop whose
+    /// storefront reports nothing (orders only) still has a trending shelf. Chosen, not
+    /// tuned (no data set here has a shop's views and sales together): online shops sell
+    /// about one unit per 20-50 product views, so a sale weighs what the views behind it do.
+    pub unit_sold_weight: f64,
 }
 
 impl TrendingTuning {
@@ -236,6 +241,7 @@ pub const SERVED: Tuning = Tuning {
     trending: TrendingTuning {
         window_days: 7,
         half_life_days: 1.0,
+        unit_sold_weight: 20.0,
     },
     blend: BlendTuning {
         content: 2.0,

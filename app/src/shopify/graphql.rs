@@ -33,7 +33,35 @@ pub const BULK_PRODUCTS_QUERY: &str = concat!(
     " } } } collections { edges { node { id } } } } } } }"
 );
 
-pub const RUN_BULK_QUERY: &str = "mutation KindredStartProductSync($query: String!) {
+/// The order history bulk query: every order the app may read (Shopify keeps that to the
+/// last 60 days with `read_orders`), its line items as child lines. `currentQuantity` is
+/// what stands after edits and refunds; the refund ids say which refunds it counts.
+pub const BULK_ORDERS_QUERY: &str = "{ orders { edges { node { \
+     id createdAt updatedAt cancelledAt test displayFinancialStatus currencyCode \
+     customer { id } customAttributes { key value } refunds { id } \
+     lineItems { edges { node { id quantity currentQuantity product { id } variant { id } \
+     discountedUnitPriceAfterAllDiscountsSet { shopMoney { amount currencyCode } } } } } } } } }";
+
+/// The app's web pixel in the shop (one per app), with its settings.
+pub const WEB_PIXEL: &str = "query KindredWebPixel {
+  webPixel { id settings }
+}";
+
+pub const WEB_PIXEL_CREATE: &str = "mutation KindredWebPixelCreate($settings: JSON!) {
+  webPixelCreate(webPixel: { settings: $settings }) {
+    webPixel { id settings }
+    userErrors { field message code }
+  }
+}";
+
+pub const WEB_PIXEL_UPDATE: &str = "mutation KindredWebPixelUpdate($id: ID!, $settings: JSON!) {
+  webPixelUpdate(id: $id, webPixel: { settings: $settings }) {
+    webPixel { id settings }
+    userErrors { field message code }
+  }
+}";
+
+pub const RUN_BULK_QUERY: &str = "mutation KindredStartBulkRead($query: String!) {
   bulkOperationRunQuery(query: $query) {
     bulkOperation { id status }
     userErrors { field message code }
@@ -76,6 +104,10 @@ pub const PRODUCT_OF_INVENTORY_ITEM: &str = concat!(
 /// Every document above, by name, for the schema test.
 pub const ALL_DOCUMENTS: &[(&str, &str)] = &[
     ("bulk products query", BULK_PRODUCTS_QUERY),
+    ("bulk orders query", BULK_ORDERS_QUERY),
+    ("web pixel", WEB_PIXEL),
+    ("web pixel create", WEB_PIXEL_CREATE),
+    ("web pixel update", WEB_PIXEL_UPDATE),
     ("run bulk query", RUN_BULK_QUERY),
     ("bulk operation status", BULK_OPERATION_STATUS),
     ("products updated since", PRODUCTS_UPDATED_SINCE),

@@ -80,7 +80,7 @@ impl ShopifyService {
         let grant = self.inner.api.exchange_code(&shop, code).await?;
         self.save_grant(&shop, &grant).await?;
         tracing::info!(%shop, scopes = %grant.scope, "installed");
-        self.request_sync(&shop).await?;
+        self.after_install(&shop).await?;
         Ok(shop)
     }
 
@@ -107,7 +107,18 @@ impl ShopifyService {
             .await?;
         self.save_grant(shop, &grant).await?;
         tracing::info!(%shop, "installed through token exchange");
+        self.after_install(shop).await?;
+        Ok(())
+    }
+
+    /// A new install's first steps: the catalogue and order history read, and the web
+    /// pixel connected. A pixel Shopify refuses does not undo the install: it is logged,
+    /// and the next install tries again.
+    async fn after_install(&self, shop: &ShopDomain) -> Result<(), AppError> {
         self.request_sync(shop).await?;
+        if let Err(err) = self.connect_pixel(shop).await {
+            tracing::warn!(%shop, error = %err, "web pixel not connected");
+        }
         Ok(())
     }
 
@@ -201,6 +212,7 @@ impl ShopifyService {
     pub async fn status(&self, shop: &ShopDomain) -> Result<ShopStatus, AppError> {
         let install = self.stores().installs.install(shop).await?;
         let (products, indexed) = self.stores().products.catalogue_counts(shop).await?;
+        let (orders, test_orders) = self.stores().orders.order_counts(shop).await?;
         Ok(ShopStatus {
             shop: shop.to_string(),
             installed: install.as_ref().is_some_and(|i| i.active()),
@@ -208,6 +220,15 @@ impl ShopifyService {
             products,
             indexed,
             sync: self.stores().syncs.sync_state(shop).await?,
+            order_sync: self.stores().orders.order_sync_state(shop).await?,
+            orders,
+            test_orders,
+            web_pixel: self
+                .stores()
+                .orders
+                .web_pixel(shop)
+                .await?
+                .map(|p| p.pixel_id),
             webhooks: self.stores().inbox.inbox_counts(Some(shop)).await?,
         })
     }

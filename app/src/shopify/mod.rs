@@ -1,11 +1,13 @@
-//! Kindred as a Shopify app: install and auth, webhooks, bulk catalogue sync,
-//! reconciliation and the privacy topics.
+//! Kindred as a Shopify app: install and auth, the web pixel, webhooks, bulk catalogue sync,
+//! reconciliation, orders and the privacy topics.
 
 pub mod api;
 pub mod app_proxy;
 pub mod crypto;
 pub mod graphql;
 mod install;
+pub mod orders;
+mod pixel;
 mod privacy;
 pub mod service;
 pub mod session_token;

@@ -83,6 +83,13 @@ pub struct ShopStatus {
     pub products: i64,
     pub indexed: i64,
     pub sync: Option<SyncRow>,
+    /// The order history read.
+    pub order_sync: Option<crate::stores::OrderSyncRow>,
+    /// Orders stored, and how many of them are test orders.
+    pub orders: i64,
+    pub test_orders: i64,
+    /// Whether the web pixel is connected (its id in Shopify).
+    pub web_pixel: Option<String>,
     pub webhooks: crate::stores::InboxCounts,
 }
 

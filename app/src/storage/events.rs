@@ -5,11 +5,10 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::SqlStore;
-use crate::domain::{Buyer, ClientId, CustomerId, ShopDomain};
+use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::{EventKind, EventSource, LineItem, ShopperEvent, MAX_HISTORY_EVENTS};
 use crate::stores::EventStore;
-use kindred_retriever::recommend::Session;
 
 #[async_trait]
 impl EventStore for SqlStore {
@@ -28,8 +27,9 @@ impl EventStore for SqlStore {
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             let result = sqlx::query(
                 "INSERT INTO shopper_events (shop_domain, event_id, client_id, customer_id, kind, product_id, \
-                 collection_id, search_query, line_items, occurred_at, received_at, strategy, source) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                 collection_id, search_query, line_items, occurred_at, received_at, strategy, source, \
+                 order_id, checkout_token) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
                  ON CONFLICT (shop_domain, event_id) DO NOTHING",
             )
             .bind(shop.as_str())
@@ -45,6 +45,8 @@ impl EventStore for SqlStore {
             .bind(received)
             .bind(&event.strategy)
             .bind(event.source.unwrap_or(EventSource::Storefront).as_str())
+            .bind(event.order_id.map(|o| o as i64))
+            .bind(&event.checkout_token)
             .execute(&mut *tx)
             .await?;
             inserted += result.rows_affected();
@@ -173,68 +175,45 @@ impl EventStore for SqlStore {
         Ok(sessions)
     }
 
-    async fn baskets(&self, shop: &ShopDomain, since_ms: i64) -> Result<Vec<Vec<u64>>, AppError> {
+    async fn cart_baskets(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<Vec<u64>>, AppError> {
         let rows = sqlx::query(
-            "SELECT client_id, kind, product_id, line_items FROM shopper_events WHERE shop_domain = $1 \
-             AND occurred_at >= $2 AND kind IN ('checkout_completed', 'product_added_to_cart') \
+            "SELECT client_id, product_id FROM shopper_events WHERE shop_domain = $1 \
+             AND occurred_at >= $2 AND kind = 'product_added_to_cart' AND product_id IS NOT NULL \
              ORDER BY occurred_at, event_id",
         )
         .bind(shop.as_str())
         .bind(since_ms)
         .fetch_all(&self.pool)
         .await?;
-        let mut baskets = Vec::new();
         let mut carts: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
         for row in &rows {
-            let kind: String = row.try_get(1)?;
-            if kind == EventKind::CheckoutCompleted.as_str() {
-                let items = line_items_of(row.try_get(3)?)?;
-                baskets.push(items.into_iter().map(|i| i.product_id).collect());
-            } else if let Some(product) = row.try_get::<Option<i64>, _>(2)? {
-                carts
-                    .entry(row.try_get(0)?)
-                    .or_default()
-                    .push(product as u64);
-            }
+            carts
+                .entry(row.try_get(0)?)
+                .or_default()
+                .push(row.try_get::<i64, _>(1)? as u64);
         }
-        baskets.extend(carts.into_values());
-        Ok(baskets)
+        Ok(carts.into_values().collect())
     }
 
-    async fn purchase_histories(
+    async fn checkouts(
         &self,
         shop: &ShopDomain,
         since_ms: i64,
-    ) -> Result<Vec<(Buyer, Vec<Session>)>, AppError> {
-        // A customer id nobody vouched for (stored before provenance was kept) names nobody.
-        let rows = sqlx::query(
-            "SELECT CASE WHEN source <> 'unverified' THEN customer_id END, client_id, \
-             occurred_at, line_items FROM shopper_events WHERE shop_domain = $1 \
-             AND occurred_at >= $2 AND kind = 'checkout_completed' ORDER BY occurred_at, event_id",
-        )
-        .bind(shop.as_str())
-        .bind(since_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut buyers: std::collections::BTreeMap<Buyer, Vec<Session>> = Default::default();
-        for row in &rows {
-            let items: Vec<u64> = line_items_of(row.try_get(3)?)?
-                .into_iter()
-                .map(|i| i.product_id)
-                .collect();
-            let customer = row
-                .try_get::<Option<i64>, _>(0)?
-                .map(|c| CustomerId(c as u64));
-            let client = ClientId::stored(row.try_get(1)?);
-            let Some(buyer) = Buyer::of(customer, Some(&client)) else {
-                continue;
-            };
-            buyers.entry(buyer).or_default().push(Session {
-                items,
-                time: row.try_get::<i64, _>(2)? / 1000,
-            });
-        }
-        Ok(buyers.into_iter().collect())
+    ) -> Result<Vec<ShopperEvent>, AppError> {
+        let sql = format!(
+            "{EVENT_COLUMNS} WHERE shop_domain = $1 AND occurred_at >= $2 \
+             AND kind = 'checkout_completed' ORDER BY occurred_at, event_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(shop.as_str())
+            .bind(since_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_of).collect()
     }
 
     async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError> {
@@ -316,7 +295,7 @@ const SHOPPER_INTENT: &str = "AND kind NOT IN ('recommendation_viewed', 'recomme
 
 const EVENT_COLUMNS: &str =
     "SELECT event_id, client_id, customer_id, kind, product_id, collection_id, \
-     search_query, line_items, occurred_at, strategy, source FROM shopper_events";
+     search_query, line_items, occurred_at, strategy, source, order_id, checkout_token FROM shopper_events";
 
 /// The browsers a signed source said the customer used ($1 the shop, $2 the customer id,
 /// an integer compared as one, so the `(shop_domain, customer_id)` index answers; $3 how
@@ -364,5 +343,7 @@ fn event_of(row: &sqlx::any::AnyRow) -> Result<ShopperEvent, AppError> {
         occurred_at: row.try_get(8)?,
         strategy: row.try_get(9)?,
         source: EventSource::parse(&source),
+        order_id: row.try_get::<Option<i64>, _>(11)?.map(|o| o as u64),
+        checkout_token: row.try_get(12)?,
     })
 }

@@ -5,6 +5,7 @@ mod events;
 mod inbox;
 mod installs;
 mod keys;
+mod orders;
 mod privacy;
 mod products;
 mod shops;
@@ -24,7 +25,7 @@ use crate::stores::Stores;
 
 /// Every table holding a shop's rows, with its shop column. A new table of shop data must
 /// be listed here, or deleting a shop (and Shopify's `shop/redact`) would leave it behind.
-const SHOP_TABLES: [(&str, &str); 12] = [
+const SHOP_TABLES: [(&str, &str); 16] = [
     ("products", "shop_domain"),
     ("api_keys", "shop_domain"),
     ("shopify_installs", "shop_domain"),
@@ -37,6 +38,10 @@ const SHOP_TABLES: [(&str, &str); 12] = [
     ("shop_allowed_origins", "shop_domain"),
     ("shop_rules", "shop_domain"),
     ("similar_lists", "shop_domain"),
+    ("orders", "shop_domain"),
+    ("order_refunds", "shop_domain"),
+    ("order_syncs", "shop_domain"),
+    ("web_pixels", "shop_domain"),
 ];
 
 /// Ids bound in one `IN (…)` list. Databases cap bound parameters (SQLite at 32,766), and

@@ -54,37 +54,16 @@ impl SyncStore for SqlStore {
     }
 
     async fn request_sync(&self, shop: &ShopDomain) -> Result<bool, AppError> {
-        let result = sqlx::query(
-            "INSERT INTO catalogue_syncs (shop_domain, state, requested_at) VALUES ($1, 'requested', $2) \
-             ON CONFLICT (shop_domain) DO UPDATE SET state = 'requested', operation_id = NULL, \
-             requested_at = excluded.requested_at, last_error = NULL, objects = 0, products = 0, deleted = 0 \
-             WHERE catalogue_syncs.state NOT IN ('requested', 'running', 'ingesting')",
-        )
-        .bind(shop.as_str())
-        .bind(self.now())
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+        self.request_bulk(BulkTable::Catalogue, shop).await
     }
 
     async fn unfinished_syncs(&self) -> Result<Vec<ShopDomain>, AppError> {
-        let rows = sqlx::query(
-            "SELECT shop_domain FROM catalogue_syncs WHERE state IN ('requested', 'running', 'ingesting')",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| ShopDomain::parse(&r.try_get::<String, _>(0)?))
-            .collect()
+        self.unfinished_bulks(BulkTable::Catalogue).await
     }
 
     async fn sync_started(&self, shop: &ShopDomain, operation_id: &str) -> Result<(), AppError> {
-        sqlx::query("UPDATE catalogue_syncs SET state = 'running', operation_id = $2 WHERE shop_domain = $1")
-            .bind(shop.as_str())
-            .bind(operation_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.bulk_started(BulkTable::Catalogue, shop, operation_id)
+            .await
     }
 
     async fn sync_progress(
@@ -126,15 +105,7 @@ impl SyncStore for SqlStore {
     }
 
     async fn sync_failed(&self, shop: &ShopDomain, error: &str) -> Result<(), AppError> {
-        sqlx::query(
-            "UPDATE catalogue_syncs SET state = 'failed', finished_at = $2, last_error = $3 WHERE shop_domain = $1",
-        )
-        .bind(shop.as_str())
-        .bind(self.now())
-        .bind(error)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.bulk_failed(BulkTable::Catalogue, shop, error).await
     }
 
     async fn save_watermark(&self, shop: &ShopDomain, watermark: &str) -> Result<(), AppError> {
@@ -167,13 +138,111 @@ impl SyncStore for SqlStore {
     }
 }
 
+/// The tables that track a bulk read per shop: the catalogue's and the order history's.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum BulkTable {
+    Catalogue,
+    Orders,
+}
+
+impl BulkTable {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Catalogue => "catalogue_syncs",
+            Self::Orders => "order_syncs",
+        }
+    }
+
+    /// The counters a new request starts from zero.
+    fn counters(self) -> &'static str {
+        match self {
+            Self::Catalogue => "objects = 0, products = 0, deleted = 0",
+            Self::Orders => "objects = 0, orders = 0",
+        }
+    }
+}
+
+/// Bulk read states both tables share.
+impl SqlStore {
+    pub(super) async fn request_bulk(
+        &self,
+        table: BulkTable,
+        shop: &ShopDomain,
+    ) -> Result<bool, AppError> {
+        let (name, counters) = (table.name(), table.counters());
+        let sql = format!(
+            "INSERT INTO {name} (shop_domain, state, requested_at) VALUES ($1, 'requested', $2) \
+             ON CONFLICT (shop_domain) DO UPDATE SET state = 'requested', operation_id = NULL, \
+             requested_at = excluded.requested_at, last_error = NULL, {counters} \
+             WHERE {name}.state NOT IN ('requested', 'running', 'ingesting')"
+        );
+        let result = sqlx::query(&sql)
+            .bind(shop.as_str())
+            .bind(self.now())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub(super) async fn unfinished_bulks(
+        &self,
+        table: BulkTable,
+    ) -> Result<Vec<ShopDomain>, AppError> {
+        let sql = format!(
+            "SELECT shop_domain FROM {} WHERE state IN ('requested', 'running', 'ingesting')",
+            table.name()
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| ShopDomain::parse(&r.try_get::<String, _>(0)?))
+            .collect()
+    }
+
+    pub(super) async fn bulk_started(
+        &self,
+        table: BulkTable,
+        shop: &ShopDomain,
+        operation_id: &str,
+    ) -> Result<(), AppError> {
+        let sql = format!(
+            "UPDATE {} SET state = 'running', operation_id = $2 WHERE shop_domain = $1",
+            table.name()
+        );
+        sqlx::query(&sql)
+            .bind(shop.as_str())
+            .bind(operation_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn bulk_failed(
+        &self,
+        table: BulkTable,
+        shop: &ShopDomain,
+        error: &str,
+    ) -> Result<(), AppError> {
+        let sql = format!(
+            "UPDATE {} SET state = 'failed', finished_at = $2, last_error = $3 WHERE shop_domain = $1",
+            table.name()
+        );
+        sqlx::query(&sql)
+            .bind(shop.as_str())
+            .bind(self.now())
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+pub(super) fn sync_state_of(raw: &str) -> Result<SyncState, AppError> {
+    SyncState::parse(raw).ok_or_else(|| AppError::Storage(format!("unknown sync state `{raw}`")))
+}
+
 fn sync_of(row: &AnyRow) -> Result<SyncRow, AppError> {
     Ok(SyncRow {
-        state: {
-            let raw: String = row.try_get(0)?;
-            SyncState::parse(&raw)
-                .ok_or_else(|| AppError::Storage(format!("unknown sync state `{raw}`")))?
-        },
+        state: sync_state_of(&row.try_get::<String, _>(0)?)?,
         operation_id: row.try_get(1)?,
         requested_at: row.try_get(2)?,
         finished_at: row.try_get(3)?,

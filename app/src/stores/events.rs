@@ -1,12 +1,10 @@
 //! Shopper events as the domain needs them stored: once per (shop, event id), read back
 //! per client or customer, and summed for trending, performance and interaction models.
 
-use async_trait::async_trait;
-use kindred_retriever::recommend::Session;
-
-use crate::domain::{Buyer, ClientId, CustomerId, ShopDomain};
+use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::ShopperEvent;
+use async_trait::async_trait;
 
 /// Shopper events.
 #[async_trait]
@@ -68,17 +66,20 @@ pub trait EventStore: Send + Sync {
         idle_ms: i64,
     ) -> Result<Vec<(Vec<u64>, i64)>, AppError>;
 
-    /// What shoppers put together since `since_ms`: each checkout's line items, and each
-    /// browser's cart additions.
-    async fn baskets(&self, shop: &ShopDomain, since_ms: i64) -> Result<Vec<Vec<u64>>, AppError>;
-
-    /// Every buyer's checkouts since `since_ms`, each buyer's oldest first: by the customer a
-    /// signed source named, else by browser; a checkout's time is in seconds.
-    async fn purchase_histories(
+    /// What each browser put in its cart since `since_ms`, one basket per browser.
+    async fn cart_baskets(
         &self,
         shop: &ShopDomain,
         since_ms: i64,
-    ) -> Result<Vec<(Buyer, Vec<Session>)>, AppError>;
+    ) -> Result<Vec<Vec<u64>>, AppError>;
+
+    /// Every checkout_completed event since `since_ms`, oldest first (`purchases::merge`
+    /// decides which are purchases).
+    async fn checkouts(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<ShopperEvent>, AppError>;
 
     /// Drops events older than the retention window; returns how many.
     async fn prune_events(&self, occurred_before_ms: i64) -> Result<u64, AppError>;

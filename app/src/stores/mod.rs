@@ -6,6 +6,7 @@ mod events;
 mod inbox;
 mod installs;
 mod keys;
+mod orders;
 mod privacy;
 mod products;
 mod shops;
@@ -19,6 +20,7 @@ pub use events::EventStore;
 pub use inbox::{DueDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
 pub use installs::{InstallRow, InstallStore, SealedGrant};
 pub use keys::{generate_key, hash_key, key_id, KeyGrant, KeyInfo, KeyOrigin, KeyScope, KeyStore};
+pub use orders::{OrderStore, OrderSyncRow, OrdersWritten, PixelRow};
 pub use privacy::PrivacyStore;
 pub use products::{IndexState, ProductRow, ProductStore};
 pub use shops::ShopStore;
@@ -28,8 +30,8 @@ pub use syncs::{SyncRow, SyncState, SyncStore};
 /// The traits, for code that calls a store's methods directly (adapters, tests).
 pub mod prelude {
     pub use super::{
-        EventStore, InboxStore, InstallStore, KeyStore, PrivacyStore, ProductStore, ShopStore,
-        SimilarListStore, SyncStore,
+        EventStore, InboxStore, InstallStore, KeyStore, OrderStore, PrivacyStore, ProductStore,
+        ShopStore, SimilarListStore, SyncStore,
     };
 }
 
@@ -45,6 +47,7 @@ pub struct Stores {
     pub installs: Arc<dyn InstallStore>,
     pub syncs: Arc<dyn SyncStore>,
     pub privacy: Arc<dyn PrivacyStore>,
+    pub orders: Arc<dyn OrderStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -61,6 +64,7 @@ impl Stores {
             + InstallStore
             + SyncStore
             + PrivacyStore
+            + OrderStore
             + 'static,
     {
         Self {
@@ -72,7 +76,8 @@ impl Stores {
             keys: store.clone(),
             installs: store.clone(),
             syncs: store.clone(),
-            privacy: store,
+            privacy: store.clone(),
+            orders: store,
             clock,
         }
     }

@@ -1,5 +1,6 @@
-//! The bulk catalogue sync: one bulk operation per shop, its JSONL result assembled into
-//! products, applied, and products no longer in the store removed; resumed after a restart.
+//! The bulk reads of a shop, one at a time (Shopify runs one bulk query per shop at once):
+//! the catalogue (its JSONL assembled into products, applied, and products no longer in the
+//! store removed), then the order history (`shopify::orders`); resumed after a restart.
 
 pub mod bulk;
 mod reconcile;
@@ -11,13 +12,22 @@ use tokio::io::AsyncBufReadExt;
 
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::shopify::graphql::{BULK_OPERATION_STATUS, BULK_PRODUCTS_QUERY, RUN_BULK_QUERY};
+use crate::shopify::graphql::{
+    BULK_OPERATION_STATUS, BULK_ORDERS_QUERY, BULK_PRODUCTS_QUERY, RUN_BULK_QUERY,
+};
 use crate::shopify::service::{parse_time, Collections, ShopifyService};
 use crate::shopify::sync::bulk::BulkAssembler;
 use crate::stores::SyncState;
 
+/// What a bulk operation reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkRead {
+    Catalogue,
+    Orders,
+}
+
 impl ShopifyService {
-    /// Asks for a full catalogue sync and starts it in the background.
+    /// Asks for a full catalogue sync (the order history follows it) and starts it in the background.
     /// Refused for a shop that has not installed the app (or has uninstalled it).
     pub async fn request_sync(&self, shop: &ShopDomain) -> Result<bool, AppError> {
         if !self.serving(shop).await? {
@@ -28,46 +38,79 @@ impl ShopifyService {
         Ok(requested)
     }
 
-    /// Picks up syncs that a stop or crash interrupted.
+    /// Picks up syncs (catalogue or orders) that a stop or crash interrupted.
     pub async fn resume_syncs(&self) -> Result<usize, AppError> {
-        let shops = self.stores().syncs.unfinished_syncs().await?;
+        let mut shops = self.stores().syncs.unfinished_syncs().await?;
+        shops.extend(self.stores().orders.unfinished_order_syncs().await?);
+        shops.sort();
+        shops.dedup();
         for shop in &shops {
-            tracing::info!(%shop, "resuming catalogue sync");
+            tracing::info!(%shop, "resuming bulk sync");
             self.spawn_sync(shop.clone());
         }
         Ok(shops.len())
     }
 
-    fn spawn_sync(&self, shop: ShopDomain) {
+    pub(in crate::shopify) fn spawn_sync(&self, shop: ShopDomain) {
         let this = self.clone();
         tokio::spawn(async move {
             let _ = this.run_sync(&shop).await;
         });
     }
 
-    /// Runs (or resumes) the shop's sync to the end. One runner per shop at a time.
+    /// Runs (or resumes) the shop's pending bulk reads to the end, catalogue first. One
+    /// runner per shop at a time; a read asked for while it runs is run before it stops.
     pub async fn run_sync(&self, shop: &ShopDomain) -> Result<(), AppError> {
-        let first = self
-            .inner
-            .syncing
-            .lock()
-            .map(|mut s| s.insert(shop.clone()))
-            .unwrap_or(false);
-        if !first {
-            return Ok(());
+        loop {
+            let first = self
+                .inner
+                .syncing
+                .lock()
+                .map(|mut s| s.insert(shop.clone()))
+                .unwrap_or(false);
+            if !first {
+                return Ok(());
+            }
+            let result = self.run_pending_reads(shop).await;
+            if let Ok(mut syncing) = self.inner.syncing.lock() {
+                syncing.remove(shop);
+            }
+            result?;
+            // Asked for after this runner looked and before it let go: run it now.
+            if !self.read_pending(shop).await? {
+                return Ok(());
+            }
         }
-        let result = self.run_sync_steps(shop).await;
-        if let Ok(mut syncing) = self.inner.syncing.lock() {
-            syncing.remove(shop);
-        }
-        if let Err(err) = &result {
+    }
+
+    async fn read_pending(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+        let pending = |state: SyncState| {
+            matches!(
+                state,
+                SyncState::Requested | SyncState::Running | SyncState::Ingesting
+            )
+        };
+        let catalogue = self.stores().syncs.sync_state(shop).await?;
+        let orders = self.stores().orders.order_sync_state(shop).await?;
+        Ok(catalogue.is_some_and(|s| pending(s.state)) || orders.is_some_and(|s| pending(s.state)))
+    }
+
+    async fn run_pending_reads(&self, shop: &ShopDomain) -> Result<(), AppError> {
+        if let Err(err) = self.run_sync_steps(shop).await {
             tracing::warn!(%shop, error = %err, "catalogue sync failed");
             self.stores()
                 .syncs
                 .sync_failed(shop, &err.to_string())
                 .await?;
         }
-        result
+        if let Err(err) = self.run_order_sync(shop).await {
+            tracing::warn!(%shop, error = %err, "order history sync failed");
+            self.stores()
+                .orders
+                .order_sync_finished(shop, Some(&err.to_string()))
+                .await?;
+        }
+        Ok(())
     }
 
     async fn run_sync_steps(&self, shop: &ShopDomain) -> Result<(), AppError> {
@@ -76,24 +119,22 @@ impl ShopifyService {
         };
         let operation_id = match (sync.state, &sync.operation_id) {
             (SyncState::Requested, _) | (SyncState::Running | SyncState::Ingesting, None) => {
-                self.start_bulk(shop).await?
+                self.start_bulk(shop, BulkRead::Catalogue).await?
             }
             (SyncState::Running | SyncState::Ingesting, Some(id)) => id.clone(),
             (SyncState::Completed | SyncState::Failed, _) => return Ok(()),
         };
-        let (url, objects) = self.wait_for_bulk(shop, &operation_id).await?;
+        let (url, objects) = self
+            .wait_for_bulk(shop, &operation_id, BulkRead::Catalogue)
+            .await?;
         self.stores()
             .syncs
             .sync_progress(shop, SyncState::Ingesting, objects, 0)
             .await?;
 
         let mut assembler = BulkAssembler::default();
-        if let Some(url) = url {
-            let mut lines = self.inner.api.download(&url).await?.lines();
-            while let Some(line) = lines.next_line().await? {
-                assembler.push_line(&line);
-            }
-        }
+        self.read_bulk_file(url, |line| assembler.push_line(line))
+            .await?;
         let (products, skipped) = assembler.finish();
         for skip in &skipped {
             tracing::warn!(%shop, location = %skip.location, reason = %skip.reason, "bulk record skipped");
@@ -131,16 +172,40 @@ impl ShopifyService {
             .sync_completed(shop, gone.len() as i64, watermark.as_deref())
             .await?;
         tracing::info!(%shop, products = count, deleted = gone.len(), skipped = skipped.len(), "catalogue sync completed");
+        // The order history follows: a fresh catalogue gives its lines their products.
+        if self.stores().orders.request_order_sync(shop).await? {
+            tracing::info!(%shop, "order history sync requested");
+        }
         Ok(())
     }
 
-    async fn start_bulk(&self, shop: &ShopDomain) -> Result<String, AppError> {
+    /// Every line of a finished bulk operation's file (none when it found nothing).
+    pub(in crate::shopify) async fn read_bulk_file(
+        &self,
+        url: Option<String>,
+        mut each: impl FnMut(&str),
+    ) -> Result<(), AppError> {
+        if let Some(url) = url {
+            let mut lines = self.inner.api.download(&url).await?.lines();
+            while let Some(line) = lines.next_line().await? {
+                each(&line);
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the bulk query of `read` and records its operation.
+    pub(in crate::shopify) async fn start_bulk(
+        &self,
+        shop: &ShopDomain,
+        read: BulkRead,
+    ) -> Result<String, AppError> {
+        let query = match read {
+            BulkRead::Catalogue => BULK_PRODUCTS_QUERY,
+            BulkRead::Orders => BULK_ORDERS_QUERY,
+        };
         let data = self
-            .admin_graphql(
-                shop,
-                RUN_BULK_QUERY,
-                json!({ "query": BULK_PRODUCTS_QUERY }),
-            )
+            .admin_graphql(shop, RUN_BULK_QUERY, json!({ "query": query }))
             .await?;
         let result = &data["bulkOperationRunQuery"];
         if let Some(errors) = result["userErrors"].as_array().filter(|e| !e.is_empty()) {
@@ -154,17 +219,21 @@ impl ShopifyService {
             .and_then(Value::as_str)
             .ok_or_else(|| AppError::Upstream("bulk operation started without an id".into()))?
             .to_owned();
-        self.stores().syncs.sync_started(shop, &id).await?;
-        tracing::info!(%shop, operation = %id, "bulk operation started");
+        match read {
+            BulkRead::Catalogue => self.stores().syncs.sync_started(shop, &id).await?,
+            BulkRead::Orders => self.stores().orders.order_sync_started(shop, &id).await?,
+        }
+        tracing::info!(%shop, operation = %id, ?read, "bulk operation started");
         Ok(id)
     }
 
     /// Polls until the operation ends (the finish webhook cuts the wait short); returns its
     /// result URL (none when it found nothing) and object count.
-    async fn wait_for_bulk(
+    pub(in crate::shopify) async fn wait_for_bulk(
         &self,
         shop: &ShopDomain,
         id: &str,
+        read: BulkRead,
     ) -> Result<(Option<String>, i64), AppError> {
         loop {
             let data = self
@@ -186,10 +255,20 @@ impl ShopifyService {
                 }
                 None => return Err(AppError::Upstream(format!("bulk operation {id} not found"))),
                 Some(_) => {
-                    self.stores()
-                        .syncs
-                        .sync_progress(shop, SyncState::Running, objects, 0)
-                        .await?;
+                    match read {
+                        BulkRead::Catalogue => {
+                            self.stores()
+                                .syncs
+                                .sync_progress(shop, SyncState::Running, objects, 0)
+                                .await?
+                        }
+                        BulkRead::Orders => {
+                            self.stores()
+                                .orders
+                                .order_sync_progress(shop, SyncState::Running, objects, 0)
+                                .await?
+                        }
+                    }
                     tokio::select! {
                         _ = self.inner.bulk_finished.notified() => {}
                         _ = tokio::time::sleep(self.inner.config.bulk_poll_interval) => {}

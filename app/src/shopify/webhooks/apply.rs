@@ -9,7 +9,6 @@ use crate::domain::{Product, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::progress::Silent;
 use crate::shopify::graphql::{product_from_graphql_node, PRODUCT_OF_INVENTORY_ITEM};
-use crate::shopify::privacy::customer_id;
 use crate::shopify::service::{parse_time, Collections, ShopifyService};
 use crate::shopify::webhooks::Topic;
 use crate::stores::PendingDelivery;
@@ -40,15 +39,13 @@ impl ShopifyService {
                 self.inner.bulk_finished.notify_waiters();
                 Ok(())
             }
+            Topic::OrdersCreate
+            | Topic::OrdersUpdated
+            | Topic::OrdersCancelled
+            | Topic::OrdersDelete
+            | Topic::RefundsCreate => self.apply_order_topic(shop, topic, &body).await,
             Topic::CustomersDataRequest => self.export_customer(shop, &body).await,
-            Topic::CustomersRedact => {
-                let customer = customer_id(&body)?;
-                self.inner
-                    .recommender
-                    .redact_customer(shop, customer)
-                    .await
-                    .map(|_| ())
-            }
+            Topic::CustomersRedact => self.redact_customer(shop, &body).await,
             Topic::ShopRedact => self.redact_shop(shop).await,
         };
         result.map_err(|err| err.to_string())

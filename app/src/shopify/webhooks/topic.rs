@@ -10,19 +10,29 @@ pub enum Topic {
     InventoryLevelsUpdate,
     AppUninstalled,
     BulkOperationsFinish,
+    OrdersCreate,
+    OrdersUpdated,
+    OrdersCancelled,
+    OrdersDelete,
+    RefundsCreate,
     CustomersDataRequest,
     CustomersRedact,
     ShopRedact,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 9] = [
+    pub const ALL: [Topic; 14] = [
         Topic::ProductsCreate,
         Topic::ProductsUpdate,
         Topic::ProductsDelete,
         Topic::InventoryLevelsUpdate,
         Topic::AppUninstalled,
         Topic::BulkOperationsFinish,
+        Topic::OrdersCreate,
+        Topic::OrdersUpdated,
+        Topic::OrdersCancelled,
+        Topic::OrdersDelete,
+        Topic::RefundsCreate,
         Topic::CustomersDataRequest,
         Topic::CustomersRedact,
         Topic::ShopRedact,
@@ -36,6 +46,11 @@ impl Topic {
             Self::InventoryLevelsUpdate => "inventory_levels/update",
             Self::AppUninstalled => "app/uninstalled",
             Self::BulkOperationsFinish => "bulk_operations/finish",
+            Self::OrdersCreate => "orders/create",
+            Self::OrdersUpdated => "orders/updated",
+            Self::OrdersCancelled => "orders/cancelled",
+            Self::OrdersDelete => "orders/delete",
+            Self::RefundsCreate => "refunds/create",
             Self::CustomersDataRequest => "customers/data_request",
             Self::CustomersRedact => "customers/redact",
             Self::ShopRedact => "shop/redact",
@@ -66,8 +81,20 @@ impl Topic {
             Self::ProductsDelete => has("id") && !has("title") && !has("variants"),
             Self::InventoryLevelsUpdate => has("inventory_item_id") && !has("title"),
             // The shop object.
-            Self::AppUninstalled => has("id") && body.get("name").is_some() && !has("title"),
-            Self::BulkOperationsFinish => has("admin_graphql_api_id") && !has("title"),
+            Self::AppUninstalled => {
+                has("id") && body.get("name").is_some() && !has("title") && !has("line_items")
+            }
+            Self::BulkOperationsFinish => {
+                has("admin_graphql_api_id") && !has("title") && !has("line_items")
+            }
+            // The order object; a cancellation carries `cancelled_at`.
+            Self::OrdersCreate | Self::OrdersUpdated => {
+                has("id") && has("line_items") && has("created_at")
+            }
+            Self::OrdersCancelled => has("id") && has("line_items") && has("cancelled_at"),
+            // Shopify's delete body is the id alone.
+            Self::OrdersDelete => has("id") && !has("line_items") && !has("title"),
+            Self::RefundsCreate => has("id") && has("order_id") && has("refund_line_items"),
             Self::CustomersDataRequest => {
                 has("data_request") && has("customer") && named_shop.is_some()
             }
@@ -81,6 +108,18 @@ impl Topic {
         } else {
             Err(format!("the body is not a {self} body"))
         }
+    }
+
+    /// The order topics (`shopify::orders` applies them).
+    pub fn is_order(self) -> bool {
+        matches!(
+            self,
+            Self::OrdersCreate
+                | Self::OrdersUpdated
+                | Self::OrdersCancelled
+                | Self::OrdersDelete
+                | Self::RefundsCreate
+        )
     }
 
     /// The mandatory privacy topics, delivered to their own endpoint.
@@ -107,7 +146,8 @@ mod tests {
         for topic in Topic::ALL {
             assert_eq!(Topic::parse(topic.as_str()), Some(topic));
         }
-        assert_eq!(Topic::parse("orders/create"), None);
+        assert_eq!(Topic::parse("orders/paid"), None);
+        assert_eq!(Topic::ALL.into_iter().filter(|t| t.is_order()).count(), 5);
         let compliance: Vec<_> = Topic::ALL
             .into_iter()
             .filter(|t| t.is_compliance())

@@ -1,0 +1,172 @@
+//! The order history at install and on demand: one bulk query over the orders Shopify lets
+//! the app read (the last 60 days with `read_orders`), its JSONL assembled into orders and
+//! stored newest-version-wins, so a resumed or repeated read changes nothing twice.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::catalog::SkippedRecord;
+use crate::domain::ShopDomain;
+use crate::error::AppError;
+use crate::purchases::{Order, OrderSource};
+use crate::shopify::orders::payload::order_from_graphql;
+use crate::shopify::service::ShopifyService;
+use crate::shopify::sync::BulkRead;
+use crate::stores::SyncState;
+
+/// Orders written per transaction.
+const WRITE_CHUNK: usize = 500;
+
+impl ShopifyService {
+    /// Asks for the shop's order history and reads it in the background (after any
+    /// catalogue sync under way: one bulk operation per shop at a time).
+    pub async fn request_order_sync(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+        if !self.serving(shop).await? {
+            return Err(AppError::UnknownShop(shop.to_string()));
+        }
+        let requested = self.stores().orders.request_order_sync(shop).await?;
+        self.spawn_sync(shop.clone());
+        Ok(requested)
+    }
+
+    /// Runs (or resumes) a requested order history read to the end.
+    pub(in crate::shopify) async fn run_order_sync(
+        &self,
+        shop: &ShopDomain,
+    ) -> Result<(), AppError> {
+        let Some(sync) = self.stores().orders.order_sync_state(shop).await? else {
+            return Ok(());
+        };
+        let operation_id = match (sync.state, &sync.operation_id) {
+            (SyncState::Requested, _) | (SyncState::Running | SyncState::Ingesting, None) => {
+                self.start_bulk(shop, BulkRead::Orders).await?
+            }
+            (SyncState::Running | SyncState::Ingesting, Some(id)) => id.clone(),
+            (SyncState::Completed | SyncState::Failed, _) => return Ok(()),
+        };
+        let (url, objects) = self
+            .wait_for_bulk(shop, &operation_id, BulkRead::Orders)
+            .await?;
+        self.stores()
+            .orders
+            .order_sync_progress(shop, SyncState::Ingesting, objects, 0)
+            .await?;
+        let mut assembler = OrderAssembler::default();
+        self.read_bulk_file(url, |line| assembler.push_line(line))
+            .await?;
+        let (orders, skipped) = assembler.finish();
+        for skip in &skipped {
+            tracing::warn!(%shop, location = %skip.location, reason = %skip.reason, "order record skipped");
+        }
+        let mut written = 0;
+        for chunk in orders.chunks(WRITE_CHUNK) {
+            self.stores()
+                .orders
+                .upsert_orders(shop, chunk, OrderSource::Bulk)
+                .await?;
+            written += chunk.len() as i64;
+            self.stores()
+                .orders
+                .order_sync_progress(shop, SyncState::Ingesting, objects, written)
+                .await?;
+        }
+        self.stores().orders.order_sync_finished(shop, None).await?;
+        self.inner.recommender.purchases_changed(shop);
+        tracing::info!(%shop, orders = written, skipped = skipped.len(), "order history sync completed");
+        Ok(())
+    }
+}
+
+/// Reads the bulk query's JSONL: order lines, and line item lines that name their order in
+/// `__parentId`, wherever in the file they are.
+#[derive(Default)]
+pub struct OrderAssembler {
+    orders: Vec<(String, usize, Value)>,
+    lines: HashMap<String, Vec<Value>>,
+    skipped: Vec<SkippedRecord>,
+    read: usize,
+}
+
+impl OrderAssembler {
+    pub fn push_line(&mut self, line: &str) {
+        self.read += 1;
+        let line_no = self.read;
+        let line = line.trim();
+        if line.is_empty() {
+            return;
+        }
+        let value: Value = match serde_json::from_str(line) {
+            Ok(value) => value,
+            Err(err) => return self.skip(line_no, format!("not JSON: {err}")),
+        };
+        let id = value.get("id").and_then(Value::as_str).unwrap_or_default();
+        match value.get("__parentId").and_then(Value::as_str) {
+            Some(parent) if id.starts_with("gid://shopify/LineItem/") => {
+                self.lines.entry(parent.to_owned()).or_default().push(value)
+            }
+            None if id.starts_with("gid://shopify/Order/") => {
+                self.orders.push((id.to_owned(), line_no, value))
+            }
+            _ => self.skip(line_no, format!("unexpected object `{id}`")),
+        }
+    }
+
+    fn skip(&mut self, line: usize, reason: String) {
+        self.skipped
+            .push(SkippedRecord::new(format!("orders.jsonl:{line}"), reason));
+    }
+
+    /// The orders, in file order, and the lines that could not be used.
+    pub fn finish(mut self) -> (Vec<Order>, Vec<SkippedRecord>) {
+        let mut orders = Vec::with_capacity(self.orders.len());
+        for (gid, line, node) in std::mem::take(&mut self.orders) {
+            let lines = self.lines.remove(&gid).unwrap_or_default();
+            match order_from_graphql(&node, &lines) {
+                Ok(order) => orders.push(order),
+                Err(reason) => self.skip(line, reason),
+            }
+        }
+        for orphan in self.lines.keys() {
+            self.skipped.push(SkippedRecord::new(
+                "orders.jsonl",
+                format!("line items of `{orphan}`, which is not in the file"),
+            ));
+        }
+        (orders, self.skipped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_items_join_their_order_wherever_they_are() {
+        let mut bulk = OrderAssembler::default();
+        for line in [
+            r#"{"id":"gid://shopify/LineItem/11","quantity":2,"currentQuantity":1,"product":{"id":"gid://shopify/Product/5"},"variant":null,"discountedUnitPriceAfterAllDiscountsSet":{"shopMoney":{"amount":"9.5","currencyCode":"EUR"}},"__parentId":"gid://shopify/Order/1"}"#,
+            r#"{"id":"gid://shopify/Order/1","createdAt":"2026-11-01T10:00:00Z","updatedAt":"2026-11-02T10:00:00Z","cancelledAt":null,"test":true,"displayFinancialStatus":"PAID","currencyCode":"EUR","customer":{"id":"gid://shopify/Customer/8"},"customAttributes":[{"key":"_kindred_client_id","value":"b-1"}],"refunds":[{"id":"gid://shopify/Refund/3"}]}"#,
+            r#"{"id":"gid://shopify/Order/2","createdAt":"not a time","updatedAt":"2026-11-02T10:00:00Z"}"#,
+            r#"{"id":"gid://shopify/LineItem/12","quantity":1,"currentQuantity":1,"__parentId":"gid://shopify/Order/404"}"#,
+            "{",
+        ] {
+            bulk.push_line(line);
+        }
+        let (orders, skipped) = bulk.finish();
+        assert_eq!(orders.len(), 1);
+        let order = &orders[0];
+        assert!(order.test);
+        assert_eq!(order.client_id.as_ref().map(|c| c.as_str()), Some("b-1"));
+        assert_eq!(order.refund_ids, [3]);
+        assert_eq!(order.lines[0].current_quantity, 1);
+        assert_eq!(order.lines[0].product_id, Some(5));
+        assert_eq!(order.lines[0].unit_price.as_deref(), Some("9.5"));
+        assert_eq!(
+            skipped.len(),
+            3,
+            "{:?}",
+            skipped.iter().map(|s| &s.reason).collect::<Vec<_>>()
+        );
+    }
+}
