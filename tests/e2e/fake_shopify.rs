@@ -1,7 +1,8 @@
 //! A local stand-in for Shopify's Admin API, serving real catalogues from the shared data:
 //! OAuth token endpoints (code grant, token exchange, refresh with rotation), GraphQL for
-//! bulk operations, reconciliation and inventory lookups (throttling and failing now and then), and
-//! the bulk JSONL download. It also signs webhooks and OAuth redirects as Shopify does.
+//! bulk operations (the catalogue and the order history), reconciliation, inventory lookups
+//! and the app's web pixel (throttling and failing now and then), and the bulk JSONL
+//! downloads. It also signs webhooks and OAuth redirects as Shopify does.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,10 @@ struct Shop {
     access_tokens: Vec<String>,
     /// The one refresh token that works now (rotation).
     refresh_token: Option<String>,
+    /// Orders as the order webhooks' bodies show them (Admin REST shape), by id.
+    orders: BTreeMap<u64, Value>,
+    /// The app's web pixel: its id and settings (a JSON string, as the Admin API keeps it).
+    pixel: Option<(String, String)>,
     bulk_polls: usize,
     graphql_calls: usize,
 }
@@ -39,8 +44,10 @@ pub struct FakeState {
     pub throttled: Mutex<usize>,
     /// GraphQL calls answered with a 503.
     pub server_errors: Mutex<usize>,
-    /// Bulk operations started (a resumed sync must not start a second one).
+    /// Catalogue bulk operations started (a resumed sync must not start a second one).
     pub bulk_runs: Mutex<usize>,
+    /// Order history bulk operations started.
+    pub order_bulk_runs: Mutex<usize>,
     /// While set, bulk operations stay RUNNING (to stop the app in the middle of a sync).
     pub hold_bulk: Mutex<bool>,
 }
@@ -59,6 +66,7 @@ impl FakeShopify {
             .route("/{shop}/admin/oauth/access_token", post(access_token))
             .route("/{shop}/admin/api/2025-10/graphql.json", post(graphql))
             .route("/bulk/{shop}", get(bulk_file))
+            .route("/bulk/{shop}/orders", get(bulk_orders_file))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -88,6 +96,27 @@ impl FakeShopify {
         entry
             .products
             .insert(product["id"].as_u64().unwrap(), product);
+    }
+
+    /// Replaces the shop's orders with order bodies (Admin REST shape).
+    pub fn set_orders(&self, shop: &str, orders: &[Value]) {
+        let mut shops = self.state.shops.lock().unwrap();
+        let entry = shops.entry(shop.to_owned()).or_default();
+        entry.orders = orders
+            .iter()
+            .map(|o| (o["id"].as_u64().unwrap(), o.clone()))
+            .collect();
+    }
+
+    pub fn order_bulk_runs(&self) -> usize {
+        *self.state.order_bulk_runs.lock().unwrap()
+    }
+
+    /// The app's web pixel in the shop: its id and its settings, parsed.
+    pub fn web_pixel(&self, shop: &str) -> Option<(String, Value)> {
+        let shops = self.state.shops.lock().unwrap();
+        let (id, settings) = shops.get(shop)?.pixel.clone()?;
+        Some((id, serde_json::from_str(&settings).unwrap()))
     }
 
     pub fn set_hold_bulk(&self, hold: bool) {
@@ -229,17 +258,60 @@ async fn graphql(
     let variables = &request["variables"];
     let data = if query.contains("bulkOperationRunQuery") {
         entry.bulk_polls = 0;
-        *state.bulk_runs.lock().unwrap() += 1;
-        json!({"bulkOperationRunQuery": {"bulkOperation": {"id": "gid://shopify/BulkOperation/1", "status": "CREATED"}, "userErrors": []}})
+        // Operation 1 reads the catalogue, operation 2 the order history.
+        let orders = variables["query"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("{ orders");
+        let (runs, id) = if orders {
+            (&state.order_bulk_runs, "gid://shopify/BulkOperation/2")
+        } else {
+            (&state.bulk_runs, "gid://shopify/BulkOperation/1")
+        };
+        *runs.lock().unwrap() += 1;
+        json!({"bulkOperationRunQuery": {"bulkOperation": {"id": id, "status": "CREATED"}, "userErrors": []}})
     } else if query.contains("KindredBulkOperation") {
         entry.bulk_polls += 1;
+        let orders = variables["id"] == "gid://shopify/BulkOperation/2";
         if entry.bulk_polls < 2 || *state.hold_bulk.lock().unwrap() {
             json!({"node": {"id": variables["id"], "status": "RUNNING", "objectCount": "0", "url": null}})
         } else {
-            let objects = entry.products.len().to_string();
-            json!({"node": {"id": variables["id"], "status": "COMPLETED", "objectCount": objects, "errorCode": null,
-                "url": format!("{base}/bulk/{shop}"), "partialDataUrl": null}})
+            let (objects, url) = if orders {
+                let lines: usize = entry
+                    .orders
+                    .values()
+                    .map(|o| 1 + o["line_items"].as_array().unwrap().len())
+                    .sum();
+                (lines, format!("{base}/bulk/{shop}/orders"))
+            } else {
+                (entry.products.len(), format!("{base}/bulk/{shop}"))
+            };
+            json!({"node": {"id": variables["id"], "status": "COMPLETED", "objectCount": objects.to_string(), "errorCode": null,
+                "url": url, "partialDataUrl": null}})
         }
+    } else if query.contains("KindredWebPixelCreate") {
+        if entry.pixel.is_some() {
+            json!({"webPixelCreate": {"webPixel": null, "userErrors": [{"field": null, "message": "Web pixel is taken.", "code": "TAKEN"}]}})
+        } else {
+            let id = format!("gid://shopify/WebPixel/{}", 100 + shop.len());
+            entry.pixel = Some((
+                id.clone(),
+                variables["settings"].as_str().unwrap().to_owned(),
+            ));
+            json!({"webPixelCreate": {"webPixel": {"id": id, "settings": variables["settings"]}, "userErrors": []}})
+        }
+    } else if query.contains("KindredWebPixelUpdate") {
+        match &mut entry.pixel {
+            Some((id, settings)) if variables["id"] == json!(id) => {
+                *settings = variables["settings"].as_str().unwrap().to_owned();
+                json!({"webPixelUpdate": {"webPixel": {"id": id, "settings": variables["settings"]}, "userErrors": []}})
+            }
+            _ => {
+                json!({"webPixelUpdate": {"webPixel": null, "userErrors": [{"field": ["id"], "message": "Web pixel not found.", "code": "NOT_FOUND"}]}})
+            }
+        }
+    } else if query.contains("KindredWebPixel") {
+        json!({"webPixel": entry.pixel.as_ref().map(|(id, settings)| json!({"id": id, "settings": settings}))})
     } else if query.contains("KindredProductsUpdatedSince") {
         let since = variables["query"].as_str().unwrap_or_default();
         let since = since
@@ -341,6 +413,64 @@ async fn bulk_file(
         out.push('\n');
     }
     out
+}
+
+/// The order history JSONL: each order, then its line items as child lines.
+async fn bulk_orders_file(
+    State(state): State<Arc<FakeState>>,
+    Path(shop): Path<String>,
+) -> impl IntoResponse {
+    let shops = state.shops.lock().unwrap();
+    let mut out = String::new();
+    for order in shops[&shop].orders.values() {
+        let (node, lines) = graphql_order(order);
+        out.push_str(&node.to_string());
+        out.push('\n');
+        for line in lines {
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// An order body (Admin REST) as the bulk query's GraphQL node and its line item lines.
+pub fn graphql_order(order: &Value) -> (Value, Vec<Value>) {
+    let gid = |kind: &str, id: &Value| {
+        (!id.is_null()).then(|| json!({"id": format!("gid://shopify/{kind}/{id}")}))
+    };
+    let parent = format!("gid://shopify/Order/{}", order["id"]);
+    let mut refunded: HashMap<u64, u64> = HashMap::new();
+    for refund in order["refunds"].as_array().into_iter().flatten() {
+        for line in refund["refund_line_items"].as_array().unwrap() {
+            *refunded
+                .entry(line["line_item_id"].as_u64().unwrap())
+                .or_default() += line["quantity"].as_u64().unwrap();
+        }
+    }
+    let node = json!({
+        "id": parent, "createdAt": order["created_at"], "updatedAt": order["updated_at"],
+        "cancelledAt": order["cancelled_at"], "test": order["test"],
+        "displayFinancialStatus": order["financial_status"].as_str().unwrap().to_uppercase(),
+        "currencyCode": order["currency"],
+        "customer": order["customer"].get("id").and_then(|id| gid("Customer", id)),
+        "customAttributes": order["note_attributes"].as_array().unwrap().iter()
+            .map(|a| json!({"key": a["name"], "value": a["value"]})).collect::<Vec<_>>(),
+        "refunds": order["refunds"].as_array().into_iter().flatten()
+            .map(|r| json!({"id": format!("gid://shopify/Refund/{}", r["id"])})).collect::<Vec<_>>(),
+    });
+    let lines = order["line_items"].as_array().unwrap().iter().map(|line| {
+        let quantity = line["quantity"].as_u64().unwrap();
+        let current = quantity - refunded.get(&line["id"].as_u64().unwrap()).copied().unwrap_or(0);
+        json!({
+            "id": format!("gid://shopify/LineItem/{}", line["id"]), "quantity": quantity,
+            "currentQuantity": current, "product": gid("Product", &line["product_id"]),
+            "variant": gid("ProductVariant", &line["variant_id"]),
+            "discountedUnitPriceAfterAllDiscountsSet": {"shopMoney": {"amount": line["price"], "currencyCode": order["currency"]}},
+            "__parentId": parent,
+        })
+    }).collect();
+    (node, lines)
 }
 
 /// A file of the shared real data (this module is also built into the benchmarks).

@@ -13,6 +13,8 @@ mod catalogue_sync;
 mod clock;
 mod events;
 mod merchandising;
+mod purchases;
+mod retail_orders;
 mod shopify_app;
 mod shopify_config;
 mod shopify_graphql;

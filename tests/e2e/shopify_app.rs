@@ -533,7 +533,7 @@ async fn bad_webhooks_get_a_clear_4xx_and_change_nothing() {
             (
                 "unknown topic",
                 "/webhooks",
-                with("x-shopify-topic", "orders/create"),
+                with("x-shopify-topic", "orders/paid"),
                 body.clone(),
                 StatusCode::BAD_REQUEST,
                 "unknown_topic",

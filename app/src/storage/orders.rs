@@ -299,7 +299,7 @@ impl OrderStore for SqlStore {
 
     async fn order_counts(&self, shop: &ShopDomain) -> Result<(i64, i64), AppError> {
         let row = sqlx::query(
-            "SELECT COUNT(*), COALESCE(SUM(test), 0) FROM orders WHERE shop_domain = $1",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(test), 0) AS BIGINT) FROM orders WHERE shop_domain = $1",
         )
         .bind(shop.as_str())
         .fetch_one(&self.pool)

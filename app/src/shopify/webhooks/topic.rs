@@ -103,11 +103,19 @@ impl Topic {
             }
             Self::ShopRedact => !has("customer") && named_shop.is_some(),
         };
-        if fits {
-            Ok(())
-        } else {
-            Err(format!("the body is not a {self} body"))
+        if !fits {
+            return Err(format!("the body is not a {self} body"));
         }
+        // An order or refund that cannot be read would never apply: refused at the door.
+        use crate::shopify::orders::payload::{order_from_webhook, refund_from};
+        match self {
+            Self::OrdersCreate | Self::OrdersUpdated | Self::OrdersCancelled => {
+                order_from_webhook(body).map(|_| ())
+            }
+            Self::RefundsCreate => refund_from(body, None).map(|_| ()),
+            _ => Ok(()),
+        }
+        .map_err(|reason| format!("{self}: {reason}"))
     }
 
     /// The order topics (`shopify::orders` applies them).
