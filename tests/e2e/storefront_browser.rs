@@ -20,7 +20,7 @@ use kindred::shopify::app_proxy;
 use kindred::shopify::{AppSecrets, Secret};
 use kindred::stores::prelude::*;
 
-use crate::common::{databases, TestApp};
+use crate::common::{client, databases, TestApp};
 use crate::fake_shopify::SECRET;
 
 const SHOP: &str = "yoga-store.myshopify.com";
@@ -198,4 +198,48 @@ async fn shoppers_see_the_block_in_a_real_browser_and_the_server_records_what_th
         .into_iter()
         .any(|(product, _, _)| product.to_string() == MAT);
     assert!(viewed, "the tracking embed's product view was not recorded");
+
+    // Consent (Shopify's Customer Privacy API): refused, nothing was sent or stored and the
+    // cards still came; unanswered, the same until the shopper agreed, then the page's events.
+    let consent = &summary["consent"];
+    for state in [&consent["refused"], &consent["unanswered"]["before"]] {
+        assert_eq!(state["event_posts"], 0, "{consent}");
+        assert_eq!(state["local_storage"], json!([]), "{consent}");
+        assert!(state["recommendation_client_id"].is_null(), "{consent}");
+        assert!(state["cards"].as_u64().unwrap() >= 4, "{consent}");
+    }
+    let late = consent["unanswered"]["after"]["client_id"].as_str().unwrap();
+    assert_eq!(
+        app.store.client_events(&shop, &client(late)).await.unwrap().len(),
+        consent["unanswered"]["after"]["events"]["product_viewed"].as_u64().unwrap() as usize,
+        "{consent}"
+    );
+
+    // A purchase joins the browsing session: the embed put its id into the cart, the order
+    // carries it as a custom attribute, and that browser's history holds both.
+    let given = &consent["given"];
+    let browser = given["client_id"].as_str().unwrap();
+    assert_eq!(given["cart_attribute"], browser, "{consent}");
+    assert!(!app.store.client_events(&shop, &client(browser)).await.unwrap().is_empty());
+    let bought = cards[0].clone();
+    let order = json!({
+        "id": 6_300_000_000_001u64, "created_at": chrono::Utc::now().to_rfc3339(),
+        "updated_at": chrono::Utc::now().to_rfc3339(), "financial_status": "paid", "currency": "EUR",
+        "customer": null, "note_attributes": [{"name": "_kindred_client_id", "value": browser}],
+        "line_items": [{"id": 1, "product_id": bought, "quantity": 1, "price": "88.00"}],
+    });
+    let order = kindred::shopify::orders::payload::order_from_webhook(&order).unwrap();
+    app.store
+        .upsert_orders(&shop, &[order], kindred::purchases::OrderSource::Webhook)
+        .await
+        .unwrap();
+    let (status, again) = app
+        .get(&format!("/api/v1/recommendations/buy-again?client_id={browser}"), &key)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["recommendations"][0]["id"], json!(bought), "{again}");
+    let (_, viewed) = app
+        .get(&format!("/api/v1/recommendations/recently-viewed?client_id={browser}"), &key)
+        .await;
+    assert!(!viewed["recommendations"].as_array().unwrap().is_empty(), "{viewed}");
 }

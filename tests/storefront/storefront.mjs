@@ -4,8 +4,13 @@
 // It checks that the cards come from Kindred's answer (same products, same links), that the
 // page logs no error and loses no request, that the block shifts nothing as its cards replace
 // the skeleton (CLS < 0.01), and that impressions and a click reach Kindred and are accepted.
-// Prints a JSON summary as the last line of stdout; any failed check exits 1 with the reason
-// on stderr.
+// It does so for each answer a shopper can give Shopify's consent banner, one browser each:
+// with analytics allowed, the events come under one id kept in localStorage, which the cart's
+// attributes carry too; refused, the cards still show but nothing is stored or sent and the
+// recommendations request names no browser; not yet answered, the same until the page says
+// yes, when that page's events go. Prints a JSON summary as the last line of stdout (the
+// first full run's fields, and `consent` with what each state showed); any failed check
+// exits 1 with the reason on stderr.
 //
 // Environment:
 //   KINDRED_URL            Kindred's base URL (the stand-in proxy forwards to $KINDRED_URL/proxy/*)
@@ -22,23 +27,27 @@
 //                          product images then come from the server itself (LOCAL_IMAGES=0 not to)
 //   PORT                   the storefront's port in SERVE_ONLY mode (any free one)
 //   CHROMIUM               the browser (/usr/bin/chromium)
+//   CONSENT                the consent states to run, comma separated (given,refused,unanswered);
+//                          `absent` is also one: a page without Shopify's consent API
 
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
 import { DEFAULT_CATALOG, loadCatalog } from './lib/catalog.mjs';
+import {
+  CheckFailed, check, checkAccepted, eventsOf, isEventsRecord, STEP_TIMEOUT_MS,
+} from './lib/check.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './lib/chromium.mjs';
+import { CONSENT_COOKIE, CONSENT_VALUES } from './lib/consent-api.mjs';
+import { checkNothingPersonal, checkPersonal, giveConsent } from './lib/consent-checks.mjs';
 import { placeholderImage } from './lib/placeholder.mjs';
-import { PROXY_PREFIX, startStorefront } from './lib/storefront-server.mjs';
+import { PROXY_PREFIX, VISITOR_COOKIE, startStorefront } from './lib/storefront-server.mjs';
 
 const CLS_LIMIT = 0.01;
-const STEP_TIMEOUT_MS = 15000;
-
-class CheckFailed extends Error {}
-const check = (condition, message) => {
-  if (!condition) throw new CheckFailed(message);
-};
+const CONSENT_STATES = ['given', 'refused', 'unanswered', 'absent'];
+// Longer than the block holds impressions (1 s) before it sends them.
+const QUIET_MS = 1500;
 
 const env = (name, fallback) => {
   const value = process.env[name];
@@ -61,6 +70,7 @@ const settings = () => ({
   localImages: env('LOCAL_IMAGES', env('SERVE_ONLY', '0')) === '1',
   port: Number(env('PORT', '0')),
   chromium: CHROMIUM_PATH,
+  consent: [...new Set(env('CONSENT', 'given,refused,unanswered').split(',').map((state) => state.trim()).filter(Boolean))],
 });
 
 // Runs in the page before any of its scripts: every layout shift not caused by input.
@@ -77,11 +87,6 @@ const observeLayoutShifts = () => {
     }
   }).observe({ type: 'layout-shift', buffered: true });
 };
-
-const eventsOf = (forwarded, type) => forwarded
-  .filter((record) => record.method === 'POST' && record.path === '/proxy/events')
-  .flatMap((record) => (record.request_body?.events ?? []).map((event) => ({ event, record })))
-  .filter(({ event }) => event.type === type);
 
 const accepted = ({ record }) => record.status >= 200 && record.status < 300;
 const isEventPost = (request) => request.method() === 'POST' && new URL(request.url()).pathname === `${PROXY_PREFIX}/events`;
@@ -110,39 +115,123 @@ function watchProblems(page) {
   return problems;
 }
 
+/**
+ * What one shopper's browser sent: the storefront's records narrowed to the requests that
+ * carry its visitor cookie, so that no state sees another's late beacons.
+ */
+const visitorView = (storefront, visitor) => ({
+  get arrived() { return storefront.arrived.filter((record) => record.visitor === visitor); },
+  get forwarded() { return storefront.forwarded.filter((record) => record.visitor === visitor); },
+  get cartRequests() { return storefront.cartRequests.filter((record) => record.visitor === visitor); },
+  waitFor: storefront.waitFor,
+  holdRecommendations: storefront.holdRecommendations,
+});
+
+/** A fresh browser context (its own storage, cookies and cart) for one consent state. */
+async function openPage(browser, config, storefront, state) {
+  const context = await browser.newContext({ viewport: { width: config.viewport[0], height: config.viewport[1] } });
+  // This machine cannot reach Shopify's CDN: its images are answered here, URLs unchanged.
+  await context.route('https://cdn.shopify.com/**', (route) => {
+    const image = placeholderImage(route.request().url());
+    return route.fulfill({ status: 200, contentType: image.contentType, body: image.body });
+  });
+  await context.addInitScript(observeLayoutShifts);
+  const cookies = [{ name: VISITOR_COOKIE, value: state || 'shopper', url: storefront.origin }];
+  if (CONSENT_VALUES[state]) cookies.push({ name: CONSENT_COOKIE, value: CONSENT_VALUES[state], url: storefront.origin });
+  await context.addCookies(cookies);
+  const page = await context.newPage();
+  return { context, page, problems: watchProblems(page) };
+}
+
+/** Opens the product page as one shopper, runs `exercise` on it, then checks its problems. */
+async function visit(browser, config, storefront, state, exercise) {
+  const { context, page, problems } = await openPage(browser, config, storefront, state);
+  const view = visitorView(storefront, state || 'shopper');
+  try {
+    const release = config.withApp ? storefront.holdRecommendations() : null;
+    await page.goto(storefront.url, { waitUntil: 'load' });
+    const result = await exercise(page, view, release);
+    const delivered = view.forwarded.filter(isEventsRecord).length;
+    check(delivered === problems.event_posts, `${state}: the page sent ${problems.event_posts} event requests, ${delivered} reached Kindred`);
+    check(problems.console_errors.length === 0, `${state}: console errors: ${problems.console_errors.join(' | ')}`);
+    check(problems.failed_requests.length === 0, `${state}: failed requests: ${problems.failed_requests.join(' | ')}`);
+    const { event_posts: _, ...reported } = problems;
+    return { ...result, ...reported };
+  } finally {
+    await context.close();
+  }
+}
+
+const withoutApp = async (page) => {
+  check(await page.locator('[data-kindred-recommendations], [data-kindred-tracking]').count() === 0,
+    'BLOCK=0 still rendered the app block or embed');
+  await page.waitForLoadState('networkidle');
+  const cls = totalShift(await page.evaluate(() => window.kindredLayoutShifts));
+  check(cls < CLS_LIMIT, `layout shift ${cls.toFixed(4)} without the block`);
+  return { cards: [], cls };
+};
+
+/** Allowed from the start (or no API to ask): the whole shopper journey, and one id throughout. */
+const allowed = (config) => async (page, view, release) => {
+  // The embed tags the cart once the page is idle, and notes it for the session when the cart
+  // answers; a click sooner would leave that to the next page.
+  const tagged = () => page.waitForFunction(() => sessionStorage.getItem('kindred_cart_client_id'), null, { timeout: STEP_TIMEOUT_MS })
+    .catch(() => check(false, `the embed did not note the cart as tagged within ${STEP_TIMEOUT_MS} ms`));
+  const summary = await exerciseBlock(page, config, view, release, tagged);
+  return { ...summary, consent: await checkPersonal(page, view) };
+};
+
+/** Refused: the cards, and nothing personal. */
+const refused = (config) => async (page, view, release) => {
+  const block = page.locator('[data-kindred-recommendations]');
+  const loaded = await loadBlock(page, block, config, view, release);
+  const layout = await checkLayout(page, block, loaded);
+  return { cards: loaded.cards, cls: layout.cls, consent: { ...await checkNothingPersonal(page, view, QUIET_MS), cards: loaded.cards.length } };
+};
+
+/** Not answered: as refused, until the shopper says yes; then this page's events go. */
+const unanswered = (config) => async (page, view, release) => {
+  const block = page.locator('[data-kindred-recommendations]');
+  const loaded = await loadBlock(page, block, config, view, release);
+  const layout = await checkLayout(page, block, loaded);
+  const before = { ...await checkNothingPersonal(page, view, QUIET_MS), cards: loaded.cards.length };
+  const visible = await visibleCards(block);
+  await giveConsent(page);
+  await view.waitFor(
+    () => eventsOf(view.forwarded, 'product_viewed').length > 0
+      && visible.every((id) => eventsOf(view.forwarded, 'recommendation_viewed').some(({ event }) => event.product_id === id)),
+    STEP_TIMEOUT_MS,
+    `the page's view and the impressions of ${visible.join(', ')} once the shopper said yes`,
+  );
+  // The request made before the yes rightly named no browser.
+  const after = await checkPersonal(page, view, { named: false });
+  return { cards: loaded.cards, cls: layout.cls, consent: { before, after } };
+};
+
+const EXERCISES = { given: allowed, absent: allowed, refused, unanswered };
+
 async function runBrowser(config, storefront) {
   const browser = await chromium.launch({ executablePath: config.chromium, args: CHROMIUM_ARGS, headless: true });
   try {
-    const context = await browser.newContext({ viewport: { width: config.viewport[0], height: config.viewport[1] } });
-    // This machine cannot reach Shopify's CDN: its images are answered here, URLs unchanged.
-    await context.route('https://cdn.shopify.com/**', (route) => {
-      const image = placeholderImage(route.request().url());
-      return route.fulfill({ status: 200, contentType: image.contentType, body: image.body });
-    });
-    await context.addInitScript(observeLayoutShifts);
-    const page = await context.newPage();
-    const problems = watchProblems(page);
-
-    const release = config.withApp ? storefront.holdRecommendations() : null;
-    await page.goto(storefront.url, { waitUntil: 'load' });
-    const summary = { url: storefront.url, block: config.withApp, cards: [] };
-    if (config.withApp) {
-      Object.assign(summary, await exerciseBlock(page, config, storefront, release));
-    } else {
-      check(await page.locator('[data-kindred-recommendations], [data-kindred-tracking]').count() === 0,
-        'BLOCK=0 still rendered the app block or embed');
-      await page.waitForLoadState('networkidle');
-      summary.cls = totalShift(await page.evaluate(() => window.kindredLayoutShifts));
-      check(summary.cls < CLS_LIMIT, `layout shift ${summary.cls.toFixed(4)} without the block`);
-    }
-
-    const delivered = storefront.forwarded.filter((r) => r.method === 'POST' && r.path === '/proxy/events').length;
-    check(delivered === problems.event_posts, `the page sent ${problems.event_posts} event requests, ${delivered} reached Kindred`);
-    const { event_posts: _, ...reported } = problems;
-    Object.assign(summary, reported);
-    check(problems.console_errors.length === 0, `console errors: ${problems.console_errors.join(' | ')}`);
-    check(problems.failed_requests.length === 0, `failed requests: ${problems.failed_requests.join(' | ')}`);
-    return summary;
+    const base = { url: storefront.url, block: config.withApp };
+    if (!config.withApp) return { ...base, ...await visit(browser, config, storefront, '', withoutApp) };
+    const unknown = config.consent.filter((state) => !CONSENT_STATES.includes(state));
+    check(config.consent.length > 0 && unknown.length === 0, `CONSENT: ${unknown.join(', ') || 'none'} (one of ${CONSENT_STATES.join(', ')})`);
+    const runs = {};
+    // One page each, one after the other: they share the stand-in proxy's held answer.
+    for (const state of config.consent) runs[state] = await visit(browser, config, storefront, state, EXERCISES[state](config));
+    // The first full journey is the summary, as it was before the consent states.
+    const main = runs.given ?? runs.absent ?? Object.values(runs)[0];
+    const all = (field) => Object.entries(runs).flatMap(([state, run]) => run[field].map((text) => `${state}: ${text}`));
+    const { consent: _, ...fields } = main;
+    return {
+      ...base,
+      ...fields,
+      console_errors: all('console_errors'),
+      console_warnings: all('console_warnings'),
+      failed_requests: all('failed_requests'),
+      consent: Object.fromEntries(Object.entries(runs).map(([state, run]) => [state, run.consent])),
+    };
   } finally {
     await browser.close();
   }
@@ -222,13 +311,19 @@ async function checkLayout(page, block, loaded) {
   return { loadedHeight, shifts, cls };
 }
 
-/** Waits for the impressions of the cards on screen, then clicks the first card. */
-async function seeAndClick(page, block, config, storefront, cards) {
+/** The ids of the cards at least half on screen: those an impression is due for. */
+async function visibleCards(block) {
   const visible = await block.locator('.kindred-card').evaluateAll((items) => items.filter((item) => {
     const box = item.getBoundingClientRect();
     return Math.min(box.bottom, innerHeight) - Math.max(box.top, 0) >= box.height / 2;
   }).map((item) => item.dataset.productId));
   check(visible.length > 0, 'no card is on screen after scrolling to the block');
+  return visible;
+}
+
+/** Waits for the impressions of the cards on screen, then clicks the first card. */
+async function seeAndClick(page, block, config, storefront, cards) {
+  const visible = await visibleCards(block);
   await storefront.waitFor(
     () => visible.every((id) => eventsOf(storefront.forwarded, 'recommendation_viewed').some(({ event }) => event.product_id === id)),
     STEP_TIMEOUT_MS,
@@ -264,14 +359,7 @@ function checkEvents(storefront, loaded) {
   const impressionIds = impressions.map(({ event }) => event.product_id);
   check(new Set(impressionIds).size === impressionIds.length, `a card was counted twice: ${impressionIds.join(', ')}`);
 
-  const posts = thisPage.filter((r) => r.method === 'POST' && r.path === '/proxy/events');
-  for (const post of posts) {
-    const sent = post.request_body?.events?.length ?? 0;
-    const body = post.response_body ?? {};
-    check(post.status >= 200 && post.status < 300, `Kindred answered events with ${post.status}: ${JSON.stringify(body)}`);
-    check((body.rejected ?? []).length === 0, `Kindred rejected events: ${JSON.stringify(body.rejected)}`);
-    check(body.accepted + body.duplicates === sent, `${sent} events sent, ${JSON.stringify(body)} answered`);
-  }
+  const posts = checkAccepted(thisPage);
   const views = eventsOf(thisPage, 'product_viewed').filter(accepted).length;
   check(views > 0, 'the app embed sent no accepted product_viewed');
   return {
@@ -286,11 +374,13 @@ function checkEvents(storefront, loaded) {
   };
 }
 
-async function exerciseBlock(page, config, storefront, release) {
+/** The block's whole journey; `beforeClick` runs while the product page is still open. */
+async function exerciseBlock(page, config, storefront, release, beforeClick = async () => {}) {
   const block = page.locator('[data-kindred-recommendations]');
   check(await block.count() === 1, 'the page has no recommendations block');
   const loaded = await loadBlock(page, block, config, storefront, release);
   const layout = await checkLayout(page, block, loaded);
+  await beforeClick();
   await seeAndClick(page, block, config, storefront, loaded.cards);
   return {
     strategy: loaded.strategy,

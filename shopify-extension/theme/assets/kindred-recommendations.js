@@ -7,17 +7,13 @@
 
   const CLIENT_ID_KEY = 'kindred_client_id'; // shared with kindred-tracking.js
   const IMAGE_WIDTHS = [165, 360, 533, 720, 940];
-  const MAX_EVENTS_PER_REQUEST = 100; // the server's limit
   // Batches what one scroll reveals into one request; pagehide sends whatever is left.
   const IMPRESSION_FLUSH_MS = 1000;
   const REQUEST_TIMEOUT_MS = 10000;
 
-  // randomUUID needs a secure context; the bytes fallback makes the same version-4 shape.
-  const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : Array.from(
-    crypto.getRandomValues(new Uint8Array(16)),
-    (n, i) => (i === 6 ? (n & 15) | 64 : i === 8 ? (n & 63) | 128 : n).toString(16).padStart(2, '0')
-      + ([3, 5, 7, 9].includes(i) ? '-' : ''),
-  ).join(''));
+  // randomUUID needs a secure context; elsewhere 16 random bytes in hex are as unique.
+  const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
+    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (n) => n.toString(16).padStart(2, '0')).join(''));
 
   let pageClientId;
   const clientId = () => {
@@ -26,32 +22,33 @@
       if (!id) localStorage.setItem(CLIENT_ID_KEY, (id = uuid()));
       return id;
     } catch (_) {
-      // Storage blocked by the shopper's privacy settings: one id still ties this page together.
+      // Storage blocked: one id still ties this page together.
       return (pageClientId = pageClientId || uuid());
     }
   };
 
+  // Consent as kindred-tracking.js reads it. The cards wait 3 s at most for it, then show
+  // either way: only their personal part needs a yes.
+  const shopify = window.Shopify;
+  let consented = !(shopify && shopify.loadFeatures);
+  const consentKnown = consented || new Promise((resolve) => {
+    setTimeout(resolve, 3000);
+    shopify.loadFeatures([{ name: 'consent-tracking-api', version: '0.1' }],
+      (error) => resolve(consented = !error && shopify.customerPrivacy.analyticsProcessingAllowed()));
+  });
+  document.addEventListener('visitorConsentCollected', (e) => { consented = !!(e.detail && e.detail.analyticsAllowed); });
+
   // A beacon outlives the page, which a click usually leaves; fetch with keepalive is the
-  // fallback where beacons are missing or their queue is full.
+  // fallback. A block's events (13 at most) fit in one request.
   const send = (url, events, beacon) => {
-    for (let i = 0; i < events.length; i += MAX_EVENTS_PER_REQUEST) {
-      const body = JSON.stringify({ events: events.slice(i, i + MAX_EVENTS_PER_REQUEST) });
-      if (beacon && navigator.sendBeacon
-        && navigator.sendBeacon(url, new Blob([body], { type: 'application/json' }))) continue;
-      fetch(url, {
-        method: 'POST',
-        body,
-        keepalive: true,
-        headers: { 'Content-Type': 'application/json' },
-      }).catch(() => {});
-    }
+    const body = JSON.stringify({ events });
+    if (beacon && navigator.sendBeacon && navigator.sendBeacon(url, new Blob([body], { type: 'application/json' }))) return;
+    fetch(url, { method: 'POST', body, keepalive: true, headers: { 'Content-Type': 'application/json' } }).catch(() => {});
   };
 
   const h = (tag, attributes, ...children) => {
     const element = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) {
-      if (value != null) element.setAttribute(name, value);
-    }
+    for (const [name, value] of Object.entries(attributes)) if (value != null) element.setAttribute(name, value);
     element.append(...children.filter((child) => child != null && child !== false));
     return element;
   };
@@ -104,9 +101,7 @@
     return line;
   };
 
-  const productUrl = (url, rootUrl) => (
-    rootUrl && rootUrl !== '/' && url.startsWith('/') ? rootUrl + url : url
-  );
+  const productUrl = (url, rootUrl) => (rootUrl && rootUrl !== '/' && url.startsWith('/') ? rootUrl + url : url);
 
   const card = (item, o) => h('li', { class: 'kindred-card', 'data-product-id': String(item.id) },
     h('div', { class: 'kindred-card__media' }, item.image_url ? image(item.image_url, o.sizes) : null),
@@ -115,26 +110,16 @@
     o.showVendor && h('p', { class: 'kindred-card__vendor' }, item.vendor || ''),
     o.showPrice && price(item, o));
 
-  const responseError = (body, status) => {
-    const error = body && body.error;
-    return (error && (error.message || error)) || (body && body.message) || `HTTP ${status}`;
-  };
-
   const trackInteractions = (list, eventsUrl, strategy) => {
     const pending = [];
     let timer = 0;
+    // Without consent they wait: sent if the shopper agrees on this page, else never.
     const flush = (beacon) => {
       clearTimeout(timer);
       timer = 0;
-      if (pending.length) send(eventsUrl, pending.splice(0), beacon);
+      if (consented && pending.length) send(eventsUrl, pending.splice(0).map((e) => ({ ...e, client_id: clientId() })), beacon);
     };
-    const event = (type, item) => ({
-      type,
-      id: uuid(),
-      client_id: clientId(),
-      product_id: item.dataset.productId,
-      strategy,
-    });
+    const event = (type, item) => ({ type, id: uuid(), product_id: item.dataset.productId, strategy });
 
     const seen = new IntersectionObserver((entries) => {
       for (const entry of entries) {
@@ -156,15 +141,14 @@
     list.addEventListener('click', onClick);
     list.addEventListener('auxclick', onClick);
     addEventListener('pagehide', () => flush(true));
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') flush(true);
-    });
+    document.addEventListener('visitorConsentCollected', () => flush());
+    document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush(true));
   };
 
   const init = (root) => {
-    if (root.dataset.kindredState) return;
-    root.dataset.kindredState = 'waiting';
     const d = root.dataset;
+    if (d.kindredState) return;
+    d.kindredState = 'waiting';
     const limit = Number.parseInt(d.limit, 10) || 4;
     const o = {
       rootUrl: d.rootUrl,
@@ -191,7 +175,9 @@
 
     const load = async () => {
       d.kindredState = 'loading';
-      const query = new URLSearchParams({ strategy: d.strategy, limit: String(limit), client_id: clientId() });
+      await consentKnown;
+      const query = new URLSearchParams({ strategy: d.strategy, limit: String(limit) });
+      if (consented) query.set('client_id', clientId());
       if (d.fallback && d.fallback !== 'none') query.set('fallback', d.fallback);
       if (d.productId) query.set('product_id', d.productId);
       try {
@@ -200,19 +186,16 @@
           signal: AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined,
         });
         const body = await response.json().catch(() => null);
-        if (!response.ok) throw new Error(responseError(body, response.status));
+        if (!response.ok) throw new Error((body && body.error && body.error.message) || `HTTP ${response.status}`);
         const items = ((body && body.recommendations) || []).slice(0, limit);
-        if (!items.length) {
-          collapse();
-          return;
-        }
+        if (!items.length) return collapse();
         list.replaceChildren(...items.map((item) => card(item, o)));
         root.setAttribute('aria-busy', 'false');
         d.kindredState = 'loaded';
         const strategy = String(body.strategy || d.strategy).slice(0, 40);
         d.kindredStrategy = strategy;
         // The merchant's own previews in the theme editor are not shopper activity.
-        if (!(window.Shopify && window.Shopify.designMode)) {
+        if (!(shopify && shopify.designMode)) {
           trackInteractions(list, `${d.proxyBase}/events`, strategy);
         }
       } catch (error) {

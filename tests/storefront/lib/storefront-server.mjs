@@ -1,7 +1,9 @@
 // A local stand-in for a Shopify storefront: product pages rendered from the test theme with
-// the real theme app extension in them, the extension's assets, and Shopify's app proxy,
-// which forwards /apps/kindred/* to Kindred's /proxy/* signed as Shopify signs it.
+// the real theme app extension in them, the extension's assets, Shopify's app proxy, which
+// forwards /apps/kindred/* to Kindred's /proxy/* signed as Shopify signs it, the cart's Ajax
+// API (/cart.js, /cart/update.js) and a stand-in of Shopify's Customer Privacy API.
 
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 import { proxiedQuery } from './app-proxy.mjs';
+import { CONSENT_COOKIE, CONSENT_VALUES, customerPrivacyScript } from './consent-api.mjs';
 import { placeholderImage } from './placeholder.mjs';
 import { createThemeRenderer, productDrop } from './theme.mjs';
 
@@ -17,6 +20,9 @@ export const THEME_DIR = path.resolve(here, '../theme');
 export const EXTENSION_DIR = path.resolve(here, '../../../shopify-extension/theme');
 
 export const PROXY_PREFIX = '/apps/kindred';
+// A test names each browser it runs with this cookie; every record says which one sent it.
+export const VISITOR_COOKIE = 'stand_in_visitor';
+const CART_COOKIE = 'cart';
 const CDN_ORIGIN = 'https://cdn.shopify.com/';
 // Where a shop's own domain serves CDN files; the block resizes these like the CDN's.
 const LOCAL_CDN_PREFIX = '/cdn/shop/';
@@ -39,6 +45,11 @@ const readBody = (request) => new Promise((resolve, reject) => {
   request.on('end', () => resolve(Buffer.concat(chunks)));
   request.on('error', reject);
 });
+
+const cookies = (request) => Object.fromEntries((request.headers.cookie ?? '').split(';')
+  .map((pair) => pair.trim().split('='))
+  .filter(([name]) => name)
+  .map(([name, ...value]) => [name, decodeURIComponent(value.join('='))]));
 
 const parseJson = (buffer) => {
   try {
@@ -76,6 +87,8 @@ export async function startStorefront({
   const recommended = new Map();
   const arrived = [];
   const forwarded = [];
+  const carts = new Map();
+  const cartRequests = [];
   const waiters = new Set();
   const notify = () => waiters.forEach((waiter) => waiter());
   let held = null;
@@ -107,12 +120,14 @@ export async function startStorefront({
     const query = proxiedQuery(url.searchParams, { shop, customerId, pathPrefix: PROXY_PREFIX, secret });
     const target = new URL(`/proxy${rest}?${query}`, kindredUrl);
     const body = ['GET', 'HEAD'].includes(request.method) ? undefined : await readBody(request);
-    arrived.push({ method: request.method, path: `/proxy${rest}` });
+    const visitor = cookies(request)[VISITOR_COOKIE] ?? '';
+    arrived.push({ method: request.method, path: `/proxy${rest}`, visitor });
     notify();
     if (held && rest === '/recommendations') await held.promise;
     const record = {
       method: request.method,
       path: `/proxy${rest}`,
+      visitor,
       query: [...query],
       request_body: body ? parseJson(body) : null,
     };
@@ -157,8 +172,35 @@ export async function startStorefront({
     }, fs.readFileSync(file));
   };
 
+  // Shopify's cart as its Ajax API shows it: one per `cart` cookie, attributes kept; an
+  // attribute set to "" is removed, as Shopify removes it.
+  const cart = async (request, response, update) => {
+    const jar = cookies(request);
+    let token = jar[CART_COOKIE];
+    const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+    if (!token || !carts.has(token)) {
+      token = `c1-${randomBytes(16).toString('hex')}`;
+      carts.set(token, { token, note: null, attributes: {}, item_count: 0, items: [], currency });
+      headers['Set-Cookie'] = `${CART_COOKIE}=${token}; Path=/; SameSite=Lax`;
+    }
+    const state = carts.get(token);
+    const body = update ? parseJson(await readBody(request)) : null;
+    if (update && (!body || typeof body.attributes !== 'object')) {
+      return send(request, response, 422, headers, JSON.stringify({ status: 422, message: 'Invalid attributes', description: 'attributes must be an object' }));
+    }
+    for (const [name, value] of Object.entries(body?.attributes ?? {})) {
+      if (value === '' || value == null) delete state.attributes[name];
+      else state.attributes[name] = String(value);
+    }
+    cartRequests.push({ method: request.method, path: update ? '/cart/update.js' : '/cart.js', visitor: jar[VISITOR_COOKIE] ?? '', body, attributes: { ...state.attributes } });
+    notify();
+    return send(request, response, 200, headers, JSON.stringify(state));
+  };
+
   const productPage = async (request, response, product) => {
-    const html = await renderer.renderPage('product', pageObjects(product), { withApp, blockSettings });
+    // Every Online Store page has Shopify's Customer Privacy API; a test can ask for a page without.
+    const head = cookies(request)[CONSENT_COOKIE] === CONSENT_VALUES.absent ? '' : customerPrivacyScript();
+    const html = await renderer.renderPage('product', pageObjects(product), { withApp, blockSettings, head });
     send(request, response, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, html);
   };
 
@@ -179,6 +221,8 @@ export async function startStorefront({
       const image = placeholderImage(request.url);
       return send(request, response, 200, { 'Content-Type': image.contentType, 'Cache-Control': 'public, max-age=31536000' }, image.body);
     }
+    if (pathname === '/cart.js' && request.method === 'GET') return cart(request, response, false);
+    if (pathname === '/cart/update.js' && request.method === 'POST') return cart(request, response, true);
     if (pathname === '/cart/add' && request.method === 'POST') return send(request, response, 302, { Location: '/cart' }, '');
     if (pathname === '/cart') return send(request, response, 200, { 'Content-Type': 'text/html; charset=utf-8' }, '<!doctype html><title>Cart</title><h1>Cart</h1>');
     return send(request, response, 404, { 'Content-Type': 'text/html; charset=utf-8' }, '<!doctype html><title>Not found</title><h1>Not found</h1>');
@@ -200,6 +244,8 @@ export async function startStorefront({
     arrived,
     /** Requests forwarded and answered: query, bodies and status. */
     forwarded,
+    /** Requests to the cart's Ajax API: who sent them, their body, the attributes after. */
+    cartRequests,
     /**
      * Keeps recommendation requests waiting at the proxy until the returned function is
      * called, so that a test sees the block as a slow network would show it.

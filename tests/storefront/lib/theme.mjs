@@ -176,9 +176,10 @@ export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', 
   /**
    * The page of `template` (a JSON template name) with the global `objects` (product, request...).
    * `withApp: false` renders the same page with the app's blocks and embeds taken out;
-   * `blockSettings` overrides the settings of the app blocks in the template.
+   * `blockSettings` overrides the settings of the app blocks in the template; `head` is what
+   * Shopify's own scripts add to `content_for_header`.
    */
-  const renderPage = async (template, objects, { withApp = true, blockSettings = {} } = {}) => {
+  const renderPage = async (template, objects, { withApp = true, blockSettings = {}, head = '' } = {}) => {
     const page = { objects, assets: { stylesheet: new Set(), javascript: new Set() } };
     const scope = { ...objects, [PAGE]: page };
     const { sections, order } = readJson(path.join(themeDir, 'templates', `${template}.json`));
@@ -209,7 +210,7 @@ export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', 
     const scripts = [...page.assets.javascript].map((url) => `<script src="${url}" defer></script>`).join('');
     const html = await liquid.renderFile('layout/theme', {
       ...scope,
-      content_for_header: stylesheets,
+      content_for_header: head + stylesheets,
       content_for_layout: contentForLayout,
     });
     return html.replace('</body>', `${embeds}${scripts}</body>`);
