@@ -13,6 +13,7 @@ mod catalogue_sync;
 mod clock;
 mod events;
 mod merchandising;
+mod order_replay;
 mod purchases;
 mod retail_orders;
 mod shopify_app;

@@ -208,10 +208,18 @@ async fn shoppers_see_the_block_in_a_real_browser_and_the_server_records_what_th
         assert!(state["recommendation_client_id"].is_null(), "{consent}");
         assert!(state["cards"].as_u64().unwrap() >= 4, "{consent}");
     }
-    let late = consent["unanswered"]["after"]["client_id"].as_str().unwrap();
+    let late = consent["unanswered"]["after"]["client_id"]
+        .as_str()
+        .unwrap();
     assert_eq!(
-        app.store.client_events(&shop, &client(late)).await.unwrap().len(),
-        consent["unanswered"]["after"]["events"]["product_viewed"].as_u64().unwrap() as usize,
+        app.store
+            .client_events(&shop, &client(late))
+            .await
+            .unwrap()
+            .len(),
+        consent["unanswered"]["after"]["events"]["product_viewed"]
+            .as_u64()
+            .unwrap() as usize,
         "{consent}"
     );
 
@@ -220,7 +228,12 @@ async fn shoppers_see_the_block_in_a_real_browser_and_the_server_records_what_th
     let given = &consent["given"];
     let browser = given["client_id"].as_str().unwrap();
     assert_eq!(given["cart_attribute"], browser, "{consent}");
-    assert!(!app.store.client_events(&shop, &client(browser)).await.unwrap().is_empty());
+    assert!(!app
+        .store
+        .client_events(&shop, &client(browser))
+        .await
+        .unwrap()
+        .is_empty());
     let bought = cards[0].clone();
     let order = json!({
         "id": 6_300_000_000_001u64, "created_at": chrono::Utc::now().to_rfc3339(),
@@ -234,12 +247,21 @@ async fn shoppers_see_the_block_in_a_real_browser_and_the_server_records_what_th
         .await
         .unwrap();
     let (status, again) = app
-        .get(&format!("/api/v1/recommendations/buy-again?client_id={browser}"), &key)
+        .get(
+            &format!("/api/v1/recommendations/buy-again?client_id={browser}"),
+            &key,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["recommendations"][0]["id"], json!(bought), "{again}");
     let (_, viewed) = app
-        .get(&format!("/api/v1/recommendations/recently-viewed?client_id={browser}"), &key)
+        .get(
+            &format!("/api/v1/recommendations/recently-viewed?client_id={browser}"),
+            &key,
+        )
         .await;
-    assert!(!viewed["recommendations"].as_array().unwrap().is_empty(), "{viewed}");
+    assert!(
+        !viewed["recommendations"].as_array().unwrap().is_empty(),
+        "{viewed}"
+    );
 }

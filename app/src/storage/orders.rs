@@ -24,6 +24,9 @@ const ORDER_COLUMNS: &str = "SELECT o.order_id, o.customer_id, COALESCE(o.client
      o.updated_at, o.cancelled_at, o.financial_status, o.test, o.currency, o.line_items, \
      o.attributes, o.refund_ids FROM orders o";
 
+/// The `updated_at` of a deleted order's tombstone: newer than any version Shopify can send.
+const DELETED: i64 = i64::MAX;
+
 const REFUND_COLUMNS: &str =
     "SELECT r.refund_id, r.order_id, r.created_at, r.line_items FROM order_refunds r";
 
@@ -210,19 +213,40 @@ impl OrderStore for SqlStore {
     }
 
     async fn delete_order(&self, shop: &ShopDomain, order_id: u64) -> Result<bool, AppError> {
+        // The row stays as a tombstone, emptied, with a version no delivery can be newer
+        // than: a create or update that arrives after the delete changes nothing.
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM order_refunds WHERE shop_domain = $1 AND order_id = $2")
             .bind(shop.as_str())
             .bind(order_id as i64)
             .execute(&mut *tx)
             .await?;
-        let deleted = sqlx::query("DELETE FROM orders WHERE shop_domain = $1 AND order_id = $2")
-            .bind(shop.as_str())
-            .bind(order_id as i64)
-            .execute(&mut *tx)
-            .await?;
+        let existed = sqlx::query_scalar::<_, i64>(
+            "SELECT updated_at FROM orders WHERE shop_domain = $1 AND order_id = $2",
+        )
+        .bind(shop.as_str())
+        .bind(order_id as i64)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some_and(|updated| updated != DELETED);
+        let now = self.now();
+        sqlx::query(
+            "INSERT INTO orders (shop_domain, order_id, created_at, updated_at, cancelled_at, test, \
+             line_items, attributes, refund_ids, source, received_at) \
+             VALUES ($1, $2, $3, $4, $3, 0, '[]', '{}', '[]', 'webhook', $3) \
+             ON CONFLICT (shop_domain, order_id) DO UPDATE SET customer_id = NULL, client_id = NULL, \
+             checkout_token = NULL, updated_at = excluded.updated_at, \
+             cancelled_at = COALESCE(orders.cancelled_at, excluded.cancelled_at), \
+             line_items = '[]', attributes = '{}', refund_ids = '[]', received_at = excluded.received_at",
+        )
+        .bind(shop.as_str())
+        .bind(order_id as i64)
+        .bind(now)
+        .bind(DELETED)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(deleted.rows_affected() > 0)
+        Ok(existed)
     }
 
     async fn orders_since(&self, shop: &ShopDomain, since_ms: i64) -> Result<OrderBook, AppError> {
@@ -299,9 +323,11 @@ impl OrderStore for SqlStore {
 
     async fn order_counts(&self, shop: &ShopDomain) -> Result<(i64, i64), AppError> {
         let row = sqlx::query(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(test), 0) AS BIGINT) FROM orders WHERE shop_domain = $1",
+            "SELECT COUNT(*), CAST(COALESCE(SUM(test), 0) AS BIGINT) FROM orders \
+             WHERE shop_domain = $1 AND updated_at < $2",
         )
         .bind(shop.as_str())
+        .bind(DELETED)
         .fetch_one(&self.pool)
         .await?;
         Ok((row.try_get(0)?, row.try_get(1)?))

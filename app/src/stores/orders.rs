@@ -52,7 +52,8 @@ pub trait OrderStore: Send + Sync {
     /// Stores refunds not stored yet (by refund id); returns how many were new.
     async fn add_refunds(&self, shop: &ShopDomain, refunds: &[Refund]) -> Result<u64, AppError>;
 
-    /// orders/delete: the order and its refunds; true when there was one.
+    /// orders/delete: the order's content and refunds go; a tombstone stays, so no
+    /// delivery that arrives later brings it back. True when there was an order.
     async fn delete_order(&self, shop: &ShopDomain, order_id: u64) -> Result<bool, AppError>;
 
     /// Orders created since `since_ms` with their refunds, oldest first. An order without
@@ -70,7 +71,8 @@ pub trait OrderStore: Send + Sync {
         limit: usize,
     ) -> Result<OrderBook, AppError>;
 
-    /// How many orders the shop has stored, and how many of them are test orders.
+    /// How many orders the shop has stored (deleted ones not counted), and how many of them
+    /// are test orders.
     async fn order_counts(&self, shop: &ShopDomain) -> Result<(i64, i64), AppError>;
 
     /// customers/data_request: the customer's orders and those named.
