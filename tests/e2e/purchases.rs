@@ -386,6 +386,17 @@ async fn an_install_reads_the_order_history_and_the_shelves_follow_what_was_boug
         // A merchant's secret key never works there.
         let (status, _, _) = pixel_post(merchant.clone(), view).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // The history read again on demand changes nothing that is already right.
+        wait_for_orders(&app, SHOP).await;
+        let runs = fake.order_bulk_runs();
+        let (status, body) = app
+            .request(Method::POST, &format!("/api/v1/shops/{SHOP}/orders/sync"), Some(&merchant), None)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        wait_for_orders(&app, SHOP).await;
+        assert_eq!(fake.order_bulk_runs(), runs + 1);
+        assert_eq!(stored_purchases(&app.store, SHOP).await, expected_purchases(&orders));
     }
 }
 

@@ -149,6 +149,10 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route("/shops/{shop}/shopify", get(shopify::admin_status))
         .route("/shops/{shop}/sync", post(shopify::request_sync))
         .route(
+            "/shops/{shop}/orders/sync",
+            post(shopify::request_order_sync),
+        )
+        .route(
             "/shops/{shop}/privacy/exports",
             get(shopify::privacy_exports),
         )
@@ -195,6 +199,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route("/app", get(shopify::app_page))
         .route("/app/api/status", get(shopify::app_status))
         .route("/app/api/sync", post(shopify::request_sync))
+        .route("/app/api/orders/sync", post(shopify::request_order_sync))
         // The same handlers as `/api/v1/shops/{shop}/...`, the shop from the session token.
         .route(
             "/app/api/rules",

@@ -119,6 +119,17 @@ pub async fn request_sync(
     Ok(sync_accepted(&shop, requested))
 }
 
+/// `POST /api/v1/shops/{shop}/orders/sync` (operators, merchants) and
+/// `POST /app/api/orders/sync` (the embedded admin): the order history read again (it
+/// waits for a catalogue sync under way: one bulk operation per shop at a time).
+pub async fn request_order_sync(
+    State(state): State<AppState>,
+    ShopAdmin(shop): ShopAdmin,
+) -> Result<impl IntoResponse, AppError> {
+    let requested = state.shopify()?.request_order_sync(&shop).await?;
+    Ok(sync_accepted(&shop, requested))
+}
+
 /// `202`: the sync runs in the background; its progress is in the status.
 fn sync_accepted(shop: &ShopDomain, requested: bool) -> impl IntoResponse {
     let sync = if requested {
