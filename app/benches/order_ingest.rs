@@ -1,0 +1,380 @@
+//! Order benchmark, run by `cargo bench -p kindred --bench order_ingest`.
+//!
+//! The release `kindred` binary runs as its own process, installed as a Shopify app by
+//! OAuth against the local fake Shopify (the real yoga-store catalogue, 508 products), on
+//! SQLite and (when `KINDRED_BENCH_DATABASE_URL` or `KINDRED_TEST_DATABASE_URL` names a
+//! PostgreSQL server) on PostgreSQL. The orders are real baskets: Online Retail's repeat
+//! customers' invoices as orders of the catalogue's products, repeated under new order and
+//! customer ids to the sizes below.
+//!
+//! 1. order history: the bulk read of `BULK_ORDERS` orders, timed from the moment Kindred
+//!    has the file until every order is stored (Shopify's own run time is not Kindred's);
+//! 2. order webhooks: `WEBHOOK_ORDERS` signed `orders/create` deliveries from 16 senders:
+//!    acknowledged per second, and applied per second until the inbox is drained;
+//! 3. freshness: from sending one `orders/create` until the buyer's `buy_again` names what
+//!    they bought, and until `complementary` for one of its products names the other as
+//!    "often bought with" (a pair never bought together before).
+
+#[allow(dead_code)]
+#[path = "../../tests/e2e/fake_shopify.rs"]
+mod fake_shopify;
+#[allow(dead_code)]
+#[path = "../../tests/e2e/kindred_process.rs"]
+mod kindred_process;
+#[allow(dead_code)]
+#[path = "../../tests/e2e/retail_orders.rs"]
+mod retail_orders;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use fake_shopify::{capture, FakeShopify};
+use kindred_process::{send, Delivery, KindredServer, ServerEnv};
+
+const SHOP: &str = "bench-orders.myshopify.com";
+const BULK_ORDERS: usize = 20_000;
+const WEBHOOK_ORDERS: usize = 4_000;
+const SENDERS: usize = 16;
+const FRESHNESS_RUNS: usize = 10;
+
+struct Row {
+    database: &'static str,
+    bulk_per_s: f64,
+    acks_per_s: f64,
+    applied_per_s: f64,
+    buy_again_p50_ms: f64,
+    buy_again_max_ms: f64,
+    together_p50_ms: f64,
+    together_max_ms: f64,
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let postgres = ["KINDRED_BENCH_DATABASE_URL", "KINDRED_TEST_DATABASE_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    let mut rows = vec![runtime.block_on(run("SQLite", None))];
+    match postgres {
+        Some(url) => rows.push(runtime.block_on(run("PostgreSQL", Some(url)))),
+        None => eprintln!("PostgreSQL skipped: set KINDRED_BENCH_DATABASE_URL (scripts/postgres-for-tests.sh prints one)"),
+    }
+    println!("\n## Orders: history read, webhooks, order to changed answer\n");
+    println!(
+        "| Database | history read, orders/s | webhooks acknowledged/s ({SENDERS} senders) | applied/s | orders/create -> buy_again p50 | max | -> complementary p50 | max |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {:.0} | {:.0} | {:.0} | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms |",
+            r.database,
+            r.bulk_per_s,
+            r.acks_per_s,
+            r.applied_per_s,
+            r.buy_again_p50_ms,
+            r.buy_again_max_ms,
+            r.together_p50_ms,
+            r.together_max_ms
+        );
+    }
+    println!(
+        "\n{BULK_ORDERS} orders in the history read, {WEBHOOK_ORDERS} by webhook, {FRESHNESS_RUNS} \
+         fresh orders timed; real baskets on 508 real products; {}.",
+        kindred_embedder::host_description()
+    );
+}
+
+/// `count` orders of real baskets: the retail customers' orders, repeated under new ids.
+fn orders(catalogue: &[Value], count: usize, first_id: u64) -> Vec<Value> {
+    let base = retail_orders::retail_orders(catalogue, 400, chrono::Utc::now());
+    (0..count)
+        .map(|n| {
+            let round = (n / base.len()) as u64;
+            let mut order = base[n % base.len()].clone();
+            let id = first_id + n as u64;
+            order["id"] = json!(id);
+            order["customer"]["id"] =
+                json!(order["customer"]["id"].as_u64().unwrap() + round * 1_000_000);
+            for (i, line) in order["line_items"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .enumerate()
+            {
+                line["id"] = json!(id * 100 + i as u64);
+            }
+            order
+        })
+        .collect()
+}
+
+async fn run(database: &'static str, postgres_admin_url: Option<String>) -> Row {
+    let fake = FakeShopify::start().await;
+    let catalogue = capture("2026-01-13");
+    fake.set_products(SHOP, &catalogue);
+    fake.set_orders(SHOP, &orders(&catalogue, BULK_ORDERS, 7_000_000_000_000));
+    let work = tempfile::tempdir().unwrap();
+    let database_url = match &postgres_admin_url {
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            work.path().join("kindred.db").display()
+        ),
+        Some(admin_url) => kindred_process::fresh_postgres_database(admin_url).await,
+    };
+    let env = ServerEnv {
+        binary: env!("CARGO_BIN_EXE_kindred").into(),
+        data_dir: work.path().to_owned(),
+        database_url,
+        admin_template: fake.admin_template(),
+        admin_key: kindred::stores::generate_key(kindred::stores::KeyScope::Admin),
+    };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(SENDERS)
+        .build()
+        .unwrap();
+    let server = KindredServer::start(&env, &client).await;
+    server.install(&client, SHOP).await;
+
+    // 1. The history read, from the file in hand to the last order stored.
+    server
+        .wait_for(&client, &env, SHOP, "the order history's file", |s| {
+            s["order_sync"]["state"] == "ingesting" || s["order_sync"]["state"] == "completed"
+        })
+        .await;
+    let started = Instant::now();
+    let status = server
+        .wait_for(&client, &env, SHOP, "the order history", |s| {
+            s["order_sync"]["state"] == "completed"
+        })
+        .await;
+    let bulk_secs = started.elapsed().as_secs_f64();
+    assert_eq!(status["orders"], BULK_ORDERS, "{status}");
+    let key = storefront_key(&client, &server, &env).await;
+
+    // 2. Order webhooks from many senders at once, then until every one is applied.
+    let deliveries: Arc<Vec<Delivery>> = Arc::new(
+        orders(&catalogue, WEBHOOK_ORDERS, 7_100_000_000_000)
+            .iter()
+            .enumerate()
+            .map(|(n, order)| Delivery {
+                topic: "orders/create",
+                webhook_id: format!("bench-order-{n}"),
+                event_id: format!("bench-order-event-{n}"),
+                body: serde_json::to_vec(order).unwrap(),
+            })
+            .collect(),
+    );
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|_| {
+            let (client, base, deliveries, next) = (
+                client.clone(),
+                server.base.clone(),
+                deliveries.clone(),
+                next.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(delivery) = deliveries.get(n) else {
+                        break;
+                    };
+                    assert!(send(&client, &base, SHOP, delivery).await);
+                }
+            })
+        })
+        .collect();
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let acked = started.elapsed().as_secs_f64();
+    let status = server
+        .wait_for(&client, &env, SHOP, "the inbox to drain", |s| {
+            s["webhooks"]["pending"] == 0
+        })
+        .await;
+    let applied = started.elapsed().as_secs_f64();
+    assert_eq!(status["orders"], BULK_ORDERS + WEBHOOK_ORDERS, "{status}");
+
+    // 3. One new buyer's order of a pair never bought together: until their buy-again names
+    //    it, and until complementary for the first names the second.
+    let on_sale: Vec<u64> = catalogue
+        .iter()
+        .filter(|p| {
+            p["variants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["available"] == true)
+        })
+        .map(|p| p["id"].as_u64().unwrap())
+        .collect();
+    let mut buy_again = Vec::new();
+    let mut together = Vec::new();
+    for run in 0..FRESHNESS_RUNS {
+        let (a, b) = fresh_pair(&client, &server, &key, &on_sale, run).await;
+        let buyer = format!("fresh-buyer-{run}");
+        let id = 7_200_000_000_000 + run as u64;
+        let now = chrono::Utc::now().to_rfc3339();
+        let order = json!({
+            "id": id, "created_at": now, "updated_at": now, "financial_status": "paid", "currency": "EUR",
+            "customer": null, "note_attributes": [{"name": "_kindred_client_id", "value": buyer}],
+            "checkout_token": format!("{id:032x}"), "test": false, "cancelled_at": null,
+            "line_items": [
+                {"id": id * 100, "product_id": a, "quantity": 1, "price": "10.00"},
+                {"id": id * 100 + 1, "product_id": b, "quantity": 1, "price": "10.00"},
+            ],
+        });
+        let delivery = Delivery {
+            topic: "orders/create",
+            webhook_id: format!("bench-fresh-{run}"),
+            event_id: format!("bench-fresh-event-{run}"),
+            body: serde_json::to_vec(&order).unwrap(),
+        };
+        let started = Instant::now();
+        assert!(send(&client, &server.base, SHOP, &delivery).await);
+        let deadline = started + Duration::from_secs(120);
+        let (mut seen_again, mut seen_together) = (None, None);
+        while seen_again.is_none() || seen_together.is_none() {
+            assert!(Instant::now() < deadline, "the order never showed");
+            if seen_again.is_none() {
+                let shelf = get(
+                    &client,
+                    &server,
+                    &key,
+                    &format!("buy-again?client_id={buyer}&limit=5"),
+                )
+                .await;
+                if ids(&shelf).contains(&a) {
+                    seen_again = Some(started.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            if seen_together.is_none() && bought_with(&client, &server, &key, a).await.contains(&b)
+            {
+                seen_together = Some(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        buy_again.extend(seen_again);
+        together.extend(seen_together);
+    }
+    server.stop();
+    buy_again.sort_by(f64::total_cmp);
+    together.sort_by(f64::total_cmp);
+    Row {
+        database,
+        bulk_per_s: BULK_ORDERS as f64 / bulk_secs,
+        acks_per_s: WEBHOOK_ORDERS as f64 / acked,
+        applied_per_s: WEBHOOK_ORDERS as f64 / applied,
+        buy_again_p50_ms: percentile(&buy_again, 0.5),
+        buy_again_max_ms: *buy_again.last().unwrap(),
+        together_p50_ms: percentile(&together, 0.5),
+        together_max_ms: *together.last().unwrap(),
+    }
+}
+
+/// Two products on sale of which complementary does not yet pair the first with the second.
+async fn fresh_pair(
+    client: &reqwest::Client,
+    server: &KindredServer,
+    key: &str,
+    on_sale: &[u64],
+    run: usize,
+) -> (u64, u64) {
+    let mut n = run * 97 + 13;
+    loop {
+        let (a, b) = (
+            on_sale[n % on_sale.len()],
+            on_sale[(n * 31 + 7) % on_sale.len()],
+        );
+        if a != b && !bought_with(client, server, key, a).await.contains(&b) {
+            return (a, b);
+        }
+        n += 1;
+    }
+}
+
+async fn bought_with(
+    client: &reqwest::Client,
+    server: &KindredServer,
+    key: &str,
+    product: u64,
+) -> Vec<u64> {
+    let shelf = get(
+        client,
+        server,
+        key,
+        &format!("complementary?product_id={product}&limit=50"),
+    )
+    .await;
+    shelf["recommendations"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter(|r| {
+                    r["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.starts_with("often bought with"))
+                })
+                .filter_map(|r| r["id"].as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn get(client: &reqwest::Client, server: &KindredServer, key: &str, query: &str) -> Value {
+    client
+        .get(format!("{}/api/v1/recommendations/{query}", server.base))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap_or_default()
+}
+
+fn ids(shelf: &Value) -> Vec<u64> {
+    shelf["recommendations"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|r| r["id"].as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn storefront_key(
+    client: &reqwest::Client,
+    server: &KindredServer,
+    env: &ServerEnv,
+) -> String {
+    let body: Value = client
+        .post(format!("{}/api/v1/shops/{SHOP}/keys", server.base))
+        .bearer_auth(&env.admin_key)
+        .json(&json!({ "scope": "storefront" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["key"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no key: {body}"))
+        .to_owned()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
