@@ -391,12 +391,20 @@ async fn an_install_reads_the_order_history_and_the_shelves_follow_what_was_boug
         wait_for_orders(&app, SHOP).await;
         let runs = fake.order_bulk_runs();
         let (status, body) = app
-            .request(Method::POST, &format!("/api/v1/shops/{SHOP}/orders/sync"), Some(&merchant), None)
+            .request(
+                Method::POST,
+                &format!("/api/v1/shops/{SHOP}/orders/sync"),
+                Some(&merchant),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         wait_for_orders(&app, SHOP).await;
         assert_eq!(fake.order_bulk_runs(), runs + 1);
-        assert_eq!(stored_purchases(&app.store, SHOP).await, expected_purchases(&orders));
+        assert_eq!(
+            stored_purchases(&app.store, SHOP).await,
+            expected_purchases(&orders)
+        );
     }
 }
 

@@ -12,7 +12,7 @@ use kindred_retriever::recommend::{
     Popularity, Session, ShopperId,
 };
 
-use crate::recommend::tuned::SERVED;
+use crate::recommend::tuned::{RepeatTuning, SERVED};
 
 /// A customer's history and the basket that followed it.
 pub struct BasketCase {
@@ -133,6 +133,31 @@ pub fn tune(customers: &[(ShopperId, Vec<Session>)]) -> BuyAgainParams {
     best.1
 }
 
+/// For-you's weight on the re-buys, by search on the validation split: the fusion as served
+/// at each weight, the best objective kept (the lowest weight of equals).
+pub fn tune_repeat_weight(customers: &[(ShopperId, Vec<Session>)]) -> f64 {
+    let (earlier, _) = hold_out_last(customers);
+    let (train, validation) = hold_out_last(&earlier);
+    let baskets: Vec<Session> = train.iter().flat_map(|(_, b)| b.iter().cloned()).collect();
+    let own = served_for_you(&baskets);
+    let again = BuyAgain::train(&train, SERVED.buy_again);
+    let nothing = HashSet::new();
+    let mut best = (f64::MIN, SERVED.repeat.weight);
+    for weight in REPEAT_WEIGHTS {
+        let metrics = measure(&validation, |case| {
+            let rebuys = items(&again.recommend(Some(case.customer), &case.history, 20, &nothing));
+            fuse_with_rebuys(&own(case), &rebuys, weight)
+        });
+        if objective(&metrics) > best.0 + 1e-12 {
+            best = (objective(&metrics), weight);
+        }
+    }
+    best.1
+}
+
+/// The re-buy weights tried: from interleaving (1) to re-buys all but always first.
+const REPEAT_WEIGHTS: [f64; 7] = [1.0, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0];
+
 fn measure_buy_again(
     train: &[(ShopperId, Vec<Session>)],
     cases: &[BasketCase],
@@ -164,11 +189,16 @@ pub fn evaluate(customers: &[(ShopperId, Vec<Session>)]) -> Vec<BasketRow> {
     let for_you = measure(&cases, &for_you_list);
     let again = BuyAgain::train(&train, SERVED.buy_again);
     let share = repeat_share(&train);
-    let with_repeats = measure(&cases, |case| {
-        let own = for_you_list(case);
-        let rebuys = items(&again.recommend(Some(case.customer), &case.history, 20, &nothing));
-        fuse_with_rebuys(&own, &rebuys)
-    });
+    let fused = |weight: f64| {
+        measure(&cases, |case| {
+            let own = for_you_list(case);
+            let rebuys = items(&again.recommend(Some(case.customer), &case.history, 20, &nothing));
+            fuse_with_rebuys(&own, &rebuys, weight)
+        })
+    };
+    let repeat_weight = tune_repeat_weight(customers);
+    let tuned_repeats = fused(repeat_weight);
+    let with_repeats = fused(SERVED.repeat.weight);
     vec![
         BasketRow {
             strategy: "popularity",
@@ -199,6 +229,13 @@ pub fn evaluate(customers: &[(ShopperId, Vec<Session>)]) -> Vec<BasketRow> {
             parameters: "the server's models and blend, the history as the session, what it touched left out".into(),
         },
         BasketRow {
+            strategy: "for-you, re-buy weight tuned",
+            metrics: tuned_repeats,
+            parameters: format!(
+                "buy-again weighted {repeat_weight}, tuned on the validation split (of {REPEAT_WEIGHTS:?})"
+            ),
+        },
+        BasketRow {
             strategy: "for-you as served",
             metrics: with_repeats,
             parameters: format!(
@@ -227,8 +264,8 @@ fn served_for_you(baskets: &[Session]) -> impl Fn(&BasketCase) -> Vec<ItemId> {
     }
 }
 
-/// For-you's list and the re-buys fused as the server fuses them.
-fn fuse_with_rebuys(own: &[ItemId], rebuys: &[ItemId]) -> Vec<ItemId> {
+/// For-you's list and the re-buys fused as the server fuses them, the re-buys at `weight`.
+fn fuse_with_rebuys(own: &[ItemId], rebuys: &[ItemId], weight: f64) -> Vec<ItemId> {
     let ranked = |list: &[ItemId]| -> Vec<Candidate> {
         list.iter()
             .enumerate()
@@ -238,7 +275,11 @@ fn fuse_with_rebuys(own: &[ItemId], rebuys: &[ItemId]) -> Vec<ItemId> {
             })
             .collect()
     };
-    items(&SERVED.repeat.fuse(ranked(own), ranked(rebuys), 20))
+    let tuning = RepeatTuning {
+        weight,
+        ..SERVED.repeat
+    };
+    items(&tuning.fuse(ranked(own), ranked(rebuys), 20))
 }
 
 /// The rows as a markdown table.

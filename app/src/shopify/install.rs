@@ -220,12 +220,12 @@ impl ShopifyService {
             products,
             indexed,
             sync: self.stores().syncs.sync_state(shop).await?,
-            order_sync: self.stores().orders.order_sync_state(shop).await?,
+            order_sync: self.stores().syncs.order_sync_state(shop).await?,
             orders,
             test_orders,
             web_pixel: self
                 .stores()
-                .orders
+                .installs
                 .web_pixel(shop)
                 .await?
                 .map(|p| p.pixel_id),

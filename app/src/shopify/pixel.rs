@@ -26,7 +26,7 @@ impl ShopifyService {
             tracing::warn!(%shop, "no KINDRED_APP_URL: the web pixel is not connected");
             return Ok(());
         };
-        let previous = self.stores().orders.web_pixel(shop).await?;
+        let previous = self.stores().installs.web_pixel(shop).await?;
         let (key, info) = self
             .stores()
             .keys
@@ -62,7 +62,7 @@ impl ShopifyService {
                 .await?;
         }
         self.stores()
-            .orders
+            .installs
             .save_web_pixel(
                 shop,
                 &PixelRow {

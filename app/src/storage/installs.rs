@@ -1,4 +1,4 @@
-//! Installs in the database: (sealed) tokens and OAuth nonces.
+//! Installs in the database: (sealed) tokens, OAuth nonces and the shop's web pixel.
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::SqlStore;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::stores::{InstallRow, InstallStore, SealedGrant, ShopStore};
+use crate::stores::{InstallRow, InstallStore, PixelRow, SealedGrant, ShopStore};
 
 /// Nonces kept per shop, and in all, however often installs are started.
 const OAUTH_STATES_PER_SHOP: i64 = 10;
@@ -137,5 +137,34 @@ impl InstallStore for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(deleted.rows_affected() == 1)
+    }
+
+    async fn web_pixel(&self, shop: &ShopDomain) -> Result<Option<PixelRow>, AppError> {
+        let row = sqlx::query("SELECT pixel_id, key_id FROM web_pixels WHERE shop_domain = $1")
+            .bind(shop.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(PixelRow {
+                pixel_id: row.try_get(0)?,
+                key_id: row.try_get(1)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn save_web_pixel(&self, shop: &ShopDomain, pixel: &PixelRow) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO web_pixels (shop_domain, pixel_id, key_id, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (shop_domain) DO UPDATE SET pixel_id = excluded.pixel_id, \
+             key_id = excluded.key_id, updated_at = excluded.updated_at",
+        )
+        .bind(shop.as_str())
+        .bind(&pixel.pixel_id)
+        .bind(&pixel.key_id)
+        .bind(self.now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }

@@ -1,5 +1,4 @@
-//! Orders, their refunds, the order history's bulk read state and the shop's web pixel in
-//! the database. The newest version of an order wins inside one statement (`WHERE
+//! Orders and their refunds in the database. The newest version of an order wins inside one statement (`WHERE
 //! orders.updated_at <= excluded.updated_at`), so concurrent writers cannot undo each other.
 
 use std::collections::HashSet;
@@ -8,12 +7,11 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::syncs::{sync_state_of, BulkTable};
 use super::{numbered_placeholders, SqlStore, IDS_PER_STATEMENT};
 use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::purchases::{FinancialStatus, Order, OrderBook, OrderSource, Refund};
-use crate::stores::{OrderStore, OrderSyncRow, OrdersWritten, PixelRow, SyncState};
+use crate::stores::{OrderStore, OrdersWritten};
 
 /// An order's browser: its own, else the one a checkout event with the same order id and
 /// checkout token reported (the web pixel's).
@@ -377,114 +375,6 @@ impl OrderStore for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(deleted.rows_affected())
-    }
-
-    async fn order_sync_state(&self, shop: &ShopDomain) -> Result<Option<OrderSyncRow>, AppError> {
-        let row = sqlx::query(
-            "SELECT state, operation_id, requested_at, finished_at, objects, orders, last_error \
-             FROM order_syncs WHERE shop_domain = $1",
-        )
-        .bind(shop.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|row| {
-            Ok(OrderSyncRow {
-                state: sync_state_of(&row.try_get::<String, _>(0)?)?,
-                operation_id: row.try_get(1)?,
-                requested_at: row.try_get(2)?,
-                finished_at: row.try_get(3)?,
-                objects: row.try_get(4)?,
-                orders: row.try_get(5)?,
-                last_error: row.try_get(6)?,
-            })
-        })
-        .transpose()
-    }
-
-    async fn request_order_sync(&self, shop: &ShopDomain) -> Result<bool, AppError> {
-        self.request_bulk(BulkTable::Orders, shop).await
-    }
-
-    async fn unfinished_order_syncs(&self) -> Result<Vec<ShopDomain>, AppError> {
-        self.unfinished_bulks(BulkTable::Orders).await
-    }
-
-    async fn order_sync_started(
-        &self,
-        shop: &ShopDomain,
-        operation_id: &str,
-    ) -> Result<(), AppError> {
-        self.bulk_started(BulkTable::Orders, shop, operation_id)
-            .await
-    }
-
-    async fn order_sync_progress(
-        &self,
-        shop: &ShopDomain,
-        state: SyncState,
-        objects: i64,
-        orders: i64,
-    ) -> Result<(), AppError> {
-        sqlx::query(
-            "UPDATE order_syncs SET state = $2, objects = $3, orders = $4 WHERE shop_domain = $1",
-        )
-        .bind(shop.as_str())
-        .bind(state.as_str())
-        .bind(objects)
-        .bind(orders)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn order_sync_finished(
-        &self,
-        shop: &ShopDomain,
-        error: Option<&str>,
-    ) -> Result<(), AppError> {
-        match error {
-            Some(error) => self.bulk_failed(BulkTable::Orders, shop, error).await,
-            None => {
-                sqlx::query(
-                    "UPDATE order_syncs SET state = 'completed', finished_at = $2, last_error = NULL \
-                     WHERE shop_domain = $1",
-                )
-                .bind(shop.as_str())
-                .bind(self.now())
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-        }
-    }
-
-    async fn web_pixel(&self, shop: &ShopDomain) -> Result<Option<PixelRow>, AppError> {
-        let row = sqlx::query("SELECT pixel_id, key_id FROM web_pixels WHERE shop_domain = $1")
-            .bind(shop.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| {
-            Ok(PixelRow {
-                pixel_id: row.try_get(0)?,
-                key_id: row.try_get(1)?,
-            })
-        })
-        .transpose()
-    }
-
-    async fn save_web_pixel(&self, shop: &ShopDomain, pixel: &PixelRow) -> Result<(), AppError> {
-        sqlx::query(
-            "INSERT INTO web_pixels (shop_domain, pixel_id, key_id, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (shop_domain) DO UPDATE SET pixel_id = excluded.pixel_id, \
-             key_id = excluded.key_id, updated_at = excluded.updated_at",
-        )
-        .bind(shop.as_str())
-        .bind(&pixel.pixel_id)
-        .bind(&pixel.key_id)
-        .bind(self.now())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 }
 

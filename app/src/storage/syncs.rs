@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::{numbered_placeholders, SqlStore, IDS_PER_STATEMENT};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::stores::{SyncRow, SyncState, SyncStore};
+use crate::stores::{OrderSyncRow, SyncRow, SyncState, SyncStore};
 
 #[async_trait]
 impl SyncStore for SqlStore {
@@ -135,6 +135,85 @@ impl SyncStore for SqlStore {
         rows.iter()
             .map(|r| Ok(r.try_get::<i64, _>(0)? as u64))
             .collect()
+    }
+
+    async fn order_sync_state(&self, shop: &ShopDomain) -> Result<Option<OrderSyncRow>, AppError> {
+        let row = sqlx::query(
+            "SELECT state, operation_id, requested_at, finished_at, objects, orders, last_error \
+             FROM order_syncs WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(OrderSyncRow {
+                state: sync_state_of(&row.try_get::<String, _>(0)?)?,
+                operation_id: row.try_get(1)?,
+                requested_at: row.try_get(2)?,
+                finished_at: row.try_get(3)?,
+                objects: row.try_get(4)?,
+                orders: row.try_get(5)?,
+                last_error: row.try_get(6)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn request_order_sync(&self, shop: &ShopDomain) -> Result<bool, AppError> {
+        self.request_bulk(BulkTable::Orders, shop).await
+    }
+
+    async fn unfinished_order_syncs(&self) -> Result<Vec<ShopDomain>, AppError> {
+        self.unfinished_bulks(BulkTable::Orders).await
+    }
+
+    async fn order_sync_started(
+        &self,
+        shop: &ShopDomain,
+        operation_id: &str,
+    ) -> Result<(), AppError> {
+        self.bulk_started(BulkTable::Orders, shop, operation_id)
+            .await
+    }
+
+    async fn order_sync_progress(
+        &self,
+        shop: &ShopDomain,
+        state: SyncState,
+        objects: i64,
+        orders: i64,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE order_syncs SET state = $2, objects = $3, orders = $4 WHERE shop_domain = $1",
+        )
+        .bind(shop.as_str())
+        .bind(state.as_str())
+        .bind(objects)
+        .bind(orders)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn order_sync_finished(
+        &self,
+        shop: &ShopDomain,
+        error: Option<&str>,
+    ) -> Result<(), AppError> {
+        match error {
+            Some(error) => self.bulk_failed(BulkTable::Orders, shop, error).await,
+            None => {
+                sqlx::query(
+                    "UPDATE order_syncs SET state = 'completed', finished_at = $2, last_error = NULL \
+                     WHERE shop_domain = $1",
+                )
+                .bind(shop.as_str())
+                .bind(self.now())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+        }
     }
 }
 

@@ -1,9 +1,16 @@
-//! Installs of the Shopify app: (sealed) tokens and OAuth nonces.
+//! Installs of the Shopify app: (sealed) tokens, OAuth nonces and the shop's web pixel.
 
 use async_trait::async_trait;
 
 use crate::domain::ShopDomain;
 use crate::error::AppError;
+
+/// The shop's web pixel in Shopify and the id of the key its settings carry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PixelRow {
+    pub pixel_id: String,
+    pub key_id: String,
+}
 
 /// A shop's install as stored; tokens are still sealed.
 #[derive(Debug, Clone)]
@@ -56,4 +63,9 @@ pub trait InstallStore: Send + Sync {
         nonce: &str,
         max_age_ms: i64,
     ) -> Result<bool, AppError>;
+
+    /// The shop's web pixel in Shopify and which key its settings carry.
+    async fn web_pixel(&self, shop: &ShopDomain) -> Result<Option<PixelRow>, AppError>;
+
+    async fn save_web_pixel(&self, shop: &ShopDomain, pixel: &PixelRow) -> Result<(), AppError>;
 }

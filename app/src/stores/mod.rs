@@ -18,14 +18,14 @@ use std::sync::Arc;
 use crate::clock::Clock;
 pub use events::EventStore;
 pub use inbox::{DueDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
-pub use installs::{InstallRow, InstallStore, SealedGrant};
+pub use installs::{InstallRow, InstallStore, PixelRow, SealedGrant};
 pub use keys::{generate_key, hash_key, key_id, KeyGrant, KeyInfo, KeyOrigin, KeyScope, KeyStore};
-pub use orders::{OrderStore, OrderSyncRow, OrdersWritten, PixelRow};
+pub use orders::{OrderStore, OrdersWritten};
 pub use privacy::PrivacyStore;
 pub use products::{IndexState, ProductRow, ProductStore};
 pub use shops::ShopStore;
 pub use similar::{Neighbours, SimilarListStore};
-pub use syncs::{SyncRow, SyncState, SyncStore};
+pub use syncs::{OrderSyncRow, SyncRow, SyncState, SyncStore};
 
 /// The traits, for code that calls a store's methods directly (adapters, tests).
 pub mod prelude {

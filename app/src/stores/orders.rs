@@ -1,10 +1,8 @@
 //! Orders as the domain needs them stored: the newest version of each, refunds once each,
-//! read back per shop, per shopper and per customer, erased on request; and the order
-//! history's bulk read state.
+//! read back per shop, per shopper and per customer, erased on request.
 
 use async_trait::async_trait;
 
-use super::SyncState;
 use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::purchases::{Order, OrderBook, OrderSource, Refund};
@@ -18,25 +16,6 @@ pub struct OrdersWritten {
     pub updated: u64,
     /// Versions older than the one stored: ignored.
     pub stale: u64,
-}
-
-/// The order history's bulk read of one shop.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct OrderSyncRow {
-    pub state: SyncState,
-    pub operation_id: Option<String>,
-    pub requested_at: Option<i64>,
-    pub finished_at: Option<i64>,
-    pub objects: i64,
-    pub orders: i64,
-    pub last_error: Option<String>,
-}
-
-/// The shop's web pixel in Shopify and the id of the key its settings carry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PixelRow {
-    pub pixel_id: String,
-    pub key_id: String,
 }
 
 #[async_trait]
@@ -91,36 +70,4 @@ pub trait OrderStore: Send + Sync {
         customer: CustomerId,
         named: &[u64],
     ) -> Result<u64, AppError>;
-
-    async fn order_sync_state(&self, shop: &ShopDomain) -> Result<Option<OrderSyncRow>, AppError>;
-
-    /// Asks for the order history; one under way is left alone. True when newly requested.
-    async fn request_order_sync(&self, shop: &ShopDomain) -> Result<bool, AppError>;
-
-    async fn unfinished_order_syncs(&self) -> Result<Vec<ShopDomain>, AppError>;
-
-    async fn order_sync_started(
-        &self,
-        shop: &ShopDomain,
-        operation_id: &str,
-    ) -> Result<(), AppError>;
-
-    async fn order_sync_progress(
-        &self,
-        shop: &ShopDomain,
-        state: SyncState,
-        objects: i64,
-        orders: i64,
-    ) -> Result<(), AppError>;
-
-    /// Finished: completed (no error) or failed (with it).
-    async fn order_sync_finished(
-        &self,
-        shop: &ShopDomain,
-        error: Option<&str>,
-    ) -> Result<(), AppError>;
-
-    async fn web_pixel(&self, shop: &ShopDomain) -> Result<Option<PixelRow>, AppError>;
-
-    async fn save_web_pixel(&self, shop: &ShopDomain, pixel: &PixelRow) -> Result<(), AppError>;
 }

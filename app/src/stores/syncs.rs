@@ -1,5 +1,5 @@
-//! Keeping a shop's catalogue equal to Shopify's: bulk sync state, the reconciliation
-//! watermark and tombstones of deleted products.
+//! Keeping a shop's catalogue and orders equal to Shopify's: bulk sync states, the
+//! reconciliation watermark and tombstones of deleted products.
 
 use async_trait::async_trait;
 
@@ -57,7 +57,19 @@ pub struct SyncRow {
     pub reconciled_at: Option<i64>,
 }
 
-/// Catalogue sync state and tombstones.
+/// The order history's bulk read of one shop.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrderSyncRow {
+    pub state: SyncState,
+    pub operation_id: Option<String>,
+    pub requested_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub objects: i64,
+    pub orders: i64,
+    pub last_error: Option<String>,
+}
+
+/// Catalogue sync state and tombstones; the order history's bulk read state.
 #[async_trait]
 pub trait SyncStore: Send + Sync {
     async fn add_tombstone(&self, shop: &ShopDomain, product_id: u64) -> Result<(), AppError>;
@@ -102,4 +114,32 @@ pub trait SyncStore: Send + Sync {
         shop: &ShopDomain,
         before_ms: i64,
     ) -> Result<Vec<u64>, AppError>;
+
+    async fn order_sync_state(&self, shop: &ShopDomain) -> Result<Option<OrderSyncRow>, AppError>;
+
+    /// Asks for the order history; one under way is left alone. True when newly requested.
+    async fn request_order_sync(&self, shop: &ShopDomain) -> Result<bool, AppError>;
+
+    async fn unfinished_order_syncs(&self) -> Result<Vec<ShopDomain>, AppError>;
+
+    async fn order_sync_started(
+        &self,
+        shop: &ShopDomain,
+        operation_id: &str,
+    ) -> Result<(), AppError>;
+
+    async fn order_sync_progress(
+        &self,
+        shop: &ShopDomain,
+        state: SyncState,
+        objects: i64,
+        orders: i64,
+    ) -> Result<(), AppError>;
+
+    /// Finished: completed (no error) or failed (with it).
+    async fn order_sync_finished(
+        &self,
+        shop: &ShopDomain,
+        error: Option<&str>,
+    ) -> Result<(), AppError>;
 }

@@ -13,7 +13,7 @@ use crate::purchases::{Order, OrderSource};
 use crate::shopify::orders::payload::order_from_graphql;
 use crate::shopify::service::ShopifyService;
 use crate::shopify::sync::BulkRead;
-use crate::stores::SyncState;
+use crate::stores::{OrdersWritten, SyncState};
 
 /// Orders written per transaction.
 const WRITE_CHUNK: usize = 500;
@@ -25,7 +25,7 @@ impl ShopifyService {
         if !self.serving(shop).await? {
             return Err(AppError::UnknownShop(shop.to_string()));
         }
-        let requested = self.stores().orders.request_order_sync(shop).await?;
+        let requested = self.stores().syncs.request_order_sync(shop).await?;
         self.spawn_sync(shop.clone());
         Ok(requested)
     }
@@ -35,7 +35,7 @@ impl ShopifyService {
         &self,
         shop: &ShopDomain,
     ) -> Result<(), AppError> {
-        let Some(sync) = self.stores().orders.order_sync_state(shop).await? else {
+        let Some(sync) = self.stores().syncs.order_sync_state(shop).await? else {
             return Ok(());
         };
         let operation_id = match (sync.state, &sync.operation_id) {
@@ -49,7 +49,7 @@ impl ShopifyService {
             .wait_for_bulk(shop, &operation_id, BulkRead::Orders)
             .await?;
         self.stores()
-            .orders
+            .syncs
             .order_sync_progress(shop, SyncState::Ingesting, objects, 0)
             .await?;
         let mut assembler = OrderAssembler::default();
@@ -59,21 +59,26 @@ impl ShopifyService {
         for skip in &skipped {
             tracing::warn!(%shop, location = %skip.location, reason = %skip.reason, "order record skipped");
         }
-        let mut written = 0;
+        let (mut written, mut outcome) = (0, OrdersWritten::default());
         for chunk in orders.chunks(WRITE_CHUNK) {
-            self.stores()
+            let done = self
+                .stores()
                 .orders
                 .upsert_orders(shop, chunk, OrderSource::Bulk)
                 .await?;
+            outcome.created += done.created;
+            outcome.updated += done.updated;
+            outcome.stale += done.stale;
             written += chunk.len() as i64;
             self.stores()
-                .orders
+                .syncs
                 .order_sync_progress(shop, SyncState::Ingesting, objects, written)
                 .await?;
         }
-        self.stores().orders.order_sync_finished(shop, None).await?;
+        self.stores().syncs.order_sync_finished(shop, None).await?;
         self.inner.recommender.purchases_changed(shop);
-        tracing::info!(%shop, orders = written, skipped = skipped.len(), "order history sync completed");
+        tracing::info!(%shop, orders = written, created = outcome.created, updated = outcome.updated,
+            stale = outcome.stale, skipped = skipped.len(), "order history sync completed");
         Ok(())
     }
 }

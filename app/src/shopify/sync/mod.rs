@@ -41,7 +41,7 @@ impl ShopifyService {
     /// Picks up syncs (catalogue or orders) that a stop or crash interrupted.
     pub async fn resume_syncs(&self) -> Result<usize, AppError> {
         let mut shops = self.stores().syncs.unfinished_syncs().await?;
-        shops.extend(self.stores().orders.unfinished_order_syncs().await?);
+        shops.extend(self.stores().syncs.unfinished_order_syncs().await?);
         shops.sort();
         shops.dedup();
         for shop in &shops {
@@ -91,7 +91,7 @@ impl ShopifyService {
             )
         };
         let catalogue = self.stores().syncs.sync_state(shop).await?;
-        let orders = self.stores().orders.order_sync_state(shop).await?;
+        let orders = self.stores().syncs.order_sync_state(shop).await?;
         Ok(catalogue.is_some_and(|s| pending(s.state)) || orders.is_some_and(|s| pending(s.state)))
     }
 
@@ -106,7 +106,7 @@ impl ShopifyService {
         if let Err(err) = self.run_order_sync(shop).await {
             tracing::warn!(%shop, error = %err, "order history sync failed");
             self.stores()
-                .orders
+                .syncs
                 .order_sync_finished(shop, Some(&err.to_string()))
                 .await?;
         }
@@ -173,7 +173,7 @@ impl ShopifyService {
             .await?;
         tracing::info!(%shop, products = count, deleted = gone.len(), skipped = skipped.len(), "catalogue sync completed");
         // The order history follows: a fresh catalogue gives its lines their products.
-        if self.stores().orders.request_order_sync(shop).await? {
+        if self.stores().syncs.request_order_sync(shop).await? {
             tracing::info!(%shop, "order history sync requested");
         }
         Ok(())
@@ -221,7 +221,7 @@ impl ShopifyService {
             .to_owned();
         match read {
             BulkRead::Catalogue => self.stores().syncs.sync_started(shop, &id).await?,
-            BulkRead::Orders => self.stores().orders.order_sync_started(shop, &id).await?,
+            BulkRead::Orders => self.stores().syncs.order_sync_started(shop, &id).await?,
         }
         tracing::info!(%shop, operation = %id, ?read, "bulk operation started");
         Ok(id)
@@ -264,7 +264,7 @@ impl ShopifyService {
                         }
                         BulkRead::Orders => {
                             self.stores()
-                                .orders
+                                .syncs
                                 .order_sync_progress(shop, SyncState::Running, objects, 0)
                                 .await?
                         }
