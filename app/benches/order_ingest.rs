@@ -24,6 +24,8 @@ mod kindred_process;
 #[allow(dead_code)]
 #[path = "../../tests/e2e/retail_orders.rs"]
 mod retail_orders;
+#[path = "support/server.rs"]
+mod server;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,19 +53,7 @@ struct Row {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let postgres = ["KINDRED_BENCH_DATABASE_URL", "KINDRED_TEST_DATABASE_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
-    let mut rows = vec![runtime.block_on(run("SQLite", None))];
-    match postgres {
-        Some(url) => rows.push(runtime.block_on(run("PostgreSQL", Some(url)))),
-        None => eprintln!("PostgreSQL skipped: set KINDRED_BENCH_DATABASE_URL (scripts/postgres-for-tests.sh prints one)"),
-    }
+    let rows = server::on_each_database(run);
     println!("\n## Orders: history read, webhooks, order to changed answer\n");
     println!(
         "| Database | history read, orders/s | webhooks acknowledged/s ({SENDERS} senders) | applied/s | orders/create -> buy_again p50 | max | -> complementary p50 | max |"
@@ -119,27 +109,14 @@ async fn run(database: &'static str, postgres_admin_url: Option<String>) -> Row 
     fake.set_products(SHOP, &catalogue);
     fake.set_orders(SHOP, &orders(&catalogue, BULK_ORDERS, 7_000_000_000_000));
     let work = tempfile::tempdir().unwrap();
-    let database_url = match &postgres_admin_url {
-        None => format!(
-            "sqlite://{}?mode=rwc",
-            work.path().join("kindred.db").display()
-        ),
-        Some(admin_url) => kindred_process::fresh_postgres_database(admin_url).await,
-    };
-    let env = ServerEnv {
-        binary: env!("CARGO_BIN_EXE_kindred").into(),
-        data_dir: work.path().to_owned(),
-        database_url,
-        admin_template: fake.admin_template(),
-        admin_key: kindred::stores::generate_key(kindred::stores::KeyScope::Admin),
-    };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(SENDERS)
-        .build()
-        .unwrap();
-    let server = KindredServer::start(&env, &client).await;
-    server.install(&client, SHOP).await;
+    let (server, env, client) = server::installed_server(
+        &fake,
+        SHOP,
+        work.path(),
+        postgres_admin_url.as_deref(),
+        SENDERS,
+    )
+    .await;
 
     // 1. The history read, from the file in hand to the last order stored.
     server
@@ -179,30 +156,8 @@ async fn run(database: &'static str, postgres_admin_url: Option<String>) -> Row 
             })
             .collect(),
     );
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
-    let senders: Vec<_> = (0..SENDERS)
-        .map(|_| {
-            let (client, base, deliveries, next) = (
-                client.clone(),
-                server.base.clone(),
-                deliveries.clone(),
-                next.clone(),
-            );
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(delivery) = deliveries.get(n) else {
-                        break;
-                    };
-                    assert!(send(&client, &base, SHOP, delivery).await);
-                }
-            })
-        })
-        .collect();
-    for sender in senders {
-        sender.await.unwrap();
-    }
+    server::send_all(&client, &server.base, SHOP, deliveries, SENDERS).await;
     let acked = started.elapsed().as_secs_f64();
     let status = server
         .wait_for(&client, &env, SHOP, "the inbox to drain", |s| {
@@ -238,15 +193,8 @@ async fn run(database: &'static str, postgres_admin_url: Option<String>) -> Row 
     // 3. One new buyer's order of a product and one of its partners: until their buy-again
     //    names it, and until complementary for the product answers otherwise than before
     //    (the pair's count went up; in a shop this busy one order moves scores, not ranks).
-    let on_sale: Vec<u64> = catalogue
+    let on_sale: Vec<u64> = retail_orders::on_sale(&catalogue)
         .iter()
-        .filter(|p| {
-            p["variants"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|v| v["available"] == true)
-        })
         .map(|p| p["id"].as_u64().unwrap())
         .collect();
     let mut buy_again = Vec::new();

@@ -20,6 +20,8 @@ mod fake_shopify;
 #[allow(dead_code)]
 #[path = "../../tests/e2e/kindred_process.rs"]
 mod kindred_process;
+#[path = "support/server.rs"]
+mod server;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,19 +48,7 @@ struct Row {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let postgres = ["KINDRED_BENCH_DATABASE_URL", "KINDRED_TEST_DATABASE_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
-    let mut rows = vec![runtime.block_on(run("SQLite", None))];
-    match postgres {
-        Some(url) => rows.push(runtime.block_on(run("PostgreSQL", Some(url)))),
-        None => eprintln!("PostgreSQL skipped: set KINDRED_BENCH_DATABASE_URL (scripts/postgres-for-tests.sh prints one)"),
-    }
+    let rows = server::on_each_database(run);
 
     println!("\n## Shopify webhooks: acknowledgement, sustained rate, update to searchable\n");
     println!(
@@ -88,27 +78,14 @@ async fn run(inbox: &'static str, postgres_admin_url: Option<String>) -> Row {
     let products = capture("2026-01-13");
     fake.set_products(SHOP, &products);
     let work = tempfile::tempdir().unwrap();
-    let database_url = match &postgres_admin_url {
-        None => format!(
-            "sqlite://{}?mode=rwc",
-            work.path().join("kindred.db").display()
-        ),
-        Some(admin_url) => kindred_process::fresh_postgres_database(admin_url).await,
-    };
-    let env = ServerEnv {
-        binary: env!("CARGO_BIN_EXE_kindred").into(),
-        data_dir: work.path().to_owned(),
-        database_url,
-        admin_template: fake.admin_template(),
-        admin_key: kindred::stores::generate_key(kindred::stores::KeyScope::Admin),
-    };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(SENDERS)
-        .build()
-        .unwrap();
-    let server = KindredServer::start(&env, &client).await;
-    server.install(&client, SHOP).await;
+    let (server, env, client) = server::installed_server(
+        &fake,
+        SHOP,
+        work.path(),
+        postgres_admin_url.as_deref(),
+        SENDERS,
+    )
+    .await;
     server
         .wait_for(&client, &env, SHOP, "the install's sync", |s| {
             s["sync"]["state"] == "completed"
@@ -146,30 +123,8 @@ async fn run(inbox: &'static str, postgres_admin_url: Option<String>) -> Row {
 
     // 2. Sustained: many senders at once; then until everything is applied.
     let deliveries: Arc<Vec<Delivery>> = Arc::new((0..CONCURRENT).map(&mut price_update).collect());
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
-    let senders: Vec<_> = (0..SENDERS)
-        .map(|_| {
-            let (client, base, deliveries, next) = (
-                client.clone(),
-                server.base.clone(),
-                deliveries.clone(),
-                next.clone(),
-            );
-            tokio::spawn(async move {
-                loop {
-                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(delivery) = deliveries.get(n) else {
-                        break;
-                    };
-                    assert!(send(&client, &base, SHOP, delivery).await);
-                }
-            })
-        })
-        .collect();
-    for sender in senders {
-        sender.await.unwrap();
-    }
+    server::send_all(&client, &server.base, SHOP, deliveries, SENDERS).await;
     let acked = started.elapsed().as_secs_f64();
     drain(&client, &server, &env).await;
     let applied = started.elapsed().as_secs_f64();

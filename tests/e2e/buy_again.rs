@@ -13,7 +13,7 @@ use kindred::domain::ShopDomain;
 use kindred::stores::prelude::*;
 use kindred_retriever::recommend::Session;
 
-use crate::common::{databases, shared_data, TestApp, YOGA_2026_01_13};
+use crate::common::{databases, shared_data, shelf_ids, TestApp, YOGA_2026_01_13};
 
 const SHOP: &str = "buy-again.myshopify.com";
 /// Repeat customers sent (their checkouts stay under the test app's event budget).
@@ -79,15 +79,6 @@ fn checkouts(customers: &[Customer]) -> Vec<Value> {
         .collect()
 }
 
-fn ids(shelf: &Value) -> Vec<u64> {
-    shelf["recommendations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn buy_again_and_for_you_find_the_next_basket_of_real_repeat_customers() {
     for db in databases() {
@@ -127,7 +118,7 @@ async fn buy_again_and_for_you_find_the_next_basket_of_real_repeat_customers() {
                 .collect();
             let again = shelf("buy-again", customer.client.clone()).await;
             assert_eq!(again["strategy"], "buy_again", "{again}");
-            let found = ids(&again);
+            let found = shelf_ids(&again);
             assert!(
                 !found.is_empty(),
                 "{} bought before: {again}",
@@ -156,7 +147,7 @@ async fn buy_again_and_for_you_find_the_next_basket_of_real_repeat_customers() {
                 .iter()
                 .filter(|r| r["reason"] == "you bought this before")
                 .count();
-            let for_you = ids(&for_you_shelf);
+            let for_you = shelf_ids(&for_you_shelf);
             for (name, shelf) in [("buy_again", &found), ("for_you", &for_you)] {
                 let hits = shelf.iter().filter(|p| customer.next.contains(p)).count();
                 *recall.entry(name).or_default() +=

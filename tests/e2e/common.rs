@@ -380,6 +380,28 @@ impl TestApp {
     }
 }
 
+/// The setting of a server run as its own process against `fake`: a fresh database of the
+/// kind `db` says (in `data_dir` for SQLite), and a client that follows no redirect.
+pub async fn process_env(
+    db: &Database,
+    fake: &crate::fake_shopify::FakeShopify,
+    data_dir: &Path,
+) -> (crate::kindred_process::ServerEnv, reqwest::Client) {
+    let env = crate::kindred_process::ServerEnv {
+        binary: env!("CARGO_BIN_EXE_kindred").into(),
+        data_dir: data_dir.to_owned(),
+        database_url: fresh_database(db, data_dir).await,
+        admin_template: fake.admin_template(),
+        admin_key: kindred::stores::generate_key(kindred::stores::KeyScope::Admin),
+    };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
+    (env, client)
+}
+
 /// A new, empty database: a SQLite file in `data_dir`, or a new PostgreSQL database.
 pub async fn fresh_database(database: &Database, data_dir: &Path) -> String {
     match database {
@@ -398,6 +420,16 @@ pub fn error_code(body: &Value) -> &str {
     body["error"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("not an error body: {body}"))
+}
+
+/// The product ids of a shelf (`{"recommendations": [{"id": "…"}, …]}`), in order.
+pub fn shelf_ids(shelf: &Value) -> Vec<u64> {
+    shelf["recommendations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a shelf: {shelf}"))
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
+        .collect()
 }
 
 /// A client id, as the storefront script would send it.

@@ -50,6 +50,8 @@ pub struct FakeState {
     pub order_bulk_runs: Mutex<usize>,
     /// While set, bulk operations stay RUNNING (to stop the app in the middle of a sync).
     pub hold_bulk: Mutex<bool>,
+    /// While set, order history bulk operations stay RUNNING.
+    pub hold_order_bulk: Mutex<bool>,
 }
 
 #[derive(Clone)]
@@ -117,6 +119,10 @@ impl FakeShopify {
         let shops = self.state.shops.lock().unwrap();
         let (id, settings) = shops.get(shop)?.pixel.clone()?;
         Some((id, serde_json::from_str(&settings).unwrap()))
+    }
+
+    pub fn set_hold_order_bulk(&self, hold: bool) {
+        *self.state.hold_order_bulk.lock().unwrap() = hold;
     }
 
     pub fn set_hold_bulk(&self, hold: bool) {
@@ -273,7 +279,9 @@ async fn graphql(
     } else if query.contains("KindredBulkOperation") {
         entry.bulk_polls += 1;
         let orders = variables["id"] == "gid://shopify/BulkOperation/2";
-        if entry.bulk_polls < 2 || *state.hold_bulk.lock().unwrap() {
+        let held = *state.hold_bulk.lock().unwrap()
+            || (orders && *state.hold_order_bulk.lock().unwrap());
+        if entry.bulk_polls < 2 || held {
             json!({"node": {"id": variables["id"], "status": "RUNNING", "objectCount": "0", "url": null}})
         } else {
             let (objects, url) = if orders {

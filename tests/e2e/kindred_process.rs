@@ -193,6 +193,34 @@ pub struct Delivery {
     pub body: Vec<u8>,
 }
 
+/// Deliveries in the order Shopify makes of them: roughly as sent, never reliably. Each may
+/// overtake up to `reach` of those ahead, and `retries` of them arrive again anywhere, every
+/// second one under a new webhook id (the same event delivered twice).
+pub fn disorder(
+    traffic: Vec<Delivery>,
+    rng: &mut impl rand::Rng,
+    reach: usize,
+    retries: usize,
+) -> Vec<Delivery> {
+    use rand::seq::IndexedRandom;
+    let mut keyed: Vec<(usize, Delivery)> = traffic
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| (i + rng.random_range(0..reach), d))
+        .collect();
+    keyed.sort_by_key(|(k, _)| *k);
+    let mut traffic: Vec<Delivery> = keyed.into_iter().map(|(_, d)| d).collect();
+    let again: Vec<Delivery> = traffic.choose_multiple(rng, retries).cloned().collect();
+    for (n, mut duplicate) in again.into_iter().enumerate() {
+        if n % 2 == 1 {
+            duplicate.webhook_id = format!("{}-again", duplicate.webhook_id);
+        }
+        let at = rng.random_range(0..traffic.len());
+        traffic.insert(at, duplicate);
+    }
+    traffic
+}
+
 /// Sends a delivery to `base`; true when the app acknowledged it (Shopify retries otherwise).
 /// Any answer but a 2xx fails: these deliveries are all well-formed.
 pub async fn send(client: &reqwest::Client, base: &str, shop: &str, delivery: &Delivery) -> bool {

@@ -1,20 +1,19 @@
-//! Order webhooks as Shopify delivers them, to the whole app as its own process: real
-//! baskets as orders, then payments, refunds, cancellations and deletions, sent with
-//! duplicates, reordering and a SIGKILL in the middle (deliveries sent while it is down are
-//! retried after, as Shopify does). At the end Kindred's purchases equal the fake's orders.
-
-use std::time::Duration;
+//! Orders as Shopify delivers them, to the whole app as its own process: the order history
+//! read at install (and the app killed while Shopify runs that bulk operation: restarted, it
+//! resumes the same one), then real baskets as order webhooks, with payments, refunds,
+//! cancellations and deletions, sent with duplicates, reordering and a SIGKILL in the middle
+//! (deliveries sent while it is down are retried after, as Shopify does). At the end
+//! Kindred's purchases equal the fake's orders.
 
 use rand::seq::{IndexedRandom, SliceRandom};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use serde_json::{json, Value};
 
 use kindred::storage::SqlStore;
-use kindred::stores::{generate_key, KeyScope};
 
-use crate::common::{databases, fresh_database, Database};
+use crate::common::{databases, process_env, Database};
 use crate::fake_shopify::{capture, FakeShopify};
-use crate::kindred_process::{log_tail, send, Delivery, KindredServer, ServerEnv};
+use crate::kindred_process::{disorder, log_tail, send, Delivery, KindredServer};
 use crate::purchases::{expected_purchases, stored_purchases};
 use crate::retail_orders::{cancelled, refunded_first_line, retail_orders};
 
@@ -41,25 +40,33 @@ async fn replay(db: &Database) {
     let catalogue = capture("2026-01-13");
     fake.set_products(SHOP, &catalogue);
     let data_dir = tempfile::tempdir().unwrap();
-    let env = ServerEnv {
-        binary: env!("CARGO_BIN_EXE_kindred").into(),
-        data_dir: data_dir.path().to_owned(),
-        database_url: fresh_database(db, data_dir.path()).await,
-        admin_template: fake.admin_template(),
-        admin_key: generate_key(KeyScope::Admin),
-    };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let (env, client) = process_env(db, &fake, data_dir.path()).await;
+    // The history: real baskets under other order ids than the webhooks' below.
+    let history: Vec<Value> = retail_orders(&catalogue, 10, chrono::Utc::now())
+        .into_iter()
+        .map(|mut order| {
+            order["id"] = json!(order["id"].as_u64().unwrap() + 500_000);
+            order
+        })
+        .collect();
+    fake.set_orders(SHOP, &history);
+    fake.set_hold_order_bulk(true);
     let server = KindredServer::start(&env, &client).await;
     server.install(&client, SHOP).await;
+    server
+        .wait_for(&client, &env, SHOP, "the order history's operation", |s| {
+            s["order_sync"]["state"] == "running" && s["order_sync"]["operation_id"].is_string()
+        })
+        .await;
+    server.kill();
+    let server = KindredServer::start(&env, &client).await;
+    fake.set_hold_order_bulk(false);
     server
         .wait_for(&client, &env, SHOP, "the order history", |s| {
             s["order_sync"]["state"] == "completed"
         })
         .await;
+    assert_eq!(fake.order_bulk_runs(), 1, "the read was resumed, not started again");
 
     // The truth, in Shopify's order: each order created, then for some a payment update, a
     // refund (refunds/create and the order's update), a cancellation or a deletion.
@@ -96,21 +103,7 @@ async fn replay(db: &Database) {
     let in_order = traffic.len();
     // Bounded reordering (a delivery may overtake up to ~40 ahead: updates before creates,
     // refunds before their order), retries, and the same event under another webhook id.
-    let mut keyed: Vec<(usize, Delivery)> = traffic
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| (i + rng.random_range(0..40), d))
-        .collect();
-    keyed.sort_by_key(|(k, _)| *k);
-    let mut traffic: Vec<Delivery> = keyed.into_iter().map(|(_, d)| d).collect();
-    let duplicates: Vec<Delivery> = traffic.choose_multiple(&mut rng, 40).cloned().collect();
-    for (n, mut duplicate) in duplicates.into_iter().enumerate() {
-        if n % 2 == 1 {
-            duplicate.webhook_id = format!("{}-again", duplicate.webhook_id);
-        }
-        let at = rng.random_range(0..traffic.len());
-        traffic.insert(at, duplicate);
-    }
+    let mut traffic = disorder(traffic, &mut rng, 40, 40);
     let late_creates: Vec<Delivery> = traffic
         .iter()
         .filter(|d| d.topic == "orders/create")
@@ -157,7 +150,7 @@ async fn replay(db: &Database) {
 
     let store = SqlStore::connect(&env.database_url).await.unwrap();
     let got = stored_purchases(&store, SHOP).await;
-    let want = expected_purchases(&orders);
+    let want = expected_purchases(&[history, orders].concat());
     let differ: Vec<_> = want
         .iter()
         .filter(|(id, lines)| got.get(id) != Some(lines))

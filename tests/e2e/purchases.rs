@@ -15,7 +15,7 @@ use kindred::domain::ShopDomain;
 use kindred::stores::prelude::*;
 use kindred::stores::{OrderSyncRow, SyncState};
 
-use crate::common::{databases, error_code, TestApp};
+use crate::common::{databases, error_code, shelf_ids, TestApp};
 use crate::fake_shopify::{capture, FakeShopify};
 use crate::retail_orders::{
     cancelled, client_of, refunded_first_line, retail_orders, CUSTOMER_ID_BASE,
@@ -44,15 +44,6 @@ pub(crate) async fn wait_for_orders(app: &TestApp, shop: &str) -> OrderSyncRow {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-fn ids(shelf: &Value) -> Vec<u64> {
-    shelf["recommendations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
-        .collect()
 }
 
 /// What each order says was bought and still stands: (product, units), none when cancelled.
@@ -181,14 +172,14 @@ async fn an_install_reads_the_order_history_and_the_shelves_follow_what_was_boug
             )
             .await;
             assert_eq!(again["strategy"], "buy_again", "{again}");
-            assert!(bought.contains(&ids(&again)[0]), "{client}: {again}");
+            assert!(bought.contains(&shelf_ids(&again)[0]), "{client}: {again}");
             // The other shop never saw this shopper buy.
             let there = shelf(
                 other_key.clone(),
                 format!("buy-again?client_id={client}&limit=10"),
             )
             .await;
-            assert!(ids(&there).is_empty(), "{there}");
+            assert!(shelf_ids(&there).is_empty(), "{there}");
         }
         let customer = orders[0]["customer"]["id"].as_u64().unwrap();
         let merchant = app.merchant_key(SHOP).await;
@@ -219,7 +210,7 @@ async fn an_install_reads_the_order_history_and_the_shelves_follow_what_was_boug
             .await;
         assert_eq!(status, StatusCode::OK, "{again}");
         let theirs = &by_client[&client_of(customer - CUSTOMER_ID_BASE)];
-        assert!(theirs.contains(&ids(&again)[0]), "{again}");
+        assert!(theirs.contains(&shelf_ids(&again)[0]), "{again}");
 
         // Complementary: the products bought together in these orders.
         let mut together: HashMap<u64, HashSet<u64>> = HashMap::new();
@@ -281,11 +272,13 @@ async fn an_install_reads_the_order_history_and_the_shelves_follow_what_was_boug
         let trending = shelf(key.clone(), "trending?limit=10".to_owned()).await;
         assert_eq!(trending["strategy"], "trending", "{trending}");
         assert!(
-            ids(&trending).iter().all(|p| sold_this_week.contains(p)),
+            shelf_ids(&trending)
+                .iter()
+                .all(|p| sold_this_week.contains(p)),
             "{trending}"
         );
         let there = shelf(other_key.clone(), "trending?limit=10".to_owned()).await;
-        assert!(ids(&there).is_empty(), "{there}");
+        assert!(shelf_ids(&there).is_empty(), "{there}");
 
         // The install connected the web pixel: its settings carry the endpoint and a key
         // of this shop that only adds anonymous events, from any origin.
@@ -349,7 +342,7 @@ async fn an_install_reads_the_order_history_and_the_shelves_follow_what_was_boug
         )
         .await;
         let guest_bought: HashSet<u64> = standing(order).into_iter().map(|(p, _)| p).collect();
-        assert!(guest_bought.contains(&ids(&again)[0]), "{again}");
+        assert!(guest_bought.contains(&shelf_ids(&again)[0]), "{again}");
         assert_eq!(
             stored_purchases(&app.store, SHOP).await,
             expected_purchases(&orders)
@@ -366,7 +359,7 @@ async fn an_install_reads_the_order_history_and_the_shelves_follow_what_was_boug
             "buy-again?client_id=forger&limit=10".to_owned(),
         )
         .await;
-        assert!(ids(&forger).is_empty(), "{forger}");
+        assert!(shelf_ids(&forger).is_empty(), "{forger}");
 
         // A reinstall keeps the pixel and gives it a new key; the old one stops working.
         install(&app, SHOP).await;
@@ -497,10 +490,42 @@ async fn order_webhooks_apply_once_newest_wins_and_bad_orders_change_nothing() {
             .get("/api/v1/recommendations/trending?limit=20", &key)
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert!(!ids(&body).contains(&9_999_999_999_999), "{body}");
+        assert!(!shelf_ids(&body).contains(&9_999_999_999_999), "{body}");
+
+        // customers/data_request exports the customer's orders and those it names.
+        let customer = orders[4]["customer"]["id"].as_u64().unwrap();
+        let request = json!({"shop_id": 1, "shop_domain": SHOP, "customer": {"id": customer},
+            "orders_requested": [orders[5]["id"]], "data_request": {"id": 77}});
+        deliver_and_apply(
+            &app,
+            "/webhooks/compliance",
+            "customers/data_request",
+            SHOP,
+            &request,
+        )
+        .await;
+        let merchant = app.merchant_key(SHOP).await;
+        let (status, exports) = app
+            .get(&format!("/api/v1/shops/{SHOP}/privacy/exports"), &merchant)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{exports}");
+        let export = exports.to_string();
+        let theirs: Vec<&Value> = want
+            .iter()
+            .filter(|o| o["customer"]["id"] == customer || o["id"] == orders[5]["id"])
+            .collect();
+        assert!(!theirs.is_empty());
+        for order in &theirs {
+            assert!(
+                export.contains(&order["id"].to_string()),
+                "{} not in {export}",
+                order["id"]
+            );
+        }
+        let stranger_id = want.last().unwrap()["id"].to_string();
+        assert!(!export.contains(&stranger_id), "{export}");
 
         // customers/redact takes the customer's orders and those it names, and no other.
-        let customer = orders[4]["customer"]["id"].as_u64().unwrap();
         let redact = json!({"shop_id": 1, "shop_domain": SHOP, "customer": {"id": customer},
             "orders_to_redact": [orders[5]["id"]]});
         deliver_and_apply(

@@ -19,10 +19,9 @@ pub fn client_of(customer: u64) -> String {
     format!("retail-{customer}")
 }
 
-/// Orders of the first `customers` repeat customers of Online Retail, oldest first, their
-/// lines the on-sale products of `catalogue` (storefront-shaped products).
-pub fn retail_orders(catalogue: &[Value], customers: usize, now: DateTime<Utc>) -> Vec<Value> {
-    let on_sale: Vec<&Value> = catalogue
+/// The products of a (storefront-shaped) catalogue that can be bought now.
+pub fn on_sale(catalogue: &[Value]) -> Vec<&Value> {
+    catalogue
         .iter()
         .filter(|p| {
             p["variants"]
@@ -31,7 +30,13 @@ pub fn retail_orders(catalogue: &[Value], customers: usize, now: DateTime<Utc>) 
                 .iter()
                 .any(|v| v["available"] == true)
         })
-        .collect();
+        .collect()
+}
+
+/// Orders of the first `customers` repeat customers of Online Retail, oldest first, their
+/// lines the on-sale products of `catalogue` (storefront-shaped products).
+pub fn retail_orders(catalogue: &[Value], customers: usize, now: DateTime<Utc>) -> Vec<Value> {
+    let on_sale = on_sale(catalogue);
     let path = shared_data("interactions/online-retail/online_retail_first49999rows.csv");
     let buyers = kindred::eval::online_retail_customers(&path).unwrap();
     let chosen: Vec<_> = buyers
@@ -50,7 +55,7 @@ pub fn retail_orders(catalogue: &[Value], customers: usize, now: DateTime<Utc>) 
         .flat_map(|(customer, baskets)| {
             baskets.iter().map(move |b| {
                 let at = now.timestamp() - span + (b.time - first) * span / (last - first).max(1);
-                (at, *customer as u64, b.items.clone())
+                (at, *customer, b.items.clone())
             })
         })
         .collect();

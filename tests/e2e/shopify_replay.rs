@@ -6,10 +6,9 @@
 //! capture exactly and the vector store agrees with the database.
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
 
 use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use serde_json::{json, Value};
 
 use kindred::catalog::read_catalogue;
@@ -17,12 +16,11 @@ use kindred::catalog::service::text_of;
 use kindred::domain::ShopDomain;
 use kindred::storage::SqlStore;
 use kindred::stores::prelude::*;
-use kindred::stores::{generate_key, KeyScope};
 use kindred_retriever::{EdgeIndex, VectorIndex};
 
-use crate::common::{databases, fresh_database, model, shared_data, Database};
+use crate::common::{databases, model, process_env, shared_data, Database};
 use crate::fake_shopify::{capture, webhook_body, FakeShopify, SECRET};
-use crate::kindred_process::{log_tail, send, Delivery, KindredServer, ServerEnv};
+use crate::kindred_process::{disorder, log_tail, send, Delivery, KindredServer};
 
 const SHOP: &str = "yoga-week.myshopify.com";
 const CAPTURES: [&str; 5] = [
@@ -82,18 +80,7 @@ async fn replay(db: &Database) {
     let captures: Vec<BTreeMap<u64, Value>> = CAPTURES.iter().map(|d| by_id(capture(d))).collect();
     fake.set_products(SHOP, &captures[0].values().cloned().collect::<Vec<_>>());
     let data_dir = tempfile::tempdir().unwrap();
-    let env = ServerEnv {
-        binary: env!("CARGO_BIN_EXE_kindred").into(),
-        data_dir: data_dir.path().to_owned(),
-        database_url: fresh_database(db, data_dir.path()).await,
-        admin_template: fake.admin_template(),
-        admin_key: generate_key(KeyScope::Admin),
-    };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let (env, client) = process_env(db, &fake, data_dir.path()).await;
 
     // Install by OAuth; the bulk operation is held RUNNING and the app killed meanwhile.
     fake.set_hold_bulk(true);
@@ -130,23 +117,8 @@ async fn replay(db: &Database) {
     }
     let in_order = deliveries.len();
     // Bounded reordering: each delivery may overtake those up to ~600 places ahead, which
-    // crosses capture boundaries (stale versions arrive after newer ones).
-    let mut keyed: Vec<(usize, Delivery)> = deliveries
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| (i + rng.random_range(0..600), d))
-        .collect();
-    keyed.sort_by_key(|(k, _)| *k);
-    let mut traffic: Vec<Delivery> = keyed.into_iter().map(|(_, d)| d).collect();
-    // Retries of the same delivery, and the same event under another webhook id.
-    let duplicates: Vec<Delivery> = traffic.choose_multiple(&mut rng, 150).cloned().collect();
-    for (n, mut duplicate) in duplicates.into_iter().enumerate() {
-        if n % 2 == 1 {
-            duplicate.webhook_id = format!("{}-again", duplicate.webhook_id);
-        }
-        let at = rng.random_range(0..traffic.len());
-        traffic.insert(at, duplicate);
-    }
+    // crosses capture boundaries (stale versions arrive after newer ones); and retries.
+    let mut traffic = disorder(deliveries, &mut rng, 600, 150);
     // Late updates of deleted products: their last version, after the delete.
     let last = captures.len() - 1;
     for (i, capture) in captures.iter().enumerate().take(last) {

@@ -156,7 +156,7 @@ pub fn tune_repeat_weight(customers: &[(ShopperId, Vec<Session>)]) -> f64 {
 }
 
 /// The re-buy weights tried: from interleaving (1) to re-buys all but always first.
-const REPEAT_WEIGHTS: [f64; 7] = [1.0, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0];
+const REPEAT_WEIGHTS: [f64; 9] = [1.0, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 
 fn measure_buy_again(
     train: &[(ShopperId, Vec<Session>)],

@@ -85,14 +85,7 @@ impl ShopifyService {
         settings: &str,
     ) -> Result<String, AppError> {
         if let Some(id) = known {
-            let data = self
-                .admin_graphql(
-                    shop,
-                    WEB_PIXEL_UPDATE,
-                    json!({ "id": id, "settings": settings }),
-                )
-                .await?;
-            if let Ok(id) = pixel_written(&data["webPixelUpdate"]) {
+            if let Ok(id) = self.update_pixel(shop, id, settings).await? {
                 return Ok(id);
             }
         }
@@ -110,22 +103,36 @@ impl ShopifyService {
                     .ok_or_else(|| {
                         AppError::Upstream("Shopify has a pixel but names none".into())
                     })?;
-                let data = self
-                    .admin_graphql(
-                        shop,
-                        WEB_PIXEL_UPDATE,
-                        json!({ "id": id, "settings": settings }),
-                    )
-                    .await?;
-                pixel_written(&data["webPixelUpdate"]).map_err(|codes| {
-                    AppError::Upstream(format!("web pixel not updated: {}", codes.join(", ")))
-                })
+                self.update_pixel(shop, id, settings)
+                    .await?
+                    .map_err(|codes| {
+                        AppError::Upstream(format!("web pixel not updated: {}", codes.join(", ")))
+                    })
             }
             Err(codes) => Err(AppError::Upstream(format!(
                 "web pixel not created: {}",
                 codes.join(", ")
             ))),
         }
+    }
+}
+
+impl ShopifyService {
+    /// `webPixelUpdate`: the pixel's id, or the codes of Shopify's refusal.
+    async fn update_pixel(
+        &self,
+        shop: &ShopDomain,
+        id: &str,
+        settings: &str,
+    ) -> Result<Result<String, Vec<String>>, AppError> {
+        let data = self
+            .admin_graphql(
+                shop,
+                WEB_PIXEL_UPDATE,
+                json!({ "id": id, "settings": settings }),
+            )
+            .await?;
+        Ok(pixel_written(&data["webPixelUpdate"]))
     }
 }
 

@@ -2,16 +2,13 @@
 //! the app read (the last 60 days with `read_orders`), its JSONL assembled into orders and
 //! stored newest-version-wins, so a resumed or repeated read changes nothing twice.
 
-use std::collections::HashMap;
-
-use serde_json::Value;
-
 use crate::catalog::SkippedRecord;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::purchases::{Order, OrderSource};
 use crate::shopify::orders::payload::order_from_graphql;
 use crate::shopify::service::ShopifyService;
+use crate::shopify::sync::bulk::BulkLines;
 use crate::shopify::sync::BulkRead;
 use crate::stores::{OrdersWritten, SyncState};
 
@@ -52,10 +49,10 @@ impl ShopifyService {
             .syncs
             .order_sync_progress(shop, SyncState::Ingesting, objects, 0)
             .await?;
-        let mut assembler = OrderAssembler::default();
-        self.read_bulk_file(url, |line| assembler.push_line(line))
+        let mut lines = order_lines();
+        self.read_bulk_file(url, |line| lines.push_line(line))
             .await?;
-        let (orders, skipped) = assembler.finish();
+        let (orders, skipped) = orders_of(lines);
         for skip in &skipped {
             tracing::warn!(%shop, location = %skip.location, reason = %skip.reason, "order record skipped");
         }
@@ -83,63 +80,18 @@ impl ShopifyService {
     }
 }
 
-/// Reads the bulk query's JSONL: order lines, and line item lines that name their order in
-/// `__parentId`, wherever in the file they are.
-#[derive(Default)]
-pub struct OrderAssembler {
-    orders: Vec<(String, usize, Value)>,
-    lines: HashMap<String, Vec<Value>>,
-    skipped: Vec<SkippedRecord>,
-    read: usize,
+/// The order history's bulk file: orders with their line items.
+fn order_lines() -> BulkLines {
+    BulkLines::new(
+        "orders.jsonl",
+        "gid://shopify/Order/",
+        &["gid://shopify/LineItem/"],
+    )
 }
 
-impl OrderAssembler {
-    pub fn push_line(&mut self, line: &str) {
-        self.read += 1;
-        let line_no = self.read;
-        let line = line.trim();
-        if line.is_empty() {
-            return;
-        }
-        let value: Value = match serde_json::from_str(line) {
-            Ok(value) => value,
-            Err(err) => return self.skip(line_no, format!("not JSON: {err}")),
-        };
-        let id = value.get("id").and_then(Value::as_str).unwrap_or_default();
-        match value.get("__parentId").and_then(Value::as_str) {
-            Some(parent) if id.starts_with("gid://shopify/LineItem/") => {
-                self.lines.entry(parent.to_owned()).or_default().push(value)
-            }
-            None if id.starts_with("gid://shopify/Order/") => {
-                self.orders.push((id.to_owned(), line_no, value))
-            }
-            _ => self.skip(line_no, format!("unexpected object `{id}`")),
-        }
-    }
-
-    fn skip(&mut self, line: usize, reason: String) {
-        self.skipped
-            .push(SkippedRecord::new(format!("orders.jsonl:{line}"), reason));
-    }
-
-    /// The orders, in file order, and the lines that could not be used.
-    pub fn finish(mut self) -> (Vec<Order>, Vec<SkippedRecord>) {
-        let mut orders = Vec::with_capacity(self.orders.len());
-        for (gid, line, node) in std::mem::take(&mut self.orders) {
-            let lines = self.lines.remove(&gid).unwrap_or_default();
-            match order_from_graphql(&node, &lines) {
-                Ok(order) => orders.push(order),
-                Err(reason) => self.skip(line, reason),
-            }
-        }
-        for orphan in self.lines.keys() {
-            self.skipped.push(SkippedRecord::new(
-                "orders.jsonl",
-                format!("line items of `{orphan}`, which is not in the file"),
-            ));
-        }
-        (orders, self.skipped)
-    }
+/// The orders of an order history bulk file.
+fn orders_of(lines: BulkLines) -> (Vec<Order>, Vec<SkippedRecord>) {
+    lines.finish(|node, kids| order_from_graphql(node, &kids[0]))
 }
 
 #[cfg(test)]
@@ -148,7 +100,7 @@ mod tests {
 
     #[test]
     fn line_items_join_their_order_wherever_they_are() {
-        let mut bulk = OrderAssembler::default();
+        let mut bulk = order_lines();
         for line in [
             r#"{"id":"gid://shopify/LineItem/11","quantity":2,"currentQuantity":1,"product":{"id":"gid://shopify/Product/5"},"variant":null,"discountedUnitPriceAfterAllDiscountsSet":{"shopMoney":{"amount":"9.5","currencyCode":"EUR"}},"__parentId":"gid://shopify/Order/1"}"#,
             r#"{"id":"gid://shopify/Order/1","createdAt":"2026-11-01T10:00:00Z","updatedAt":"2026-11-02T10:00:00Z","cancelledAt":null,"test":true,"displayFinancialStatus":"PAID","currencyCode":"EUR","customer":{"id":"gid://shopify/Customer/8"},"customAttributes":[{"key":"_kindred_client_id","value":"b-1"}],"refunds":[{"id":"gid://shopify/Refund/3"}]}"#,
@@ -158,7 +110,7 @@ mod tests {
         ] {
             bulk.push_line(line);
         }
-        let (orders, skipped) = bulk.finish();
+        let (orders, skipped) = orders_of(bulk);
         assert_eq!(orders.len(), 1);
         let order = &orders[0];
         assert!(order.test);

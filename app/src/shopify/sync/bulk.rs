@@ -1,5 +1,6 @@
-//! Reading a bulk operation's JSONL. Each line is one object; variants and collections are
-//! lines of their own that name their product in `__parentId`, so products are assembled
+//! Reading a bulk operation's JSONL. Each line is one object; nested connections' nodes
+//! (a product's variants and collections, an order's line items) are lines of their own that
+//! name their parent in `__parentId`, wherever in the file they are, so objects are assembled
 //! as lines stream in and read once the file has ended.
 
 use std::collections::HashMap;
@@ -10,19 +11,37 @@ use crate::catalog::SkippedRecord;
 use crate::domain::Product;
 use crate::shopify::graphql::product_from_graphql;
 
-#[derive(Default)]
-pub struct BulkAssembler {
-    /// Product gid -> (line number, node), in file order.
-    products: Vec<(String, usize, Value)>,
-    variants: HashMap<String, Vec<Value>>,
-    collections: HashMap<String, Vec<Value>>,
+/// The objects of one bulk file: top-level nodes of one type, and their children by type.
+pub struct BulkLines {
+    /// The file's name in skip reports (`bulk.jsonl:12`).
+    file: &'static str,
+    /// The top-level nodes' gid prefix (`gid://shopify/Product/`).
+    parent: &'static str,
+    /// The children's gid prefixes, in the order `finish` hands them over.
+    children: &'static [&'static str],
+    /// Parent gid, line number and node, in file order.
+    parents: Vec<(String, usize, Value)>,
+    /// (child type, parent gid) -> its nodes.
+    kids: HashMap<(usize, String), Vec<Value>>,
     skipped: Vec<SkippedRecord>,
     lines: usize,
 }
 
-impl BulkAssembler {
-    pub fn lines(&self) -> usize {
-        self.lines
+impl BulkLines {
+    pub fn new(
+        file: &'static str,
+        parent: &'static str,
+        children: &'static [&'static str],
+    ) -> Self {
+        Self {
+            file,
+            parent,
+            children,
+            parents: Vec::new(),
+            kids: HashMap::new(),
+            skipped: Vec::new(),
+            lines: 0,
+        }
     }
 
     /// Takes one JSONL line; a bad line is recorded and the rest go on.
@@ -39,19 +58,16 @@ impl BulkAssembler {
         };
         let id = value.get("id").and_then(Value::as_str).unwrap_or_default();
         match value.get("__parentId").and_then(Value::as_str) {
-            Some(parent) if id.starts_with("gid://shopify/ProductVariant/") => self
-                .variants
-                .entry(parent.to_owned())
-                .or_default()
-                .push(value),
-            Some(parent) if id.starts_with("gid://shopify/Collection/") => self
-                .collections
-                .entry(parent.to_owned())
-                .or_default()
-                .push(value),
-            Some(_) => self.skip(line_no, format!("unexpected child object `{id}`")),
-            None if id.starts_with("gid://shopify/Product/") => {
-                self.products.push((id.to_owned(), line_no, value))
+            Some(parent) => match self.children.iter().position(|c| id.starts_with(c)) {
+                Some(kind) => self
+                    .kids
+                    .entry((kind, parent.to_owned()))
+                    .or_default()
+                    .push(value),
+                None => self.skip(line_no, format!("unexpected child object `{id}`")),
+            },
+            None if id.starts_with(self.parent) => {
+                self.parents.push((id.to_owned(), line_no, value))
             }
             None => self.skip(line_no, format!("unexpected object `{id}`")),
         }
@@ -59,28 +75,54 @@ impl BulkAssembler {
 
     fn skip(&mut self, line: usize, reason: String) {
         self.skipped
-            .push(SkippedRecord::new(format!("bulk.jsonl:{line}"), reason));
+            .push(SkippedRecord::new(format!("{}:{line}", self.file), reason));
     }
 
-    /// The products, in file order, and the lines that could not be used.
-    pub fn finish(mut self) -> (Vec<Product>, Vec<SkippedRecord>) {
-        let mut products = Vec::with_capacity(self.products.len());
-        for (gid, line, node) in std::mem::take(&mut self.products) {
-            let variants = self.variants.remove(&gid).unwrap_or_default();
-            let collections = self.collections.remove(&gid).unwrap_or_default();
-            match product_from_graphql(&node, &variants, &collections) {
-                Ok(product) => products.push(product),
+    /// Each parent read with its children (one list per child type, in `children`'s
+    /// order), in file order, and the lines that could not be used.
+    pub fn finish<T>(
+        mut self,
+        read: impl Fn(&Value, &[Vec<Value>]) -> Result<T, String>,
+    ) -> (Vec<T>, Vec<SkippedRecord>) {
+        let mut objects = Vec::with_capacity(self.parents.len());
+        for (gid, line, node) in std::mem::take(&mut self.parents) {
+            let kids: Vec<Vec<Value>> = (0..self.children.len())
+                .map(|kind| self.kids.remove(&(kind, gid.clone())).unwrap_or_default())
+                .collect();
+            match read(&node, &kids) {
+                Ok(object) => objects.push(object),
                 Err(reason) => self.skip(line, reason),
             }
         }
-        for orphan in self.variants.keys().chain(self.collections.keys()) {
-            self.skipped.push(SkippedRecord::new(
-                "bulk.jsonl",
-                format!("children of `{orphan}`, which is not in the file"),
-            ));
-        }
-        (products, self.skipped)
+        let mut orphans: Vec<&String> = self.kids.keys().map(|(_, parent)| parent).collect();
+        orphans.sort();
+        orphans.dedup();
+        let orphans: Vec<SkippedRecord> = orphans
+            .into_iter()
+            .map(|orphan| {
+                SkippedRecord::new(
+                    self.file,
+                    format!("children of `{orphan}`, which is not in the file"),
+                )
+            })
+            .collect();
+        self.skipped.extend(orphans);
+        (objects, self.skipped)
     }
+}
+
+/// The catalogue's bulk file: products with their variants and collections.
+pub fn catalogue_lines() -> BulkLines {
+    BulkLines::new(
+        "bulk.jsonl",
+        "gid://shopify/Product/",
+        &["gid://shopify/ProductVariant/", "gid://shopify/Collection/"],
+    )
+}
+
+/// The products of a catalogue bulk file.
+pub fn products_of(lines: BulkLines) -> (Vec<Product>, Vec<SkippedRecord>) {
+    lines.finish(|node, kids| product_from_graphql(node, &kids[0], &kids[1]))
 }
 
 #[cfg(test)]
@@ -89,7 +131,7 @@ mod tests {
 
     #[test]
     fn children_join_their_parent_wherever_they_are() {
-        let mut bulk = BulkAssembler::default();
+        let mut bulk = catalogue_lines();
         for line in [
             r#"{"id":"gid://shopify/ProductVariant/11","price":"20.00","compareAtPrice":null,"availableForSale":true,"__parentId":"gid://shopify/Product/1"}"#,
             r#"{"id":"gid://shopify/Product/1","title":"Cork block","handle":"cork-block","descriptionHtml":"","vendor":"Keep","productType":"Blocks","tags":[],"status":"ACTIVE","updatedAt":"2026-01-06T10:00:00Z","options":[]}"#,
@@ -100,7 +142,7 @@ mod tests {
         ] {
             bulk.push_line(line);
         }
-        let (products, skipped) = bulk.finish();
+        let (products, skipped) = products_of(bulk);
         assert_eq!(products.len(), 1);
         assert_eq!(products[0].price_cents, Some(2000));
         assert_eq!(products[0].collections, [5]);

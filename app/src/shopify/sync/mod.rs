@@ -16,7 +16,7 @@ use crate::shopify::graphql::{
     BULK_OPERATION_STATUS, BULK_ORDERS_QUERY, BULK_PRODUCTS_QUERY, RUN_BULK_QUERY,
 };
 use crate::shopify::service::{parse_time, Collections, ShopifyService};
-use crate::shopify::sync::bulk::BulkAssembler;
+use crate::shopify::sync::bulk::{catalogue_lines, products_of};
 use crate::stores::SyncState;
 
 /// What a bulk operation reads.
@@ -132,10 +132,10 @@ impl ShopifyService {
             .sync_progress(shop, SyncState::Ingesting, objects, 0)
             .await?;
 
-        let mut assembler = BulkAssembler::default();
-        self.read_bulk_file(url, |line| assembler.push_line(line))
+        let mut lines = catalogue_lines();
+        self.read_bulk_file(url, |line| lines.push_line(line))
             .await?;
-        let (products, skipped) = assembler.finish();
+        let (products, skipped) = products_of(lines);
         for skip in &skipped {
             tracing::warn!(%shop, location = %skip.location, reason = %skip.reason, "bulk record skipped");
         }
