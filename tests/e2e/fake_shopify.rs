@@ -279,8 +279,8 @@ async fn graphql(
     } else if query.contains("KindredBulkOperation") {
         entry.bulk_polls += 1;
         let orders = variables["id"] == "gid://shopify/BulkOperation/2";
-        let held = *state.hold_bulk.lock().unwrap()
-            || (orders && *state.hold_order_bulk.lock().unwrap());
+        let held =
+            *state.hold_bulk.lock().unwrap() || (orders && *state.hold_order_bulk.lock().unwrap());
         if entry.bulk_polls < 2 || held {
             json!({"node": {"id": variables["id"], "status": "RUNNING", "objectCount": "0", "url": null}})
         } else {

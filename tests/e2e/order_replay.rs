@@ -66,7 +66,11 @@ async fn replay(db: &Database) {
             s["order_sync"]["state"] == "completed"
         })
         .await;
-    assert_eq!(fake.order_bulk_runs(), 1, "the read was resumed, not started again");
+    assert_eq!(
+        fake.order_bulk_runs(),
+        1,
+        "the read was resumed, not started again"
+    );
 
     // The truth, in Shopify's order: each order created, then for some a payment update, a
     // refund (refunds/create and the order's update), a cancellation or a deletion.

@@ -375,7 +375,27 @@ async fn an_install_reads_the_order_history_and_the_shelves_follow_what_was_boug
         );
         let (status, _, body) =
             pixel_post(settings["key"].as_str().unwrap().to_owned(), view.clone()).await;
+        assert_eq!(
+            (status, &body["duplicates"]),
+            (StatusCode::OK, &json!(0)),
+            "{body}"
+        );
+        // The theme embed reporting the same view of the same browser a moment later: a shop
+        // running both counts it once; a second view from one sender is a second view.
+        let embed_view = json!([{"type": "product_viewed", "id": "embed-3", "client_id": "b",
+            "product_id": anchor.to_string()}]);
+        let (status, body) = app.send_events(&key, embed_view).await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            (&body["accepted"], &body["duplicates"]),
+            (&json!(1), &json!(1)),
+            "{body}"
+        );
+        let again_view = json!([{"type": "product_viewed", "id": "px-4", "client_id": "b",
+            "product_id": anchor.to_string()}]);
+        let (_, _, body) =
+            pixel_post(settings["key"].as_str().unwrap().to_owned(), again_view).await;
+        assert_eq!(body["duplicates"], 0, "{body}");
         // A merchant's secret key never works there.
         let (status, _, _) = pixel_post(merchant.clone(), view).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);

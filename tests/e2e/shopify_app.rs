@@ -108,6 +108,9 @@ pub(crate) async fn deliver_and_apply(
     assert_eq!(status, StatusCode::OK, "{topic}: {answer}");
     assert_eq!(answer["status"], "accepted");
     app.shopify.process_inbox().await.unwrap();
+    // Applied, not waiting to be tried again.
+    let inbox = app.store.inbox_counts(None).await.unwrap();
+    assert_eq!(inbox.pending, 0, "{topic} was not applied: {inbox:?}");
 }
 
 /// The catalogue Kindred holds for a shop: id -> (available, price, compare-at price).

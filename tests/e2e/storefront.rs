@@ -280,7 +280,8 @@ async fn strategies_answer_by_name_fall_back_and_cover_new_shops_shoppers_and_pr
         );
         assert_eq!(ids(&body), newest[..4].to_vec());
 
-        // Shoppers look at two products: they trend, the one on screen left out.
+        // Shoppers look at two products and one buys the mat with the first: they trend, a
+        // unit sold weighing as much as 20 views, the one on screen left out.
         let mut events = Vec::new();
         for (i, (product, times)) in [("6239910789300", 5), ("7404209340596", 3)]
             .iter()
@@ -297,14 +298,14 @@ async fn strategies_answer_by_name_fall_back_and_cover_new_shops_shoppers_and_pr
         let (status, body) = app.send_events(&key, events.clone().into()).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let (_, body) = get("/api/v1/recommendations/trending?limit=5".into()).await;
-        assert_eq!(ids(&body)[..2], ["6239910789300", "7404209340596"]);
+        assert_eq!(ids(&body)[..3], ["6239910789300", MAT, "7404209340596"]);
         assert_eq!(
             body["recommendations"][0]["reason"],
             "trending in this shop"
         );
         let (_, body) =
             get("/api/v1/recommendations/trending?product_id=6239910789300".into()).await;
-        assert_eq!(ids(&body)[0], "7404209340596");
+        assert_eq!(ids(&body)[..2], [MAT, "7404209340596"]);
 
         // Complementary: what this shop's shoppers bought with the product on screen.
         let (_, body) = get(format!(

@@ -88,7 +88,7 @@ impl Recommender {
     ) -> Result<Arc<ShopInteractions>, AppError> {
         let cache = &self.interaction_models;
         match cache.models.get(shop) {
-            Some((built, models)) if built.elapsed() < MODEL_MAX_AGE => Ok(models),
+            Some((age, models)) if age < MODEL_MAX_AGE => Ok(models),
             Some((_, models)) => {
                 if let Ok(guard) = cache.build_lock(shop).try_lock_owned() {
                     let service = self.clone();

@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::domain::ShopDomain;
 
 pub(crate) struct ShopCache<T> {
-    entries: Mutex<HashMap<ShopDomain, (Instant, Arc<T>)>>,
+    /// The value, when it was made, and whether new data has come in since.
+    entries: Mutex<HashMap<ShopDomain, (Instant, Arc<T>, bool)>>,
 }
 
 impl<T> Default for ShopCache<T> {
@@ -21,14 +22,21 @@ impl<T> Default for ShopCache<T> {
 }
 
 impl<T> ShopCache<T> {
-    /// The shop's value and when it was made.
-    pub(crate) fn get(&self, shop: &ShopDomain) -> Option<(Instant, Arc<T>)> {
-        self.entries.lock().ok()?.get(shop).cloned()
+    /// The shop's value and how old it is (as old as can be once marked stale).
+    pub(crate) fn get(&self, shop: &ShopDomain) -> Option<(Duration, Arc<T>)> {
+        let entries = self.entries.lock().ok()?;
+        let (made, value, stale) = entries.get(shop)?;
+        let age = if *stale {
+            Duration::MAX
+        } else {
+            made.elapsed()
+        };
+        Some((age, value.clone()))
     }
 
     pub(crate) fn put(&self, shop: &ShopDomain, value: Arc<T>) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.insert(shop.clone(), (Instant::now(), value));
+            entries.insert(shop.clone(), (Instant::now(), value, false));
         }
     }
 
@@ -36,10 +44,8 @@ impl<T> ShopCache<T> {
     /// meanwhile where the owner allows (new data came in; nothing was erased).
     pub(crate) fn make_stale(&self, shop: &ShopDomain) {
         if let Ok(mut entries) = self.entries.lock() {
-            if let Some((made, _)) = entries.get_mut(shop) {
-                *made = Instant::now()
-                    .checked_sub(std::time::Duration::from_secs(24 * 3600))
-                    .unwrap_or(*made);
+            if let Some((_, _, stale)) = entries.get_mut(shop) {
+                *stale = true;
             }
         }
     }

@@ -184,7 +184,7 @@ impl Recommender {
     /// a shop with none yet is asked again each time.
     async fn trending_scores(&self, shop: &ShopDomain) -> Result<Arc<Vec<(u64, f64)>>, AppError> {
         let cached = self.trending_cache.get(shop);
-        if let Some((_, scores)) = cached.filter(|(at, _)| at.elapsed() < TRENDING_MAX_AGE) {
+        if let Some((_, scores)) = cached.filter(|(age, _)| *age < TRENDING_MAX_AGE) {
             return Ok(scores);
         }
         let now = self.stores().now();

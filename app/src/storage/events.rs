@@ -21,6 +21,12 @@ impl EventStore for SqlStore {
         let received = self.now();
         let mut inserted = 0;
         for event in events {
+            if self
+                .reported_by_the_other_sender(&mut tx, shop, event)
+                .await?
+            {
+                continue;
+            }
             let line_items = (!event.line_items.is_empty())
                 .then(|| serde_json::to_string(&event.line_items))
                 .transpose()
@@ -228,7 +234,52 @@ impl EventStore for SqlStore {
     }
 }
 
+/// What both the theme embed (through the App Proxy, or a headless frontend's public key)
+/// and the web pixel report of the same page: each is stored once.
+const REPORTED_TWICE: &str =
+    "'product_viewed', 'collection_viewed', 'search_submitted', 'product_added_to_cart'";
+/// How far apart in time the two reports of one thing may be (their clocks differ).
+const SAME_MOMENT_MS: i64 = 30_000;
+
 impl SqlStore {
+    /// Whether the same browser's same view, search or cart addition came moments ago from
+    /// the other kind of sender (the web pixel against a storefront script): a shop that
+    /// runs both counts it once. Two reports from one sender are two things that happened.
+    async fn reported_by_the_other_sender(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        shop: &ShopDomain,
+        event: &ShopperEvent,
+    ) -> Result<bool, AppError> {
+        let storefront = [EventSource::AppProxy, EventSource::Storefront];
+        let other = match event.source {
+            Some(EventSource::Pixel) => "source IN ('app_proxy', 'storefront')",
+            Some(source) if storefront.contains(&source) => "source = 'pixel'",
+            _ => return Ok(false),
+        };
+        if !REPORTED_TWICE.contains(&format!("'{}'", event.kind.as_str())) {
+            return Ok(false);
+        }
+        let sql = format!(
+            "SELECT 1 FROM shopper_events WHERE shop_domain = $1 AND client_id = $2 AND kind = $3 \
+             AND occurred_at BETWEEN $4 AND $5 AND {other} \
+             AND COALESCE(product_id, 0) = $6 AND COALESCE(collection_id, 0) = $7 \
+             AND COALESCE(search_query, '') = $8 LIMIT 1"
+        );
+        let found = sqlx::query(&sql)
+            .bind(shop.as_str())
+            .bind(event.client_id.as_str())
+            .bind(event.kind.as_str())
+            .bind(event.occurred_at - SAME_MOMENT_MS)
+            .bind(event.occurred_at + SAME_MOMENT_MS)
+            .bind(event.product_id.map_or(0, |p| p as i64))
+            .bind(event.collection_id.map_or(0, |c| c as i64))
+            .bind(event.search_query.as_deref().unwrap_or_default())
+            .fetch_optional(&mut **tx)
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// The customer's browsers first (the `(shop_domain, customer_id)` index), then each
     /// browser's latest events (the `(shop_domain, client_id, occurred_at)` index): one
     /// statement with `client_id IN (…) ORDER BY occurred_at LIMIT` lets a planner walk the

@@ -11,6 +11,10 @@ use crate::error::AppError;
 use crate::shopify::webhooks::Topic;
 use crate::stores::{DueDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
 
+/// Topics whose bodies carry a customer's personal data.
+const PERSONAL_TOPICS: &str = "'customers/data_request', 'customers/redact', 'shop/redact', \
+     'orders/create', 'orders/updated', 'orders/cancelled', 'orders/delete', 'refunds/create'";
+
 #[async_trait]
 impl InboxStore for SqlStore {
     async fn enqueue_delivery(&self, delivery: &InboxDelivery) -> Result<bool, AppError> {
@@ -65,11 +69,13 @@ impl InboxStore for SqlStore {
         let now = self.now();
         for id in webhook_ids {
             sqlx::query(
-                // A privacy delivery's body names the customer (email, phone): once applied,
-                // only the record that it arrived is kept.
-                "UPDATE webhook_inbox SET state = 'applied', applied_at = $2, last_error = NULL, \
-                 body = CASE WHEN topic IN ('customers/data_request', 'customers/redact', 'shop/redact') \
-                 THEN NULL ELSE body END WHERE webhook_id = $1",
+                // A privacy or order delivery's body names the customer (email, phone,
+                // addresses): once applied, only the record that it arrived is kept.
+                &format!(
+                    "UPDATE webhook_inbox SET state = 'applied', applied_at = $2, last_error = NULL, \
+                     body = CASE WHEN topic IN ({PERSONAL_TOPICS}) THEN NULL ELSE body END \
+                     WHERE webhook_id = $1"
+                ),
             )
             .bind(id)
             .bind(now)
@@ -90,10 +96,13 @@ impl InboxStore for SqlStore {
             Some(delay) => ("pending", self.now() + delay),
             None => ("failed", self.now()),
         };
-        sqlx::query(
-            "UPDATE webhook_inbox SET state = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4 \
-             WHERE webhook_id = $1",
-        )
+        // Parked for good, a personal body goes too: the order comes back with its next
+        // update or the next history read.
+        sqlx::query(&format!(
+            "UPDATE webhook_inbox SET state = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
+             body = CASE WHEN $2 = 'failed' AND topic IN ({PERSONAL_TOPICS}) THEN NULL ELSE body END \
+             WHERE webhook_id = $1"
+        ))
         .bind(webhook_id)
         .bind(state)
         .bind(next)

@@ -127,10 +127,19 @@ impl SqlStore {
         Ok(found)
     }
 
-    /// Orders of a customer, named ones, and those placed in the customer's browsers.
-    fn customer_order_filter() -> &'static str {
-        "(customer_id = $2 OR client_id IN (SELECT client_id FROM shopper_events \
-         WHERE shop_domain = $1 AND customer_id = $2))"
+    /// Orders of a customer ($2) among the rows of `orders` (the table or its alias):
+    /// theirs, and guests' orders placed in a browser a signed source said they used (by its
+    /// cart attribute, or a checkout event with the order's token). Another customer's
+    /// order on a shared device is that customer's.
+    fn customer_order_filter(orders: &str) -> String {
+        let browsers = "SELECT client_id FROM shopper_events WHERE shop_domain = $1 \
+             AND customer_id = $2 AND source <> 'unverified'";
+        format!(
+            "({orders}.customer_id = $2 OR ({orders}.customer_id IS NULL AND ({orders}.client_id IN ({browsers}) \
+             OR {orders}.order_id IN (SELECT e.order_id FROM shopper_events e WHERE e.shop_domain = $1 \
+             AND e.kind = 'checkout_completed' AND e.order_id IS NOT NULL \
+             AND e.checkout_token = {orders}.checkout_token AND e.client_id IN ({browsers})))))"
+        )
     }
 }
 
@@ -159,7 +168,9 @@ impl OrderStore for SqlStore {
                  cancelled_at = excluded.cancelled_at, financial_status = excluded.financial_status, \
                  test = excluded.test, currency = excluded.currency, line_items = excluded.line_items, \
                  attributes = excluded.attributes, refund_ids = excluded.refund_ids, source = excluded.source, \
-                 received_at = excluded.received_at WHERE orders.updated_at <= excluded.updated_at",
+                 received_at = excluded.received_at WHERE orders.updated_at < excluded.updated_at \
+                 OR (orders.updated_at = excluded.updated_at \
+                 AND (excluded.cancelled_at IS NOT NULL OR orders.cancelled_at IS NULL))",
             )
             .bind(shop.as_str())
             .bind(order.id as i64)
@@ -340,7 +351,7 @@ impl OrderStore for SqlStore {
         let named_list = named_orders(named);
         let sql = format!(
             "{ORDER_COLUMNS} WHERE o.shop_domain = $1 AND ({} {named_list}) ORDER BY o.created_at, o.order_id",
-            SqlStore::customer_order_filter(),
+            SqlStore::customer_order_filter("o"),
         );
         self.order_book(shop, &sql, &[customer.0 as i64]).await
     }
@@ -355,12 +366,13 @@ impl OrderStore for SqlStore {
         // Parenthesised whole: the shop condition must hold for every alternative.
         let filter = format!(
             "({} {})",
-            SqlStore::customer_order_filter(),
+            SqlStore::customer_order_filter("orders"),
             named_orders(named)
         );
         sqlx::query(&format!(
-            "DELETE FROM order_refunds WHERE shop_domain = $1 AND order_id IN \
-             (SELECT order_id FROM orders WHERE shop_domain = $1 AND {filter})"
+            "DELETE FROM order_refunds WHERE shop_domain = $1 AND (order_id IN \
+             (SELECT order_id FROM orders WHERE shop_domain = $1 AND {filter}) {})",
+            named_orders(named)
         ))
         .bind(shop.as_str())
         .bind(customer.0 as i64)

@@ -64,19 +64,22 @@
     }).catch(() => {});
   };
 
+  const root = () => (window.Shopify && window.Shopify.routes && window.Shopify.routes.root) || '/';
+  const json = { Accept: 'application/json' };
+  // Shopify drops a cart attribute set to the empty string.
+  const setCartId = async (id) => {
+    const headers = { ...json, 'Content-Type': 'application/json' };
+    const body = JSON.stringify({ attributes: { [CART_ATTRIBUTE]: id } });
+    return (await (await fetch(`${root()}cart/update.js`, { method: 'POST', headers, body })).json()).attributes;
+  };
+
   // Once a browser session, and only when the cart does not already say so: the cart keeps its
   // attributes until checkout. Nothing breaks without it, so a failure stays silent.
   const tagCart = async (id) => {
     try {
       if (id === pageClientId || sessionStorage.getItem(CART_DONE_KEY) === id) return;
-      const root = (window.Shopify && window.Shopify.routes && window.Shopify.routes.root) || '/';
-      const json = { Accept: 'application/json' };
-      let { attributes } = await (await fetch(`${root}cart.js`, { headers: json })).json();
-      if (attributes[CART_ATTRIBUTE] !== id) {
-        const headers = { ...json, 'Content-Type': 'application/json' };
-        const body = JSON.stringify({ attributes: { [CART_ATTRIBUTE]: id } });
-        ({ attributes } = await (await fetch(`${root}cart/update.js`, { method: 'POST', headers, body })).json());
-      }
+      let { attributes } = await (await fetch(`${root()}cart.js`, { headers: json })).json();
+      if (attributes[CART_ATTRIBUTE] !== id) attributes = await setCartId(id);
       // The cart Shopify answers with is the proof: an error answer holds no such attribute.
       if (attributes[CART_ATTRIBUTE] === id) sessionStorage.setItem(CART_DONE_KEY, id);
     } catch (_) {
@@ -98,13 +101,26 @@
     if (collectionId) pageEvents.push(event('collection_viewed', { collection_id: collectionId }));
     if (searchTerms) pageEvents.push(event('search_submitted', { query: searchTerms }));
     later(() => {
+      if (!allowed) return; // withdrawn in the meantime
       if (pageEvents.length) send(pageEvents);
       tagCart(clientId());
     });
   };
+  // Consent withdrawn: the id this browser was known by goes, from storage and from the cart.
+  const forget = () => {
+    try {
+      localStorage.removeItem(CLIENT_ID_KEY);
+      sessionStorage.removeItem(CART_DONE_KEY);
+    } catch (_) {
+      // Storage refused: nothing was kept there.
+    }
+    setCartId('').catch(() => {});
+  };
   watchConsent((yes) => {
+    const was = allowed;
     allowed = yes;
     if (yes) start();
+    else if (was) forget();
   });
 
   // Capture phase: themes that add to the cart with fetch stop the submit from bubbling.

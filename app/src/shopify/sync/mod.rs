@@ -90,9 +90,16 @@ impl ShopifyService {
                 SyncState::Requested | SyncState::Running | SyncState::Ingesting
             )
         };
-        let catalogue = self.stores().syncs.sync_state(shop).await?;
-        let orders = self.stores().syncs.order_sync_state(shop).await?;
-        Ok(catalogue.is_some_and(|s| pending(s.state)) || orders.is_some_and(|s| pending(s.state)))
+        let catalogue = self.stores().syncs.sync_state(shop).await?.map(|s| s.state);
+        let orders = self
+            .stores()
+            .syncs
+            .order_sync_state(shop)
+            .await?
+            .map(|s| s.state);
+        // An order history asked for while the catalogue's read failed waits for the next sync.
+        Ok(catalogue.is_some_and(pending)
+            || (orders.is_some_and(pending) && catalogue != Some(SyncState::Failed)))
     }
 
     async fn run_pending_reads(&self, shop: &ShopDomain) -> Result<(), AppError> {
@@ -102,6 +109,9 @@ impl ShopifyService {
                 .syncs
                 .sync_failed(shop, &err.to_string())
                 .await?;
+            // Its operation may still run at Shopify, which takes one per shop: the order
+            // history stays asked for, and is read with the next sync.
+            return Ok(());
         }
         if let Err(err) = self.run_order_sync(shop).await {
             tracing::warn!(%shop, error = %err, "order history sync failed");
