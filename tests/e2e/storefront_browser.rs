@@ -99,6 +99,19 @@ fn our_app_proxy_verifier_agrees_with_shopifys_library() {
     }
 }
 
+/// The Node tests of the extensions: our signing against Shopify's library and example, the
+/// theme extension's files and rendering, and the web pixel fed Shopify's standard events.
+#[test]
+fn the_extensions_node_tests_pass() {
+    let out = node(
+        "--test",
+        &["signature.test.mjs", "extension.test.mjs", "pixel.test.mjs"],
+        &[],
+    );
+    assert!(out.contains("# fail 0"), "{out}");
+    assert!(!out.contains("# pass 0"), "{out}");
+}
+
 #[test]
 fn the_theme_extension_passes_shopifys_theme_check() {
     node("theme-check.mjs", &[], &[]);
