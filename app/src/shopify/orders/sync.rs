@@ -35,12 +35,11 @@ impl ShopifyService {
         let Some(sync) = self.stores().syncs.order_sync_state(shop).await? else {
             return Ok(());
         };
-        let operation_id = match (sync.state, &sync.operation_id) {
-            (SyncState::Requested, _) | (SyncState::Running | SyncState::Ingesting, None) => {
-                self.start_bulk(shop, BulkRead::Orders).await?
-            }
-            (SyncState::Running | SyncState::Ingesting, Some(id)) => id.clone(),
-            (SyncState::Completed | SyncState::Failed, _) => return Ok(()),
+        let Some(operation_id) = self
+            .operation_to_wait_on(shop, BulkRead::Orders, sync.state, &sync.operation_id)
+            .await?
+        else {
+            return Ok(());
         };
         let (url, objects) = self
             .wait_for_bulk(shop, &operation_id, BulkRead::Orders)

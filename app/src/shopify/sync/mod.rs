@@ -127,12 +127,11 @@ impl ShopifyService {
         let Some(sync) = self.stores().syncs.sync_state(shop).await? else {
             return Ok(());
         };
-        let operation_id = match (sync.state, &sync.operation_id) {
-            (SyncState::Requested, _) | (SyncState::Running | SyncState::Ingesting, None) => {
-                self.start_bulk(shop, BulkRead::Catalogue).await?
-            }
-            (SyncState::Running | SyncState::Ingesting, Some(id)) => id.clone(),
-            (SyncState::Completed | SyncState::Failed, _) => return Ok(()),
+        let Some(operation_id) = self
+            .operation_to_wait_on(shop, BulkRead::Catalogue, sync.state, &sync.operation_id)
+            .await?
+        else {
+            return Ok(());
         };
         let (url, objects) = self
             .wait_for_bulk(shop, &operation_id, BulkRead::Catalogue)
@@ -187,6 +186,24 @@ impl ShopifyService {
             tracing::info!(%shop, "order history sync requested");
         }
         Ok(())
+    }
+
+    /// The operation a read waits on: the one under way, or a new one when the read was
+    /// asked for (or started without its operation recorded); none once it has finished.
+    pub(in crate::shopify) async fn operation_to_wait_on(
+        &self,
+        shop: &ShopDomain,
+        read: BulkRead,
+        state: SyncState,
+        operation: &Option<String>,
+    ) -> Result<Option<String>, AppError> {
+        match (state, operation) {
+            (SyncState::Requested, _) | (SyncState::Running | SyncState::Ingesting, None) => {
+                self.start_bulk(shop, read).await.map(Some)
+            }
+            (SyncState::Running | SyncState::Ingesting, Some(id)) => Ok(Some(id.clone())),
+            (SyncState::Completed | SyncState::Failed, _) => Ok(None),
+        }
     }
 
     /// Every line of a finished bulk operation's file (none when it found nothing).
