@@ -17,7 +17,7 @@ impl EventStore for SqlStore {
         shop: &ShopDomain,
         events: &[ShopperEvent],
     ) -> Result<u64, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let received = self.now();
         let mut inserted = 0;
         for event in events {

@@ -150,6 +150,20 @@ impl SqlStore {
         self.clock.now_millis()
     }
 
+    /// A transaction that reads before it writes. SQLite's default transaction takes the
+    /// write lock only at its first write, and a reader that another writer overtook in the
+    /// meantime cannot wait for it (`database is locked` at once, whatever the busy timeout):
+    /// such transactions take the lock when they begin, and wait for it there.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+        Ok(if self.is_postgres {
+            self.pool.begin().await?
+        } else {
+            self.pool.begin_with("BEGIN IMMEDIATE").await?
+        })
+    }
+
     /// Inside a transaction of background work that may rightly run long (a shop's whole
     /// deletion), lifts the request statement limit for that transaction only.
     pub(crate) async fn allow_long_statements(

@@ -151,7 +151,7 @@ impl OrderStore for SqlStore {
         orders: &[Order],
         source: OrderSource,
     ) -> Result<OrdersWritten, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let ids: Vec<u64> = orders.iter().map(|o| o.id).collect();
         let mut stored = self.stored_order_ids(&mut tx, shop, &ids).await?;
         let received = self.now();
@@ -201,7 +201,7 @@ impl OrderStore for SqlStore {
     }
 
     async fn add_refunds(&self, shop: &ShopDomain, refunds: &[Refund]) -> Result<u64, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut added = 0;
         for refund in refunds {
             let result = sqlx::query(
@@ -224,7 +224,7 @@ impl OrderStore for SqlStore {
     async fn delete_order(&self, shop: &ShopDomain, order_id: u64) -> Result<bool, AppError> {
         // The row stays as a tombstone, emptied, with a version no delivery can be newer
         // than: a create or update that arrives after the delete changes nothing.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM order_refunds WHERE shop_domain = $1 AND order_id = $2")
             .bind(shop.as_str())
             .bind(order_id as i64)
@@ -362,7 +362,7 @@ impl OrderStore for SqlStore {
         customer: CustomerId,
         named: &[u64],
     ) -> Result<u64, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Parenthesised whole: the shop condition must hold for every alternative.
         let filter = format!(
             "({} {})",
