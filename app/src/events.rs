@@ -56,6 +56,18 @@ impl EventKind {
         )
     }
 
+    /// What a page both the theme embed and the web pixel see reports through each: a
+    /// view, a collection view, a search, a cart addition.
+    pub fn seen_by_page_and_pixel(self) -> bool {
+        matches!(
+            self,
+            Self::ProductViewed
+                | Self::CollectionViewed
+                | Self::SearchSubmitted
+                | Self::ProductAddedToCart
+        )
+    }
+
     fn parse(raw: &str) -> Option<Self> {
         serde_json::from_value(Value::String(raw.to_owned())).ok()
     }

@@ -41,11 +41,6 @@ impl Recommender {
                     .into_iter()
                     .filter(|e| e.kind.is_shopper_intent() && !known.contains(&e.event_id)),
             );
-            history.sort_by(|a, b| {
-                a.occurred_at
-                    .cmp(&b.occurred_at)
-                    .then_with(|| a.event_id.cmp(&b.event_id))
-            });
         }
         let orders = self
             .stores()
@@ -57,8 +52,9 @@ impl Recommender {
                 MAX_SHOPPER_ORDERS,
             )
             .await?;
+        // In time order with the orders in it (`purchases_as_checkouts` sorts); capped reads
+        // together: still only the latest count.
         let mut history = purchases_as_checkouts(&history, &orders);
-        // Capped reads together: still only the latest count.
         let surplus = history.len().saturating_sub(MAX_HISTORY_EVENTS);
         history.drain(..surplus);
         Ok(Arc::new(history))

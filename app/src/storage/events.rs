@@ -234,10 +234,6 @@ impl EventStore for SqlStore {
     }
 }
 
-/// What both the theme embed (through the App Proxy, or a headless frontend's public key)
-/// and the web pixel report of the same page: each is stored once.
-const REPORTED_TWICE: &str =
-    "'product_viewed', 'collection_viewed', 'search_submitted', 'product_added_to_cart'";
 /// How far apart in time the two reports of one thing may be (their clocks differ).
 const SAME_MOMENT_MS: i64 = 30_000;
 
@@ -257,7 +253,7 @@ impl SqlStore {
             Some(source) if storefront.contains(&source) => "source = 'pixel'",
             _ => return Ok(false),
         };
-        if !REPORTED_TWICE.contains(&format!("'{}'", event.kind.as_str())) {
+        if !event.kind.seen_by_page_and_pixel() {
             return Ok(false);
         }
         let sql = format!(
