@@ -48,6 +48,13 @@ impl App {
                 proxy_requests: settings.proxy_requests_per_minute,
             }),
             customer_tokens: startup::customer_tokens(settings)?,
+            proof: crate::proof::Proof::new(
+                components.catalog.stores().clone(),
+                settings.event_retention_days,
+                crate::proof::settings::share_of(settings.default_holdout_percent).map_err(
+                    |e| AppError::Config(format!("KINDRED_DEFAULT_HOLDOUT_PERCENT: {e}")),
+                )?,
+            ),
         };
         Ok(Self {
             components,

@@ -307,6 +307,16 @@ pub struct Settings {
         global = true
     )]
     pub event_retention_days: u32,
+    /// The holdout a shop starts with, in percent of its shoppers (they get the control, and
+    /// measure what Kindred adds); 0 starts shops without one. The merchant changes it in
+    /// the admin.
+    #[arg(
+        long,
+        env = "KINDRED_DEFAULT_HOLDOUT_PERCENT",
+        default_value_t = 5.0,
+        global = true
+    )]
+    pub default_holdout_percent: f64,
     /// Seconds between reconciliation passes (products updated since the last pass).
     #[arg(
         long,

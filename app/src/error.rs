@@ -63,6 +63,12 @@ pub enum AppError {
     ProxyRefused(String),
     #[error("this origin may not call the API: {0}")]
     OriginNotAllowed(String),
+    /// Over what the shop's plan allows.
+    #[error("{0}")]
+    PlanLimit(String),
+    /// The request conflicts with the resource's state (an experiment already running).
+    #[error("{0}")]
+    Conflict(String),
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// The database failed; the detail is for the log.

@@ -14,7 +14,7 @@ pub const MAX_BATCH: usize = 100;
 pub const MAX_HISTORY_EVENTS: usize = 500;
 const MAX_ID_LEN: usize = 128;
 const MAX_QUERY_LEN: usize = 200;
-const MAX_STRATEGY_LEN: usize = 40;
+const MAX_LABEL_LEN: usize = 40;
 const MAX_LINE_ITEMS: usize = 100;
 /// Events older than this are refused (a device whose queue held them too long).
 const MAX_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -135,6 +135,9 @@ pub struct ShopperEvent {
     pub line_items: Vec<LineItem>,
     /// recommendation_viewed / _clicked: the strategy that produced the item.
     pub strategy: Option<String>,
+    /// recommendation_viewed / _clicked: where the shelf was (the theme's page type, or what
+    /// a headless frontend names).
+    pub placement: Option<String>,
     /// Milliseconds since the epoch.
     pub occurred_at: i64,
     /// Who vouched for it; `None` for events stored before that was kept.
@@ -173,7 +176,12 @@ pub fn parse_event(
             .map(parse_line_items)
             .transpose()?
             .unwrap_or_default(),
-        strategy: text("strategy").map(parse_strategy).transpose()?,
+        strategy: text("strategy")
+            .map(|v| parse_label(v, "strategy"))
+            .transpose()?,
+        placement: text("placement")
+            .map(|v| parse_label(v, "placement"))
+            .transpose()?,
         occurred_at: parse_occurred_at(text("occurred_at"), now_ms)?,
         source: None,
         order_id: id_of("order_id")?,
@@ -229,19 +237,25 @@ fn parse_line_items(value: &Value) -> Result<Vec<LineItem>, String> {
         .collect()
 }
 
-fn parse_strategy(value: &Value) -> Result<String, String> {
-    let strategy = value.as_str().ok_or("`strategy` must be a string")?.trim();
-    let well_formed = !strategy.is_empty()
-        && strategy.len() <= MAX_STRATEGY_LEN
-        && strategy
+/// A strategy or a placement: a short lower-case label, so reports group what was sent.
+pub fn parse_label(value: &Value, name: &str) -> Result<String, String> {
+    let label = value
+        .as_str()
+        .ok_or_else(|| format!("`{name}` must be a string"))?;
+    well_formed_label(label).map(str::to_owned).ok_or_else(|| {
+        format!("`{name}` must be 1 to {MAX_LABEL_LEN} characters of a-z, 0-9 and _")
+    })
+}
+
+/// The label trimmed, when it is 1 to 40 characters of a-z, 0-9 and _.
+pub fn well_formed_label(raw: &str) -> Option<&str> {
+    let label = raw.trim();
+    let well_formed = !label.is_empty()
+        && label.len() <= MAX_LABEL_LEN
+        && label
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !well_formed {
-        return Err(format!(
-            "`strategy` must be 1 to {MAX_STRATEGY_LEN} characters of a-z, 0-9 and _"
-        ));
-    }
-    Ok(strategy.to_owned())
+    well_formed.then_some(label)
 }
 
 /// When it happened: now when unsaid, else an RFC 3339 time within the last week.
@@ -431,6 +445,10 @@ mod tests {
             (
                 json!({"type": "recommendation_viewed", "client_id": "c1", "product_id": 1, "strategy": "Similar!"}),
                 "`strategy` must be",
+            ),
+            (
+                json!({"type": "recommendation_clicked", "client_id": "c1", "product_id": 1, "strategy": "similar", "placement": "Product page"}),
+                "`placement` must be",
             ),
             (json!([1]), "JSON object"),
         ] {

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod key_cache;
 pub mod key_file;
 pub mod progress;
+pub mod proof;
 pub mod purchases;
 pub mod recommend;
 pub mod shopify;

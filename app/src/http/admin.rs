@@ -101,18 +101,35 @@ pub async fn for_you_batch(
             ..ShoppingContext::default()
         });
     }
+    // A held-out shopper gets the holdout's nothing here too (a mailing is a surface).
+    let mut held_out = Vec::with_capacity(contexts.len());
+    for context in &contexts {
+        let client = context.client_id.as_ref().map(|c| c.as_str());
+        let treatment = state.proof.treatment(&shop, client, None).await?;
+        held_out.push(treatment.filter(|t| t.holdout));
+    }
     let answers = state.recommender.for_you_many(&shop, contexts).await?;
     let results: Vec<Value> = request
         .shoppers
         .iter()
         .zip(answers)
-        .map(|(shopper, (used, recommendations))| {
-            json!({
+        .zip(held_out)
+        .map(|((shopper, (used, recommendations)), held_out)| {
+            let shown = if held_out.is_some() {
+                &[][..]
+            } else {
+                &recommendations[..]
+            };
+            let mut result = json!({
                 "client_id": shopper.client_id,
                 "customer_id": shopper.customer_id,
                 "strategy": used.as_str(),
-                "recommendations": recommendations.iter().map(RecommendationView::from).collect::<Vec<_>>(),
-            })
+                "recommendations": shown.iter().map(RecommendationView::from).collect::<Vec<_>>(),
+            });
+            if let Some(treatment) = held_out {
+                result["experiment"] = json!(treatment);
+            }
+            result
         })
         .collect();
     Ok(Json(json!({ "results": results })))

@@ -56,6 +56,8 @@ pub fn status_and_code(err: &AppError) -> (StatusCode, &'static str) {
         E::ProxyUnsigned(_) => (StatusCode::UNAUTHORIZED, "invalid_proxy_signature"),
         E::ProxyRefused(_) => (StatusCode::FORBIDDEN, "proxy_request_refused"),
         E::OriginNotAllowed(_) => (StatusCode::FORBIDDEN, "origin_not_allowed"),
+        E::PlanLimit(_) => (StatusCode::PAYMENT_REQUIRED, "plan_limit"),
+        E::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
         E::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
         E::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
         E::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "database_error"),

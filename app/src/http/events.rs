@@ -46,6 +46,9 @@ pub struct EventInput {
     checkout_token: Option<String>,
     /// recommendation_viewed / recommendation_clicked: the strategy that produced the item.
     strategy: Option<String>,
+    /// recommendation_viewed / recommendation_clicked: where the shelf was (`product`,
+    /// `cart`, `index`, ...: a-z, 0-9 and _); the report groups by it.
+    placement: Option<String>,
     /// RFC 3339; within the last 7 days. Default: when received.
     occurred_at: Option<String>,
 }

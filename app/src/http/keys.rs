@@ -70,14 +70,15 @@ async fn issue(state: &AppState, shop: &ShopDomain, scope: KeyScope) -> Result<V
 pub async fn revoke_key(
     State(state): State<AppState>,
     ShopAdmin(shop): ShopAdmin,
-    ApiPath((_, key_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<std::collections::HashMap<String, String>>,
 ) -> Result<Json<Value>, AppError> {
     let shop = existing_shop(&state, shop).await?;
+    let key_id = key_id_of(&path)?;
     let revoked = state
         .catalog
         .stores()
         .keys
-        .revoke_key(Some(&shop), &key_id)
+        .revoke_key(Some(&shop), key_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("key {key_id} of {shop}")))?;
     state.keys.invalidate();
@@ -89,9 +90,10 @@ pub async fn revoke_key(
 pub async fn rotate_key(
     State(state): State<AppState>,
     ShopAdmin(shop): ShopAdmin,
-    ApiPath((_, key_id)): ApiPath<(String, String)>,
+    ApiPath(path): ApiPath<std::collections::HashMap<String, String>>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     let shop = existing_shop(&state, shop).await?;
+    let key_id = key_id_of(&path)?;
     let keys = &state.catalog.stores().keys;
     let old = keys
         .list_keys(Some(&shop))
@@ -100,9 +102,17 @@ pub async fn rotate_key(
         .find(|k| k.key_id == key_id && k.revoked_at_ms.is_none())
         .ok_or_else(|| AppError::NotFound(format!("key {key_id} of {shop}")))?;
     let new = issue(&state, &shop, old.scope).await?;
-    keys.revoke_key(Some(&shop), &key_id).await?;
+    keys.revoke_key(Some(&shop), key_id).await?;
     state.keys.invalidate();
     Ok((StatusCode::CREATED, Json(new)))
+}
+
+/// The key of `.../keys/{key_id}`, whichever prefix the route has (`/api/v1/shops/{shop}`
+/// or the embedded admin's `/app/api`).
+fn key_id_of(path: &std::collections::HashMap<String, String>) -> Result<&str, AppError> {
+    path.get("key_id")
+        .map(String::as_str)
+        .ok_or_else(|| AppError::InvalidInput("the path names no key".into()))
 }
 
 #[derive(Debug, Deserialize)]

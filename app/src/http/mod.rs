@@ -1,7 +1,9 @@
 //! The HTTP surface: routes, shared state, and the layers every request passes.
 
 mod admin;
+mod admin_ui;
 pub mod auth;
+mod billing;
 pub mod error;
 mod events;
 mod extract;
@@ -11,6 +13,8 @@ mod openapi;
 mod origins;
 mod params;
 mod pixel;
+mod preview;
+mod proof;
 mod proxy;
 mod routes;
 mod shopify;
@@ -45,6 +49,8 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Mints and checks the customer tokens of headless storefronts.
     pub customer_tokens: crate::identity::CustomerTokens,
+    /// Attribution, the holdout, experiments and plans.
+    pub proof: crate::proof::Proof,
 }
 
 impl AppState {
@@ -171,7 +177,30 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .route(
             "/shops/{shop}/recommendations/for-you",
             post(admin::for_you_batch),
-        );
+        )
+        .route("/shops/{shop}/report", get(proof::report))
+        .route(
+            "/shops/{shop}/settings",
+            get(proof::get_settings).put(proof::put_settings),
+        )
+        .route(
+            "/shops/{shop}/experiments",
+            get(proof::list_experiments).post(proof::create_experiment),
+        )
+        .route(
+            "/shops/{shop}/experiments/{id}/start",
+            post(proof::start_experiment),
+        )
+        .route(
+            "/shops/{shop}/experiments/{id}/stop",
+            post(proof::stop_experiment),
+        )
+        .route(
+            "/shops/{shop}/experiments/{id}/results",
+            get(proof::experiment_results),
+        )
+        .route("/shops/{shop}/preview", get(preview::preview))
+        .route("/shops/{shop}/rules/preview", post(preview::rules_preview));
 
     // The web pixel: any origin (Shopify's sandbox), its key in the body.
     let pixel = Router::new()
@@ -196,7 +225,45 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
     let shopify_app = Router::new()
         .route("/auth", get(shopify::begin_install))
         .route("/auth/callback", get(shopify::install_callback))
-        .route("/app", get(shopify::app_page))
+        .route("/app", get(admin_ui::app_page))
+        .route("/app/assets/{name}", get(admin_ui::asset))
+        .route("/app/billing/return", get(billing::billing_return))
+        .route("/app/api/billing", get(billing::billing))
+        .route("/app/api/billing/subscribe", post(billing::subscribe))
+        .route("/app/api/report", get(proof::report))
+        .route(
+            "/app/api/settings",
+            get(proof::get_settings).put(proof::put_settings),
+        )
+        .route(
+            "/app/api/experiments",
+            get(proof::list_experiments).post(proof::create_experiment),
+        )
+        .route(
+            "/app/api/experiments/{id}/start",
+            post(proof::start_experiment),
+        )
+        .route(
+            "/app/api/experiments/{id}/stop",
+            post(proof::stop_experiment),
+        )
+        .route(
+            "/app/api/experiments/{id}/results",
+            get(proof::experiment_results),
+        )
+        .route("/app/api/preview", get(preview::preview))
+        .route("/app/api/rules/preview", post(preview::rules_preview))
+        .route("/app/api/shoppers/recent", get(preview::recent_shoppers))
+        .route("/app/api/keys", get(keys::list_keys).post(keys::create_key))
+        .route(
+            "/app/api/keys/{key_id}",
+            axum::routing::delete(keys::revoke_key),
+        )
+        .route("/app/api/webhooks/failed", get(shopify::failed_webhooks))
+        .route(
+            "/app/api/webhooks/{webhook_id}/retry",
+            post(shopify::retry_webhook),
+        )
         .route("/app/api/status", get(shopify::app_status))
         .route("/app/api/sync", post(shopify::request_sync))
         .route("/app/api/orders/sync", post(shopify::request_order_sync))

@@ -3,18 +3,19 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::auth::{SessionShop, ShopAdmin};
-use super::extract::query_pairs;
+use super::extract::{query_pairs, ApiPath};
 use super::limits::Client;
 use super::AppState;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::shopify::webhooks::HeaderLookup;
+use crate::stores::Retry;
 
 pub(super) fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
     body.map_err(|rejection| match rejection.status() {
@@ -167,37 +168,42 @@ pub async fn privacy_exports(
     Ok(Json(json!({ "shop": shop.as_str(), "exports": exports })))
 }
 
-/// `GET /app`: the embedded admin page. App Bridge supplies session tokens to `fetch`.
-/// Only Shopify's admin may frame it (the shop's own admin when the request names a valid
-/// shop), so no other site can overlay it to trick a merchant into clicks.
-pub async fn app_page(
+/// `GET /app/api/webhooks/failed`: the shop's deliveries given up on (newest 100).
+pub async fn failed_webhooks(
     State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, AppError> {
-    let client_id = state.shopify()?.api().client_id().to_owned();
-    let page = ADMIN_PAGE.replace("{{client_id}}", &html_escape(&client_id));
-    let pairs = query_pairs(query.as_deref());
-    let shop = crate::shopify::signature::single_value(&pairs, "shop")
-        .and_then(|raw| ShopDomain::parse(raw).ok());
-    let frame_ancestors = match shop {
-        Some(shop) => format!("frame-ancestors https://{shop} https://admin.shopify.com"),
-        None => "frame-ancestors https://*.myshopify.com https://admin.shopify.com".to_owned(),
-    };
-    Ok((
-        [
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-            (header::CONTENT_SECURITY_POLICY, frame_ancestors),
-        ],
-        Html(page),
-    )
-        .into_response())
+    ShopAdmin(shop): ShopAdmin,
+) -> Result<Json<Value>, AppError> {
+    let deliveries = state
+        .catalog
+        .stores()
+        .inbox
+        .failed_deliveries(&shop, 100)
+        .await?;
+    Ok(Json(
+        json!({ "shop": shop.as_str(), "deliveries": deliveries }),
+    ))
 }
 
-fn html_escape(raw: &str) -> String {
-    raw.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// `POST /app/api/webhooks/{webhook_id}/retry`: a failed delivery back in the queue.
+pub async fn retry_webhook(
+    State(state): State<AppState>,
+    ShopAdmin(shop): ShopAdmin,
+    ApiPath(path): ApiPath<std::collections::HashMap<String, String>>,
+) -> Result<Json<Value>, AppError> {
+    let webhook_id = path
+        .get("webhook_id")
+        .ok_or_else(|| AppError::InvalidInput("the path names no delivery".into()))?;
+    match state
+        .catalog
+        .stores()
+        .inbox
+        .retry_delivery(&shop, webhook_id)
+        .await?
+    {
+        Retry::Queued => Ok(Json(json!({ "webhook_id": webhook_id, "state": "pending" }))),
+        Retry::NotRetryable => Err(AppError::Conflict(format!(
+            "delivery {webhook_id} is not a failed delivery that can run again (its body is gone when it named a customer: the data returns with the next update or sync)"
+        ))),
+        Retry::Unknown => Err(AppError::NotFound(format!("delivery {webhook_id}"))),
+    }
 }
-
-const ADMIN_PAGE: &str = include_str!("admin_page.html");

@@ -38,6 +38,9 @@ pub struct RecommendationParams {
     cart: Option<String>,
     /// 1 to 50, default 10.
     limit: Option<String>,
+    /// Where the shelf is (`product`, `cart`, `index`, ...: a-z, 0-9 and _): an experiment
+    /// on that placement may choose the strategy; events name it too.
+    placement: Option<String>,
 }
 
 /// A parsed recommendation request.
@@ -45,6 +48,7 @@ pub(super) struct Asked {
     pub strategy: Strategy,
     pub fallback: Option<Strategy>,
     pub context: ShoppingContext,
+    pub placement: Option<String>,
 }
 
 impl RecommendationParams {
@@ -72,9 +76,16 @@ impl RecommendationParams {
             .transpose()?;
         let client_id = optional_client_id(self.client_id)?;
         let cart = product_ids(self.cart.as_deref().unwrap_or_default(), "cart")?;
+        let placement = self
+            .placement
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| crate::events::parse_label(&serde_json::Value::String(p), "placement"))
+            .transpose()
+            .map_err(AppError::InvalidInput)?;
         Ok(Asked {
             strategy,
             fallback,
+            placement,
             context: ShoppingContext {
                 product_id,
                 client_id,
@@ -87,15 +98,33 @@ impl RecommendationParams {
     }
 }
 
-/// Runs a request through the strategies, fallbacks and the shop's rules.
+/// Runs a request through the shopper's experiment arm (the holdout gets its control, an
+/// A/B arm may choose the strategy), then the strategies, fallbacks and the shop's rules.
 pub(super) async fn answer(
     state: &AppState,
     shop: &ShopDomain,
     asked: Asked,
 ) -> Result<Json<RecommendationsResponse>, AppError> {
+    let client = asked.context.client_id.as_ref().map(|c| c.as_str());
+    let experiment = state
+        .proof
+        .treatment(shop, client, asked.placement.as_deref())
+        .await?;
+    if experiment.as_ref().is_some_and(|t| t.holdout) {
+        return Ok(Json(RecommendationsResponse {
+            strategy: asked.strategy.as_str().to_owned(),
+            requested_strategy: asked.strategy.as_str().to_owned(),
+            recommendations: Vec::new(),
+            experiment,
+        }));
+    }
+    let strategy = experiment
+        .as_ref()
+        .and_then(|t| t.strategy)
+        .unwrap_or(asked.strategy);
     let (used, recommendations) = state
         .recommender
-        .recommend_with_fallback(shop, asked.strategy, asked.fallback, &asked.context)
+        .recommend_with_fallback(shop, strategy, asked.fallback, &asked.context)
         .await?;
     Ok(Json(RecommendationsResponse {
         strategy: used.as_str().to_owned(),
@@ -104,6 +133,7 @@ pub(super) async fn answer(
             .iter()
             .map(RecommendationView::from)
             .collect(),
+        experiment,
     }))
 }
 
@@ -223,6 +253,7 @@ pub async fn cart(
         strategy: Strategy::Complementary,
         fallback: None,
         context,
+        placement: None,
     };
     answer(&state, &shop, asked).await
 }

@@ -96,4 +96,10 @@ pub struct RecommendationsResponse {
     /// The strategy asked for.
     pub requested_strategy: String,
     pub recommendations: Vec<RecommendationView>,
+    /// The experiment the shopper is in, when one applies: `{"id", "arm", "holdout",
+    /// "control"}`. A holdout shopper gets no recommendations; `control` says what to show
+    /// instead (`none`, or `shopify`: Shopify's own product recommendations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub experiment: Option<crate::proof::experiments::Treatment>,
 }

@@ -8,7 +8,9 @@ mod merge;
 mod order;
 
 pub use merge::{histories, merge, purchases_as_checkouts, Purchase};
-pub use order::{FinancialStatus, Order, OrderBook, OrderLine, OrderSource, Refund, RefundLine};
+pub use order::{
+    FinancialStatus, Order, OrderBook, OrderLine, OrderSource, Refund, RefundLine, StandingLine,
+};
 
 /// The custom attribute the theme embed puts on the cart (so on the order): the browser's
 /// client id. A leading underscore hides it from the shopper at checkout.

@@ -126,9 +126,10 @@ impl Order {
             && !self.financial_status.is_some_and(|s| s.undone())
     }
 
-    /// The products bought and the units that stand, after the refunds in `refunds` this
-    /// version does not know yet; empty for an order that does not count.
-    pub fn bought(&self, refunds: &[&Refund]) -> Vec<LineItem> {
+    /// Each line that still stands, after the refunds in `refunds` this version does not
+    /// know yet: its product, its units and what one cost. Empty for an order that does not
+    /// count.
+    pub fn standing_lines(&self, refunds: &[&Refund]) -> Vec<StandingLine> {
         if !self.counts() {
             return Vec::new();
         }
@@ -141,22 +142,37 @@ impl Order {
                 *refunded.entry(line.line_id).or_default() += line.quantity;
             }
         }
+        self.lines
+            .iter()
+            .filter_map(|line| {
+                let product_id = line.product_id?;
+                let units = line
+                    .current_quantity
+                    .saturating_sub(refunded.get(&line.line_id).copied().unwrap_or(0));
+                let unit_price = line
+                    .unit_price
+                    .as_deref()
+                    .and_then(|p| p.trim().parse::<f64>().ok())
+                    .filter(|p| p.is_finite() && *p >= 0.0)
+                    .unwrap_or(0.0);
+                (units > 0).then_some(StandingLine {
+                    product_id,
+                    units,
+                    unit_price,
+                })
+            })
+            .collect()
+    }
+
+    /// The products bought and the units that stand (per product, in the order's order).
+    pub fn bought(&self, refunds: &[&Refund]) -> Vec<LineItem> {
         let mut units: BTreeMap<u64, u32> = BTreeMap::new();
         let mut order_of_first: Vec<u64> = Vec::new();
-        for line in &self.lines {
-            let Some(product) = line.product_id else {
-                continue;
-            };
-            let standing = line
-                .current_quantity
-                .saturating_sub(refunded.get(&line.line_id).copied().unwrap_or(0));
-            if standing == 0 {
-                continue;
+        for line in self.standing_lines(refunds) {
+            if !units.contains_key(&line.product_id) {
+                order_of_first.push(line.product_id);
             }
-            if !units.contains_key(&product) {
-                order_of_first.push(product);
-            }
-            *units.entry(product).or_default() += standing;
+            *units.entry(line.product_id).or_default() += line.units;
         }
         order_of_first
             .into_iter()
@@ -168,6 +184,21 @@ impl Order {
     }
 }
 
+/// A line of an order that stands: what it earned is `units × unit_price`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StandingLine {
+    pub product_id: u64,
+    pub units: u32,
+    /// In the shop's currency, after discounts.
+    pub unit_price: f64,
+}
+
+impl StandingLine {
+    pub fn revenue(&self) -> f64 {
+        f64::from(self.units) * self.unit_price
+    }
+}
+
 /// Orders and the refunds stored for them, read together.
 #[derive(Debug, Clone, Default)]
 pub struct OrderBook {
@@ -176,12 +207,18 @@ pub struct OrderBook {
 }
 
 impl OrderBook {
-    /// Every order's standing lines, by order id (orders that do not count have none).
-    pub fn bought(&self) -> HashMap<u64, Vec<LineItem>> {
+    /// Every order's refunds, by order id.
+    pub fn refunds_by_order(&self) -> HashMap<u64, Vec<&Refund>> {
         let mut by_order: HashMap<u64, Vec<&Refund>> = HashMap::new();
         for refund in &self.refunds {
             by_order.entry(refund.order_id).or_default().push(refund);
         }
+        by_order
+    }
+
+    /// Every order's standing lines, by order id (orders that do not count have none).
+    pub fn bought(&self) -> HashMap<u64, Vec<LineItem>> {
+        let by_order = self.refunds_by_order();
         self.orders
             .iter()
             .map(|order| {

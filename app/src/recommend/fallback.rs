@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use super::history::purchased;
+use super::rules::MerchandisingRules;
 use super::strategy::Strategy;
 use super::{Recommendation, Recommender, ShoppingContext};
 use crate::domain::ShopDomain;
@@ -62,7 +63,21 @@ impl Recommender {
         fallback: Option<Strategy>,
         context: &ShoppingContext,
     ) -> Result<(Strategy, Vec<Recommendation>), AppError> {
-        let rules = self.rules(shop).await?.compile()?;
+        let rules = self.rules(shop).await?;
+        self.recommend_under(shop, strategy, fallback, context, &rules)
+            .await
+    }
+
+    /// The same chain under the rules given (the merchant's draft, to preview them).
+    pub async fn recommend_under(
+        &self,
+        shop: &ShopDomain,
+        strategy: Strategy,
+        fallback: Option<Strategy>,
+        context: &ShoppingContext,
+        rules: &MerchandisingRules,
+    ) -> Result<(Strategy, Vec<Recommendation>), AppError> {
+        let rules = rules.compile()?;
         let mut wide = context.clone();
         if context.client_id.is_some() || context.customer_id.is_some() {
             wide.history = Some(self.shopper_history(shop, context).await?);

@@ -101,6 +101,32 @@ pub const PRODUCT_OF_INVENTORY_ITEM: &str = concat!(
 }"
 );
 
+/// Whether the shop is a development store (its charges are test charges).
+pub const SHOP_PLAN: &str = "query KindredShopPlan { shop { plan { partnerDevelopment } } }";
+
+/// The app's active subscriptions on the shop: Shopify's word on what the merchant pays.
+pub const ACTIVE_SUBSCRIPTIONS: &str = "query KindredActiveSubscriptions {
+  currentAppInstallation { activeSubscriptions { id name status test } }
+}";
+
+/// A recurring charge the merchant approves on Shopify's page (`confirmationUrl`).
+pub const APP_SUBSCRIPTION_CREATE: &str = "mutation KindredSubscribe($name: String!, $returnUrl: URL!, \
+$test: Boolean, $trialDays: Int, $price: Decimal!, $currency: CurrencyCode!) {
+  appSubscriptionCreate(name: $name, returnUrl: $returnUrl, test: $test, trialDays: $trialDays,
+    lineItems: [{ plan: { appRecurringPricingDetails: { price: { amount: $price, currencyCode: $currency }, interval: EVERY_30_DAYS } } }]) {
+    appSubscription { id status test }
+    confirmationUrl
+    userErrors { field message }
+  }
+}";
+
+pub const APP_SUBSCRIPTION_CANCEL: &str = "mutation KindredCancelSubscription($id: ID!) {
+  appSubscriptionCancel(id: $id) {
+    appSubscription { id status }
+    userErrors { field message }
+  }
+}";
+
 /// Every document above, by name, for the schema test.
 pub const ALL_DOCUMENTS: &[(&str, &str)] = &[
     ("bulk products query", BULK_PRODUCTS_QUERY),
@@ -112,6 +138,10 @@ pub const ALL_DOCUMENTS: &[(&str, &str)] = &[
     ("bulk operation status", BULK_OPERATION_STATUS),
     ("products updated since", PRODUCTS_UPDATED_SINCE),
     ("product of inventory item", PRODUCT_OF_INVENTORY_ITEM),
+    ("shop plan", SHOP_PLAN),
+    ("active subscriptions", ACTIVE_SUBSCRIPTIONS),
+    ("app subscription create", APP_SUBSCRIPTION_CREATE),
+    ("app subscription cancel", APP_SUBSCRIPTION_CANCEL),
 ];
 
 /// A product node (GraphQL field names) with its variant and collection nodes, read into a

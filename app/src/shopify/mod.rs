@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app_proxy;
+mod billing;
 pub mod crypto;
 pub mod graphql;
 mod install;

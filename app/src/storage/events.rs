@@ -34,8 +34,8 @@ impl EventStore for SqlStore {
             let result = sqlx::query(
                 "INSERT INTO shopper_events (shop_domain, event_id, client_id, customer_id, kind, product_id, \
                  collection_id, search_query, line_items, occurred_at, received_at, strategy, source, \
-                 order_id, checkout_token) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                 order_id, checkout_token, placement) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                  ON CONFLICT (shop_domain, event_id) DO NOTHING",
             )
             .bind(shop.as_str())
@@ -53,6 +53,7 @@ impl EventStore for SqlStore {
             .bind(event.source.unwrap_or(EventSource::Storefront).as_str())
             .bind(event.order_id.map(|o| o as i64))
             .bind(&event.checkout_token)
+            .bind(&event.placement)
             .execute(&mut *tx)
             .await?;
             inserted += result.rows_affected();
@@ -342,7 +343,7 @@ const SHOPPER_INTENT: &str = "AND kind NOT IN ('recommendation_viewed', 'recomme
 
 const EVENT_COLUMNS: &str =
     "SELECT event_id, client_id, customer_id, kind, product_id, collection_id, \
-     search_query, line_items, occurred_at, strategy, source, order_id, checkout_token FROM shopper_events";
+     search_query, line_items, occurred_at, strategy, source, order_id, checkout_token, placement FROM shopper_events";
 
 /// The browsers a signed source said the customer used ($1 the shop, $2 the customer id,
 /// an integer compared as one, so the `(shop_domain, customer_id)` index answers; $3 how
@@ -392,5 +393,6 @@ fn event_of(row: &sqlx::any::AnyRow) -> Result<ShopperEvent, AppError> {
         source: EventSource::parse(&source),
         order_id: row.try_get::<Option<i64>, _>(11)?.map(|o| o as u64),
         checkout_token: row.try_get(12)?,
+        placement: row.try_get(13)?,
     })
 }

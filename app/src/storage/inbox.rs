@@ -9,7 +9,9 @@ use super::SqlStore;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::shopify::webhooks::Topic;
-use crate::stores::{DueDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
+use crate::stores::{
+    DueDelivery, FailedDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery, Retry,
+};
 
 /// Topics whose bodies carry a customer's personal data.
 const PERSONAL_TOPICS: &str = "'customers/data_request', 'customers/redact', 'shop/redact', \
@@ -110,6 +112,60 @@ impl InboxStore for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn failed_deliveries(
+        &self,
+        shop: &ShopDomain,
+        limit: i64,
+    ) -> Result<Vec<FailedDelivery>, AppError> {
+        let rows = sqlx::query(
+            "SELECT webhook_id, topic, attempts, last_error, received_at, \
+             CAST(CASE WHEN body IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM webhook_inbox \
+             WHERE shop_domain = $1 AND state = 'failed' ORDER BY received_at DESC LIMIT $2",
+        )
+        .bind(shop.as_str())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(FailedDelivery {
+                    webhook_id: row.try_get(0)?,
+                    topic: row.try_get(1)?,
+                    attempts: row.try_get(2)?,
+                    last_error: row.try_get(3)?,
+                    received_at_ms: row.try_get(4)?,
+                    retryable: row.try_get::<i64, _>(5)? == 1,
+                })
+            })
+            .collect()
+    }
+
+    async fn retry_delivery(&self, shop: &ShopDomain, webhook_id: &str) -> Result<Retry, AppError> {
+        let queued = sqlx::query(
+            "UPDATE webhook_inbox SET state = 'pending', next_attempt_at = $3 \
+             WHERE shop_domain = $1 AND webhook_id = $2 AND state = 'failed' AND body IS NOT NULL",
+        )
+        .bind(shop.as_str())
+        .bind(webhook_id)
+        .bind(self.now())
+        .execute(&self.pool)
+        .await?;
+        if queued.rows_affected() == 1 {
+            return Ok(Retry::Queued);
+        }
+        let known =
+            sqlx::query("SELECT 1 FROM webhook_inbox WHERE shop_domain = $1 AND webhook_id = $2")
+                .bind(shop.as_str())
+                .bind(webhook_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(if known.is_some() {
+            Retry::NotRetryable
+        } else {
+            Retry::Unknown
+        })
     }
 
     async fn inbox_counts(&self, shop: Option<&ShopDomain>) -> Result<InboxCounts, AppError> {

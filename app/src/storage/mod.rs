@@ -8,6 +8,7 @@ mod keys;
 mod orders;
 mod privacy;
 mod products;
+mod proof;
 mod shops;
 mod similar;
 mod syncs;
@@ -25,7 +26,7 @@ use crate::stores::Stores;
 
 /// Every table holding a shop's rows, with its shop column. A new table of shop data must
 /// be listed here, or deleting a shop (and Shopify's `shop/redact`) would leave it behind.
-const SHOP_TABLES: [(&str, &str); 16] = [
+const SHOP_TABLES: [(&str, &str); 19] = [
     ("products", "shop_domain"),
     ("api_keys", "shop_domain"),
     ("shopify_installs", "shop_domain"),
@@ -42,6 +43,9 @@ const SHOP_TABLES: [(&str, &str); 16] = [
     ("order_refunds", "shop_domain"),
     ("order_syncs", "shop_domain"),
     ("web_pixels", "shop_domain"),
+    ("shop_settings", "shop_domain"),
+    ("experiments", "shop_domain"),
+    ("shop_plans", "shop_domain"),
 ];
 
 /// Ids bound in one `IN (…)` list. Databases cap bound parameters (SQLite at 32,766), and

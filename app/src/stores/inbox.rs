@@ -45,6 +45,30 @@ pub struct InboxCounts {
     pub failed: i64,
 }
 
+/// A delivery given up on, as the merchant's health page lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FailedDelivery {
+    pub webhook_id: String,
+    pub topic: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub received_at_ms: i64,
+    /// False when its body is gone (cleared because it named a customer): it cannot be
+    /// applied again, and the data comes back with the next update or sync.
+    pub retryable: bool,
+}
+
+/// What asking to retry a delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Back in the queue, due now.
+    Queued,
+    /// Not a failed delivery with a body.
+    NotRetryable,
+    /// No such delivery of this shop.
+    Unknown,
+}
+
 /// The durable webhook inbox.
 #[async_trait]
 pub trait InboxStore: Send + Sync {
@@ -72,6 +96,16 @@ pub trait InboxStore: Send + Sync {
     ) -> Result<(), AppError>;
 
     async fn inbox_counts(&self, shop: Option<&ShopDomain>) -> Result<InboxCounts, AppError>;
+
+    /// The shop's deliveries given up on, newest first.
+    async fn failed_deliveries(
+        &self,
+        shop: &ShopDomain,
+        limit: i64,
+    ) -> Result<Vec<FailedDelivery>, AppError>;
+
+    /// Puts one of the shop's failed deliveries back in the queue, due now.
+    async fn retry_delivery(&self, shop: &ShopDomain, webhook_id: &str) -> Result<Retry, AppError>;
 
     /// Forgets bodies of deliveries applied long ago; their ids stay so late duplicates are still caught.
     async fn prune_inbox(&self, applied_before_ms: i64) -> Result<u64, AppError>;

@@ -9,6 +9,7 @@ mod keys;
 mod orders;
 mod privacy;
 mod products;
+mod proof;
 mod shops;
 mod similar;
 mod syncs;
@@ -17,12 +18,15 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 pub use events::EventStore;
-pub use inbox::{DueDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery};
+pub use inbox::{
+    DueDelivery, FailedDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery, Retry,
+};
 pub use installs::{InstallRow, InstallStore, PixelRow, SealedGrant};
 pub use keys::{generate_key, hash_key, key_id, KeyGrant, KeyInfo, KeyOrigin, KeyScope, KeyStore};
 pub use orders::{OrderStore, OrdersWritten};
 pub use privacy::PrivacyStore;
 pub use products::{IndexState, ProductRow, ProductStore};
+pub use proof::ProofStore;
 pub use shops::ShopStore;
 pub use similar::{Neighbours, SimilarListStore};
 pub use syncs::{OrderSyncRow, SyncRow, SyncState, SyncStore};
@@ -31,7 +35,7 @@ pub use syncs::{OrderSyncRow, SyncRow, SyncState, SyncStore};
 pub mod prelude {
     pub use super::{
         EventStore, InboxStore, InstallStore, KeyStore, OrderStore, PrivacyStore, ProductStore,
-        ShopStore, SimilarListStore, SyncStore,
+        ProofStore, ShopStore, SimilarListStore, SyncStore,
     };
 }
 
@@ -48,6 +52,7 @@ pub struct Stores {
     pub syncs: Arc<dyn SyncStore>,
     pub privacy: Arc<dyn PrivacyStore>,
     pub orders: Arc<dyn OrderStore>,
+    pub proof: Arc<dyn ProofStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -65,6 +70,7 @@ impl Stores {
             + SyncStore
             + PrivacyStore
             + OrderStore
+            + ProofStore
             + 'static,
     {
         Self {
@@ -77,7 +83,8 @@ impl Stores {
             installs: store.clone(),
             syncs: store.clone(),
             privacy: store.clone(),
-            orders: store,
+            orders: store.clone(),
+            proof: store,
             clock,
         }
     }
