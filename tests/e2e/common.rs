@@ -173,6 +173,9 @@ fn settings(data_dir: &Path, database_url: &str, shopify_admin: &str) -> Setting
         "30",
         "--client-ip-header",
         "x-test-client",
+        // Tests that measure the holdout turn it on; the rest see every shopper served.
+        "--default-holdout-percent",
+        "0",
         "migrate",
     ];
     let mut settings = Cli::try_parse_from(args).unwrap().settings;

@@ -32,6 +32,10 @@ struct Shop {
     pixel: Option<(String, String)>,
     bulk_polls: usize,
     graphql_calls: usize,
+    /// The app's subscriptions (Billing API), as `{id, name, status, test}`.
+    subscriptions: Vec<Value>,
+    /// A production store (not a development store): its charges are real.
+    production: bool,
 }
 
 #[derive(Default)]
@@ -108,6 +112,25 @@ impl FakeShopify {
             .iter()
             .map(|o| (o["id"].as_u64().unwrap(), o.clone()))
             .collect();
+    }
+
+    /// The merchant approves every pending charge on Shopify's page.
+    pub fn approve_subscriptions(&self, shop: &str) {
+        let mut shops = self.state.shops.lock().unwrap();
+        for subscription in &mut shops.entry(shop.to_owned()).or_default().subscriptions {
+            if subscription["status"] == "PENDING" {
+                subscription["status"] = json!("ACTIVE");
+            }
+        }
+    }
+
+    /// The shop's subscriptions as Shopify holds them.
+    pub fn subscriptions(&self, shop: &str) -> Vec<Value> {
+        let shops = self.state.shops.lock().unwrap();
+        shops
+            .get(shop)
+            .map(|s| s.subscriptions.clone())
+            .unwrap_or_default()
     }
 
     pub fn order_bulk_runs(&self) -> usize {
@@ -336,6 +359,40 @@ async fn graphql(
             .map(node_with_children)
             .collect();
         json!({"products": {"pageInfo": {"hasNextPage": false, "endCursor": null}, "nodes": nodes}})
+    } else if query.contains("KindredShopPlan") {
+        json!({"shop": {"plan": {"partnerDevelopment": !entry.production}}})
+    } else if query.contains("KindredSubscribe") {
+        let n = entry.subscriptions.len() + 1;
+        let subscription = json!({
+            "id": format!("gid://shopify/AppSubscription/{n}"), "name": variables["name"],
+            "status": "PENDING", "test": variables["test"],
+        });
+        entry.subscriptions.push(subscription.clone());
+        json!({"appSubscriptionCreate": {
+            "appSubscription": subscription,
+            "confirmationUrl": format!("{base}/{shop}/admin/charges/{n}/confirm_recurring_application_charge"),
+            "userErrors": [],
+        }})
+    } else if query.contains("KindredActiveSubscriptions") {
+        let active: Vec<&Value> = entry
+            .subscriptions
+            .iter()
+            .filter(|s| s["status"] == "ACTIVE")
+            .collect();
+        json!({"currentAppInstallation": {"activeSubscriptions": active}})
+    } else if query.contains("KindredCancelSubscription") {
+        let found = entry
+            .subscriptions
+            .iter_mut()
+            .find(|s| s["id"] == variables["id"]);
+        match found {
+            Some(subscription) => {
+                subscription["status"] = json!("CANCELLED");
+                json!({"appSubscriptionCancel": {"appSubscription": subscription.clone(), "userErrors": []}})
+            }
+            None => json!({"appSubscriptionCancel": {"appSubscription": null,
+                "userErrors": [{"field": ["id"], "message": "Subscription not found"}]}}),
+        }
     } else if query.contains("KindredProductOfInventoryItem") {
         let item: u64 = variables["id"]
             .as_str()

@@ -54,6 +54,7 @@ impl KindredServer {
             .env("KINDRED_APP_URL", &base)
             .env("KINDRED_SHOPIFY_ADMIN_URL", &env.admin_template)
             .env("KINDRED_BULK_POLL_SECS", "1")
+            .env("KINDRED_DEFAULT_HOLDOUT_PERCENT", "0")
             .env("KINDRED_LOG_FORMAT", "json")
             .env("RUST_LOG", "info,qdrant_edge=warn")
             .stdout(Stdio::from(log.try_clone().unwrap()))

@@ -7,13 +7,16 @@ mod fake_shopify;
 mod kindred_process;
 
 mod abuse;
+mod admin_browser;
 mod api_errors;
 mod buy_again;
 mod catalogue_sync;
 mod clock;
 mod events;
+mod holdout;
 mod merchandising;
 mod order_replay;
+mod proof_of_value;
 mod purchases;
 mod retail_orders;
 mod shopify_app;

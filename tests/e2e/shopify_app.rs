@@ -307,6 +307,11 @@ async fn an_oauth_install_syncs_the_whole_catalogue_and_seals_the_token() {
     }
 }
 
+/// A session token App Bridge would hand the embedded admin of `shop`.
+pub(crate) fn admin_session(shop: &str) -> String {
+    session_token(&claims(shop), SECRET, jsonwebtoken::Algorithm::HS256)
+}
+
 fn session_token(claims: &Value, secret: &str, algorithm: jsonwebtoken::Algorithm) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(algorithm),

@@ -36,7 +36,7 @@ fn storefront_tools() -> PathBuf {
 }
 
 /// Runs a Node script of `tests/storefront`; its stdout, or a panic with everything it said.
-fn node(script: &str, args: &[&str], env: &[(&str, String)]) -> String {
+pub(crate) fn node(script: &str, args: &[&str], env: &[(&str, String)]) -> String {
     let dir = storefront_tools();
     let output = Command::new("node")
         .arg(script)

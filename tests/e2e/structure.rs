@@ -12,8 +12,9 @@ const MAX_FUNCTION_LINES: usize = 80;
 const LONG_BY_NATURE: [&str; 1] = ["router"];
 
 /// The domain: what the app knows and decides, whatever serves or stores it.
-const DOMAIN: [&str; 13] = [
+const DOMAIN: [&str; 14] = [
     "app/src/catalog",
+    "app/src/proof",
     "app/src/purchases",
     "app/src/recommend",
     "app/src/shopify",

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import vm from 'node:vm';
 
 import { loadCatalog } from './lib/catalog.mjs';
 import { EXTENSION_DIR, THEME_DIR } from './lib/storefront-server.mjs';
@@ -88,4 +89,282 @@ test("the schema's assets load once per page: the stylesheet in the head, the sc
 test('without the app, the page has none of it', async () => {
   const html = await renderer.renderPage('product', objects, { withApp: false });
   assert.doesNotMatch(html, /kindred/i);
+});
+
+// The block's script on the block the Liquid renders, in a page just big enough for it:
+// elements with attributes, dataset and listeners; the network, the viewport and the timers
+// are the test's to drive.
+
+const SCRIPT = fs.readFileSync(path.join(EXTENSION_DIR, 'assets/kindred-recommendations.js'), 'utf8');
+const catalog = loadCatalog();
+const [MAT, STRAP, BLOCKS] = ['4357742690362', '876111003695', '6857887940772'].map((id) => catalog.find((p) => p.id === id));
+
+const dataAttribute = (key) => `data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+const unescapeHtml = (text) => text.replace(/&(quot|#39|lt|gt|amp);/g, (_, e) => ({ quot: '"', '#39': "'", lt: '<', gt: '>', amp: '&' })[e]);
+
+class FakeElement {
+  constructor(tag, attributes = {}) {
+    this.tagName = tag.toUpperCase();
+    this.attributes = new Map(Object.entries(attributes));
+    this.children = [];
+    this.parent = null;
+    this.listeners = {};
+    this.hidden = false;
+    const attrs = this.attributes;
+    this.dataset = new Proxy({}, {
+      get: (_, key) => (typeof key === 'string' ? attrs.get(dataAttribute(key)) : undefined),
+      set: (_, key, value) => { attrs.set(dataAttribute(key), String(value)); return true; },
+      has: (_, key) => attrs.has(dataAttribute(key)),
+    });
+  }
+
+  setAttribute(name, value) { this.attributes.set(name, String(value)); }
+  getAttribute(name) { return this.attributes.get(name) ?? null; }
+  append(...nodes) {
+    for (const node of nodes) {
+      const child = typeof node === 'string' ? { text: node } : node;
+      child.parent = this;
+      this.children.push(child);
+    }
+  }
+
+  replaceChildren(...nodes) { this.children = []; this.append(...nodes); }
+  get textContent() { return this.children.map((c) => c.text ?? c.textContent).join(''); }
+  matches(selector) {
+    const [, kind, name] = /^([.[])([\w-]+)\]?$/.exec(selector);
+    return kind === '.' ? (this.getAttribute('class') ?? '').split(' ').includes(name) : this.attributes.has(name);
+  }
+
+  querySelectorAll(selector) {
+    const elements = this.children.filter((c) => c instanceof FakeElement);
+    return elements.flatMap((c) => [...(c.matches(selector) ? [c] : []), ...c.querySelectorAll(selector)]);
+  }
+
+  querySelector(selector) { return this.querySelectorAll(selector)[0] ?? null; }
+  closest(selector) { return this.matches(selector) ? this : this.parent?.closest?.(selector) ?? null; }
+  addEventListener(type, listener) { (this.listeners[type] ??= []).push(listener); }
+  dispatch(type, event = {}) { for (const listener of this.listeners[type] ?? []) listener({ type, target: this, ...event }); }
+}
+
+/** The rendered block's `<section>` as an element holding its (skeleton-free) grid. */
+const blockElement = (html) => {
+  const [, attributes] = /<section\s+(class="kindred-recommendations"[^>]*)>/.exec(html);
+  const root = new FakeElement('section', Object.fromEntries(
+    [...attributes.matchAll(/([\w-]+)(?:="([^"]*)")?/g)].map(([, name, value]) => [name, unescapeHtml(value ?? '')]),
+  ));
+  root.append(new FakeElement('ul', { class: 'kindred-grid' }));
+  return root;
+};
+
+/**
+ * Renders the block for `request`, runs its script on it and answers its requests: `kindred`
+ * is the recommendations answer, `shopify` the Product Recommendations API's.
+ */
+async function runBlock({ kindred, shopify = { products: [] }, request = {}, product = objects.product, routes = {}, blockSettings = {} }) {
+  const page = { ...objects, request: { ...objects.request, ...request }, routes: { ...objects.routes, ...routes }, product };
+  const root = blockElement(await renderer.renderPage('product', page, { blockSettings }));
+  const requests = [];
+  const timers = [];
+  const observers = new Set();
+  const warnings = [];
+  const json = (body) => new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
+  const window = {
+    document: {
+      readyState: 'complete',
+      visibilityState: 'visible',
+      createElement: (tag) => new FakeElement(tag),
+      querySelectorAll: (selector) => (root.matches(selector) ? [root] : []),
+      addEventListener() {},
+    },
+    localStorage: { items: new Map(), getItem(key) { return this.items.get(key) ?? null; }, setItem(key, value) { this.items.set(key, value); } },
+    location: { href: 'https://yoga-store.myshopify.com/products/prolite-yoga-mat' },
+    navigator: {
+      sendBeacon: (url, blob) => { requests.push({ url, body: blob.text(), beacon: true }); return true; },
+    },
+    fetch: async (url, options = {}) => {
+      requests.push({ url, body: options.body });
+      if (url.startsWith('/apps/kindred/recommendations?')) return json(kindred);
+      if (url.includes('/recommendations/products.json?')) return json(shopify);
+      return json({ accepted: 1 });
+    },
+    IntersectionObserver: class {
+      constructor(callback) { this.callback = callback; this.targets = new Set(); observers.add(this); }
+      observe(target) { this.targets.add(target); }
+      unobserve(target) { this.targets.delete(target); }
+      disconnect() { this.targets.clear(); }
+    },
+    setTimeout: (callback) => timers.push(callback),
+    clearTimeout: (id) => { timers[id - 1] = null; },
+    addEventListener: (type, listener) => root.addEventListener(`window:${type}`, listener),
+    console: { warn: (...args) => warnings.push(args.join(' ')) },
+    crypto, Blob, URL, URLSearchParams, AbortSignal,
+    // Shopify's own script, as the theme editor has it.
+    Shopify: page.request.design_mode ? { designMode: true } : undefined,
+  };
+  window.window = window;
+  vm.runInNewContext(SCRIPT, window);
+
+  return {
+    root,
+    warnings,
+    /** The block comes on screen, loads, and its cards are seen: what the observers report. */
+    scrollIntoView: async () => {
+      const reveal = () => [...observers].filter((o) => o.targets.size)
+        .forEach((o) => o.callback([...o.targets].map((target) => ({ isIntersecting: true, target }))));
+      reveal();
+      for (let i = 0; i < 50 && !['loaded', 'empty'].includes(root.dataset.kindredState); i += 1) await new Promise(setImmediate);
+      reveal();
+    },
+    runTimers: () => timers.splice(0).forEach((callback) => callback?.()),
+    click: (card) => root.querySelector('.kindred-grid').dispatch('click', { target: card.querySelector('.kindred-card__link'), button: 0 }),
+    leave: () => root.dispatch('window:pagehide'),
+    recommendationsQuery: () => new URL(requests.find((r) => r.url.startsWith('/apps/kindred/recommendations?')).url, 'https://shop').searchParams,
+    shopifyRequests: () => requests.filter((r) => r.url.includes('/recommendations/products.json')).map((r) => r.url),
+    events: async () => (await Promise.all(requests.filter((r) => r.url.endsWith('/events')).map((r) => r.body)))
+      .flatMap((body) => JSON.parse(body).events),
+    cards: () => root.querySelectorAll('.kindred-card').map((card) => ({
+      id: card.dataset.productId,
+      title: card.querySelector('.kindred-card__link').textContent,
+      href: card.querySelector('.kindred-card__link').getAttribute('href'),
+      image: card.querySelector('.kindred-card__media').children[0]?.getAttribute('src') ?? null,
+      price: card.querySelector('.kindred-card__price')?.textContent ?? null,
+    })),
+  };
+}
+
+const kindredItem = (p) => ({ id: p.id, title: p.title, vendor: p.vendor, url: p.url, price: p.price, compare_at_price: p.compare_at_price, image_url: p.image_url });
+// The Product Recommendations API's shape: numeric ids, prices in cents, protocol-relative images.
+const shopifyProduct = (p) => ({
+  id: Number(p.id), title: p.title, handle: p.handle, vendor: p.vendor, url: `${p.url}?pr_prod_strat=collection_fallback&pr_seq=uniform`,
+  price: Math.round(Number(p.price) * 100), compare_at_price: p.compare_at_price && Math.round(Number(p.compare_at_price) * 100),
+  featured_image: p.image_url.replace(/^https:/, ''),
+});
+const euros = (amount) => new Intl.NumberFormat('fr', { style: 'currency', currency: 'EUR' }).format(amount);
+const holdout = (control) => ({ id: 'holdout', arm: 'holdout', holdout: true, control });
+
+test('the block names its placement, the page type, in its recommendations query and in every event it sends', async () => {
+  const block = await runBlock({ kindred: { strategy: 'similar', recommendations: [MAT, STRAP].map(kindredItem) } });
+  assert.equal(block.root.dataset.placement, 'product');
+  await block.scrollIntoView();
+  const query = block.recommendationsQuery();
+  assert.equal(query.get('placement'), 'product');
+  assert.equal(query.get('strategy'), 'similar');
+  assert.equal(query.get('product_id'), '4357742755898');
+
+  block.runTimers();
+  block.click(block.root.querySelectorAll('.kindred-card')[1]);
+  const events = await block.events();
+  assert.deepEqual(events.map((e) => [e.type, e.product_id, e.strategy, e.placement]), [
+    ['recommendation_viewed', MAT.id, 'similar', 'product'],
+    ['recommendation_viewed', STRAP.id, 'similar', 'product'],
+    ['recommendation_clicked', STRAP.id, 'similar', 'product'],
+  ]);
+  assert.equal(block.root.dataset.kindredArm, undefined);
+  assert.deepEqual(block.warnings, []);
+});
+
+test("a merchant's placement setting replaces the page type, kept to a-z, 0-9 and _ and 40 characters", async () => {
+  const named = async (placement, page_type = 'product') => {
+    const block = await runBlock({ kindred: { recommendations: [] }, request: { page_type }, blockSettings: { placement } });
+    await block.scrollIntoView();
+    return block.recommendationsQuery().get('placement');
+  };
+  assert.equal(await named('Cart drawer, upsell'), 'cart_drawer_upsell');
+  assert.equal(await named('', 'customers/account'), 'customers_account');
+  assert.equal(await named('x'.repeat(60)), 'x'.repeat(40));
+});
+
+test('a holdout whose control is none collapses as an empty answer does, and sends nothing', async () => {
+  const block = await runBlock({ kindred: { strategy: 'similar', experiment: holdout('none'), recommendations: [] } });
+  await block.scrollIntoView();
+  assert.equal(block.root.dataset.kindredState, 'empty');
+  assert.equal(block.root.hidden, true);
+  assert.equal(block.root.getAttribute('aria-busy'), 'false');
+  assert.equal(block.root.dataset.kindredArm, 'holdout');
+  assert.deepEqual(block.shopifyRequests(), []);
+  block.runTimers();
+  block.leave();
+  assert.deepEqual(await block.events(), []);
+
+  // In the theme editor, the note an empty answer shows.
+  const preview = await runBlock({ kindred: { experiment: holdout('none'), recommendations: [] }, request: { design_mode: true } });
+  await preview.scrollIntoView();
+  assert.equal(preview.root.hidden, false);
+  assert.equal(preview.root.querySelector('.kindred-recommendations__note').textContent, preview.root.dataset.labelEmpty);
+});
+
+test("a holdout whose control is Shopify shows Shopify's related products, priced from cents, and sends no events", async () => {
+  const block = await runBlock({
+    kindred: { strategy: 'similar', experiment: holdout('shopify'), recommendations: [] },
+    shopify: { products: [MAT, BLOCKS].map(shopifyProduct) },
+    blockSettings: { limit: 4 },
+  });
+  await block.scrollIntoView();
+  assert.deepEqual(block.shopifyRequests(), ['/recommendations/products.json?product_id=4357742755898&limit=4&intent=related']);
+  assert.equal(block.root.dataset.kindredState, 'loaded');
+  assert.equal(block.root.dataset.kindredArm, 'holdout');
+  const [mat, blocks] = block.cards();
+  assert.deepEqual(mat, {
+    id: MAT.id,
+    title: MAT.title,
+    href: shopifyProduct(MAT).url,
+    image: `${MAT.image_url}&width=533`,
+    price: euros(Number(MAT.price)),
+  });
+  // On sale: 110.00 (11000 cents) instead of 126.00.
+  const { labelSale, labelSalePrice, labelRegularPrice } = block.root.dataset;
+  assert.equal(blocks.price, `${labelSale} ${labelSalePrice} ${euros(110)} ${labelRegularPrice} ${euros(126)}`);
+
+  block.runTimers();
+  block.click(block.root.querySelectorAll('.kindred-card')[0]);
+  block.leave();
+  assert.deepEqual(await block.events(), []);
+  assert.deepEqual(block.warnings, []);
+});
+
+test("a holdout with Shopify's control but no product to relate to collapses without asking Shopify", async () => {
+  const block = await runBlock({
+    kindred: { strategy: 'trending', experiment: holdout('shopify'), recommendations: [] },
+    request: { page_type: 'index' },
+    product: null,
+    shopify: { products: [MAT].map(shopifyProduct) },
+  });
+  await block.scrollIntoView();
+  assert.equal(block.recommendationsQuery().get('placement'), 'index');
+  assert.equal(block.root.dataset.kindredState, 'empty');
+  assert.deepEqual(block.shopifyRequests(), []);
+});
+
+test("under a language's root URL, Shopify's control is asked there and every link carries the root once", async () => {
+  const held = await runBlock({
+    kindred: { experiment: holdout('shopify'), recommendations: [] },
+    routes: { root_url: '/fr' },
+    shopify: { products: [{ ...shopifyProduct(MAT), url: `/fr${MAT.url}` }, shopifyProduct(STRAP)] },
+  });
+  await held.scrollIntoView();
+  assert.match(held.shopifyRequests()[0], /^\/fr\/recommendations\/products\.json\?/);
+  assert.deepEqual(held.cards().map((c) => c.href.split('?')[0]), [`/fr${MAT.url}`, `/fr${STRAP.url}`]);
+
+  const tested = await runBlock({ kindred: { recommendations: [kindredItem(MAT)] }, routes: { root_url: '/fr' } });
+  await tested.scrollIntoView();
+  assert.deepEqual(tested.cards().map((c) => c.href), [`/fr${MAT.url}`]);
+});
+
+test("an A/B test's arm marks the block, and its cards are measured as any Kindred cards are", async () => {
+  const block = await runBlock({
+    kindred: { strategy: 'similar', experiment: { id: 'similar-v2', arm: 'b', holdout: false }, recommendations: [kindredItem(MAT)] },
+  });
+  await block.scrollIntoView();
+  assert.equal(block.root.dataset.kindredArm, 'b');
+  block.runTimers();
+  assert.deepEqual((await block.events()).map((e) => [e.type, e.product_id, e.placement]), [['recommendation_viewed', MAT.id, 'product']]);
+});
+
+test("in the theme editor the merchant's previews show Kindred's cards but count nothing", async () => {
+  const block = await runBlock({ kindred: { strategy: 'similar', recommendations: [kindredItem(MAT)] }, request: { design_mode: true } });
+  await block.scrollIntoView();
+  assert.equal(block.cards().length, 1);
+  block.runTimers();
+  block.click(block.root.querySelector('.kindred-card'));
+  assert.deepEqual(await block.events(), []);
 });

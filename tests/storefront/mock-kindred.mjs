@@ -20,6 +20,9 @@ const RECOMMENDATION_EVENTS = ['recommendation_viewed', 'recommendation_clicked'
 const EVENT_TYPES = [...PRODUCT_EVENTS, ...RECOMMENDATION_EVENTS, 'checkout_completed', 'search_submitted', 'collection_viewed'];
 const MAX_EVENTS = 100;
 const MAX_BODY_BYTES = 1 << 20;
+// Where a block stands (`product`, `cart`, a merchant's own name), as the server takes it.
+const PLACEMENT = /^[a-z0-9_]{1,40}$/;
+const PLACEMENT_ERROR = '`placement` must be 1 to 40 characters of a-z, 0-9 and _';
 
 class HttpError extends Error {
   constructor(status, code, message) {
@@ -64,6 +67,7 @@ function validateEvent(event) {
   if (RECOMMENDATION_EVENTS.includes(event.type) && !boundedString(event.strategy, 40)) {
     return `\`${event.type}\` needs \`strategy\` (at most 40 characters)`;
   }
+  if (event.placement !== undefined && !(typeof event.placement === 'string' && PLACEMENT.test(event.placement))) return PLACEMENT_ERROR;
   if (event.type === 'checkout_completed' && !(Array.isArray(event.line_items) && event.line_items.length
     && event.line_items.every((line) => parseId(line?.product_id) && Number.isInteger(line.quantity) && line.quantity > 0))) {
     return '`checkout_completed` needs `line_items` of `product_id` and `quantity`';
@@ -144,6 +148,7 @@ export function createMockKindred({ secret, shop, catalog = DEFAULT_CATALOG }) {
       if (!STRATEGIES.includes(name)) throw new HttpError(400, 'invalid_request', `unknown strategy ${JSON.stringify(name)}`);
     }
     if (!params.get('strategy')) throw new HttpError(400, 'invalid_request', '`strategy` is required');
+    if (params.has('placement') && !PLACEMENT.test(params.get('placement'))) throw new HttpError(400, 'invalid_request', PLACEMENT_ERROR);
     // As the server does: with a fallback, new arrivals come last, so a block is never empty.
     const order = asked.length > 1 ? [...asked, 'new_arrivals'] : asked;
     const productId = params.get('product_id');
