@@ -152,7 +152,7 @@ async fn load(store: &SqlStore, shop: &ShopDomain) {
     let start = now - DAYS * DAY_MS;
     let mut batch = Vec::with_capacity(1_000);
     let mut n = 0;
-    let mut flush = |batch: &mut Vec<ShopperEvent>| {
+    let flush = |batch: &mut Vec<ShopperEvent>| {
         let events = std::mem::take(batch);
         async move { store.insert_events(shop, &events).await.unwrap() }
     };
