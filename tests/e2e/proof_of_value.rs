@@ -78,19 +78,32 @@ fn row<'a>(report: &'a Value, strategy: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {strategy} row: {report}"))
 }
 
+/// The fake Shopify with `count` on-sale yoga-store products in both shops, and the app
+/// installed in both, their order histories read.
+async fn two_installed_shops(
+    db: &crate::common::Database,
+    count: usize,
+) -> (FakeShopify, TestApp, Vec<Value>) {
+    let fake = FakeShopify::start().await;
+    let products: Vec<Value> = on_sale(&capture("2026-01-13"))
+        .into_iter()
+        .take(count)
+        .cloned()
+        .collect();
+    fake.set_products(SHOP, &products);
+    fake.set_products(OTHER, &products);
+    let app = TestApp::spawn_with_shopify(db, &fake.admin_template()).await;
+    install(&app, SHOP).await;
+    install(&app, OTHER).await;
+    wait_for_orders(&app, SHOP).await;
+    wait_for_orders(&app, OTHER).await;
+    (fake, app, products)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_click_then_an_order_in_the_window_is_attributed_and_a_refund_subtracts() {
     for db in databases() {
-        let fake = FakeShopify::start().await;
-        let catalogue = capture("2026-01-13");
-        let products: Vec<Value> = on_sale(&catalogue).into_iter().take(40).cloned().collect();
-        fake.set_products(SHOP, &products);
-        fake.set_products(OTHER, &products);
-        let app = TestApp::spawn_with_shopify(&db, &fake.admin_template()).await;
-        install(&app, SHOP).await;
-        install(&app, OTHER).await;
-        wait_for_orders(&app, SHOP).await;
-        wait_for_orders(&app, OTHER).await;
+        let (_fake, app, products) = two_installed_shops(&db, 40).await;
         let (mat, strap, block) = (&products[0], &products[1], &products[2]);
         let key = app.storefront_key(SHOP).await;
         let merchant = app.merchant_key(SHOP).await;
@@ -226,18 +239,7 @@ async fn admin(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_experiment_needs_the_paid_plan_bought_through_shopify_and_splits_shoppers_by_arm() {
     let db = databases().remove(0);
-    let fake = FakeShopify::start().await;
-    let products: Vec<Value> = on_sale(&capture("2026-01-13"))
-        .into_iter()
-        .take(40)
-        .cloned()
-        .collect();
-    fake.set_products(SHOP, &products);
-    fake.set_products(OTHER, &products);
-    let app = TestApp::spawn_with_shopify(&db, &fake.admin_template()).await;
-    install(&app, SHOP).await;
-    install(&app, OTHER).await;
-    wait_for_orders(&app, SHOP).await;
+    let (fake, app, products) = two_installed_shops(&db, 40).await;
 
     let new = json!({"name": "Similar or trending on product pages", "placement": "product",
         "arms": [{"name": "a", "weight": 1, "strategy": "similar"}, {"name": "b", "weight": 1, "strategy": "trending"}]});
@@ -452,18 +454,7 @@ async fn an_experiment_needs_the_paid_plan_bought_through_shopify_and_splits_sho
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_health_page_lists_failed_deliveries_and_retries_them() {
     let db = databases().remove(0);
-    let fake = FakeShopify::start().await;
-    let products: Vec<Value> = on_sale(&capture("2026-01-13"))
-        .into_iter()
-        .take(5)
-        .cloned()
-        .collect();
-    fake.set_products(SHOP, &products);
-    fake.set_products(OTHER, &products);
-    let app = TestApp::spawn_with_shopify(&db, &fake.admin_template()).await;
-    install(&app, SHOP).await;
-    install(&app, OTHER).await;
-    wait_for_orders(&app, SHOP).await;
+    let (_fake, app, _products) = two_installed_shops(&db, 5).await;
     let shop = ShopDomain::parse(SHOP).unwrap();
     let body = crate::fake_shopify::sample_payload("products_update.json", SHOP);
     let delivery = InboxDelivery {

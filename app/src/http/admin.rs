@@ -167,15 +167,24 @@ pub async fn performance_of(
     days: i64,
 ) -> Result<Value, AppError> {
     let since = state.catalog.stores().now() - days * 24 * 3600 * 1000;
-    let rows = state
+    let days_of_shelves = state
         .catalog
         .stores()
-        .events
-        .recommendation_performance(shop, since)
+        .proof
+        .recommendation_days(shop, since)
         .await?;
-    let strategies: Vec<Value> = rows
+    // (impressions, clicks, carted) per strategy, over every day and placement.
+    let mut by_strategy: std::collections::BTreeMap<String, (i64, i64, i64)> =
+        std::collections::BTreeMap::new();
+    for day in days_of_shelves {
+        let sums = by_strategy.entry(day.strategy).or_default();
+        sums.0 += day.shown;
+        sums.1 += day.clicked;
+        sums.2 += day.carted;
+    }
+    let strategies: Vec<Value> = by_strategy
         .into_iter()
-        .map(|(strategy, impressions, clicks, carted)| {
+        .map(|(strategy, (impressions, clicks, carted))| {
             let rate = |n: i64, of: i64| if of > 0 { n as f64 / of as f64 } else { 0.0 };
             json!({
                 "strategy": strategy,

@@ -114,38 +114,6 @@ impl EventStore for SqlStore {
             .collect()
     }
 
-    async fn recommendation_performance(
-        &self,
-        shop: &ShopDomain,
-        since_ms: i64,
-    ) -> Result<Vec<(String, i64, i64, i64)>, AppError> {
-        let rows = sqlx::query(
-            "SELECT e.strategy, \
-               SUM(CASE WHEN e.kind = 'recommendation_viewed' THEN 1 ELSE 0 END), \
-               SUM(CASE WHEN e.kind = 'recommendation_clicked' THEN 1 ELSE 0 END), \
-               SUM(CASE WHEN e.kind = 'recommendation_clicked' AND EXISTS (SELECT 1 FROM shopper_events c \
-                   WHERE c.shop_domain = e.shop_domain AND c.client_id = e.client_id AND c.product_id = e.product_id \
-                   AND c.kind = 'product_added_to_cart' AND c.occurred_at >= e.occurred_at) THEN 1 ELSE 0 END) \
-             FROM shopper_events e WHERE e.shop_domain = $1 AND e.occurred_at >= $2 \
-             AND e.kind IN ('recommendation_viewed', 'recommendation_clicked') \
-             GROUP BY e.strategy ORDER BY e.strategy",
-        )
-        .bind(shop.as_str())
-        .bind(since_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
-                    row.try_get::<i64, _>(1)?,
-                    row.try_get::<i64, _>(2)?,
-                    row.try_get::<i64, _>(3)?,
-                ))
-            })
-            .collect()
-    }
-
     async fn view_sessions(
         &self,
         shop: &ShopDomain,

@@ -49,14 +49,6 @@ pub trait EventStore: Send + Sync {
         since_ms: i64,
     ) -> Result<Vec<(u64, i64, i64)>, AppError>;
 
-    /// Impressions and clicks per strategy since `since_ms`, and how many clicked products
-    /// the same browser then added to its cart: (strategy, impressions, clicks, carted).
-    async fn recommendation_performance(
-        &self,
-        shop: &ShopDomain,
-        since_ms: i64,
-    ) -> Result<Vec<(String, i64, i64, i64)>, AppError>;
-
     /// Each browser's product views since `since_ms`, in time order, cut into sessions where
     /// it was idle longer than `idle_ms`: (views, when the session ended, in seconds).
     async fn view_sessions(
