@@ -95,6 +95,11 @@ async fn run(database: &'static str, postgres: Option<String>) -> Row {
         attributed = report.orders["with_recommendations"].orders;
     }
     times.sort_by(f64::total_cmp);
+    eprintln!(
+        "{database}: loaded in {load_s:.0} s, report p50 {:.0} ms, max {:.0} ms",
+        times[RUNS / 2],
+        times[RUNS - 1]
+    );
     Row {
         database,
         load_s,

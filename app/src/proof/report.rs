@@ -1,11 +1,11 @@
 //! The attribution report: per day, and per strategy and placement, what shelves showed,
 //! what shoppers clicked and carted, and the orders and revenue attributed to them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use super::attribution::{Attribution, OrderTotals};
+use super::attribution::{AttributedLine, Attribution, OrderTotals};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -49,6 +49,16 @@ pub struct ReportRow {
     pub activity: Activity,
 }
 
+/// One day of one strategy at one placement.
+#[derive(Debug, Clone, Serialize)]
+pub struct DayRow {
+    pub day: String,
+    pub strategy: String,
+    pub placement: Option<String>,
+    #[serde(flatten)]
+    pub activity: Activity,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderSplitView {
     pub orders: u64,
@@ -73,7 +83,56 @@ pub struct Report {
     pub currency: Option<String>,
     pub daily: Vec<DailyPoint>,
     pub rows: Vec<ReportRow>,
+    /// Per day, strategy and placement: only the combinations that had activity.
+    pub by_day: Vec<DayRow>,
     pub orders: BTreeMap<&'static str, OrderSplitView>,
+}
+
+type Key = (String, Option<String>);
+
+/// The three tables the report sums into: per day, per strategy and placement, per both.
+#[derive(Default)]
+struct Tables {
+    daily: BTreeMap<i64, Activity>,
+    rows: BTreeMap<Key, Activity>,
+    cells: BTreeMap<(i64, String, Option<String>), Activity>,
+}
+
+impl Tables {
+    fn add_shelf_day(&mut self, day: &RecommendationDay) {
+        let key = (day.strategy.clone(), day.placement.clone());
+        let cell = (day.day, key.0.clone(), key.1.clone());
+        for target in [
+            self.daily.entry(day.day).or_default(),
+            self.rows.entry(key).or_default(),
+            self.cells.entry(cell).or_default(),
+        ] {
+            target.shown += day.shown;
+            target.clicked += day.clicked;
+            target.added_to_cart += day.carted;
+        }
+    }
+
+    /// An order counts once per day and once per strategy and placement it has lines for.
+    fn add_attributed(&mut self, lines: &[AttributedLine]) {
+        let mut counted: HashSet<(u64, Option<Key>)> = HashSet::new();
+        for line in lines {
+            let key = (line.strategy.clone(), line.placement.clone());
+            let day = line.ordered_at.div_euclid(DAY_MS);
+            let new_for_day = counted.insert((line.order_id, None));
+            let new_for_row = counted.insert((line.order_id, Some(key.clone())));
+            let cell = (day, key.0.clone(), key.1.clone());
+            for (target, new) in [
+                (self.daily.entry(day).or_default(), new_for_day),
+                (self.cells.entry(cell).or_default(), new_for_row),
+                (self.rows.entry(key).or_default(), new_for_row),
+            ] {
+                target.attributed_orders += u64::from(new);
+                target.attributed_units += u64::from(line.units);
+                target.attributed_revenue += line.revenue;
+            }
+        }
+    }
 }
 
 /// The report over the `days` days ending with today (`now`'s day), every day present.
@@ -86,54 +145,30 @@ pub fn build(
 ) -> Report {
     let today = now.div_euclid(DAY_MS);
     let first = today - days + 1;
-    let mut daily: BTreeMap<i64, Activity> =
-        (first..=today).map(|d| (d, Activity::default())).collect();
-    let mut rows: BTreeMap<(String, Option<String>), Activity> = BTreeMap::new();
-    for day in activity.iter().filter(|d| d.day >= first) {
-        for target in [
-            daily.entry(day.day).or_default(),
-            rows.entry((day.strategy.clone(), day.placement.clone()))
-                .or_default(),
-        ] {
-            target.shown += day.shown;
-            target.clicked += day.clicked;
-            target.added_to_cart += day.carted;
-        }
-    }
-    // An order counts once per strategy and placement it has lines for, and once per day.
-    let mut counted: std::collections::HashSet<(u64, Option<(String, Option<String>)>)> =
-        std::collections::HashSet::new();
-    for line in &attribution.lines {
-        let key = (line.strategy.clone(), line.placement.clone());
-        let day = line.ordered_at.div_euclid(DAY_MS);
-        let new_for_day = counted.insert((line.order_id, None));
-        let new_for_row = counted.insert((line.order_id, Some(key.clone())));
-        for (target, new) in [
-            (daily.entry(day).or_default(), new_for_day),
-            (rows.entry(key).or_default(), new_for_row),
-        ] {
-            target.attributed_orders += u64::from(new);
-            target.attributed_units += u64::from(line.units);
-            target.attributed_revenue += line.revenue;
-        }
-    }
-    let rounded = |mut a: Activity| {
-        a.attributed_revenue = round_cents(a.attributed_revenue);
-        a
+    let mut tables = Tables {
+        daily: (first..=today).map(|d| (d, Activity::default())).collect(),
+        ..Tables::default()
     };
+    for day in activity.iter().filter(|d| d.day >= first) {
+        tables.add_shelf_day(day);
+    }
+    tables.add_attributed(&attribution.lines);
+    let in_range = |d: &i64| (first..=today).contains(d);
     Report {
         days,
         window_hours,
         currency: attribution.currency.clone(),
-        daily: daily
+        daily: tables
+            .daily
             .into_iter()
-            .filter(|(d, _)| *d >= first && *d <= today)
+            .filter(|(d, _)| in_range(d))
             .map(|(d, a)| DailyPoint {
                 day: day_text(d),
                 activity: rounded(a),
             })
             .collect(),
-        rows: rows
+        rows: tables
+            .rows
             .into_iter()
             .map(|((strategy, placement), a)| ReportRow {
                 strategy,
@@ -146,6 +181,17 @@ pub fn build(
                 activity: rounded(a),
             })
             .collect(),
+        by_day: tables
+            .cells
+            .into_iter()
+            .filter(|((d, _, _), _)| in_range(d))
+            .map(|((d, strategy, placement), a)| DayRow {
+                day: day_text(d),
+                strategy,
+                placement,
+                activity: rounded(a),
+            })
+            .collect(),
         orders: BTreeMap::from([
             (
                 "with_recommendations",
@@ -154,6 +200,11 @@ pub fn build(
             ("without", attribution.without.into()),
         ]),
     }
+}
+
+fn rounded(mut activity: Activity) -> Activity {
+    activity.attributed_revenue = round_cents(activity.attributed_revenue);
+    activity
 }
 
 fn round_cents(amount: f64) -> f64 {
@@ -168,7 +219,6 @@ fn day_text(day: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::attribution::AttributedLine;
     use super::*;
 
     #[test]
@@ -208,5 +258,17 @@ mod tests {
         );
         assert_eq!(row.activity.attributed_revenue, 15.01);
         assert_eq!(row.click_through_rate, 0.2);
+        let cells: Vec<(&str, i64, f64)> = report
+            .by_day
+            .iter()
+            .map(|c| {
+                (
+                    c.day.as_str(),
+                    c.activity.shown,
+                    c.activity.attributed_revenue,
+                )
+            })
+            .collect();
+        assert_eq!(cells, [("2024-10-03", 10, 0.0), ("2024-10-04", 0, 15.01)]);
     }
 }

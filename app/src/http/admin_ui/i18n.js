@@ -172,6 +172,7 @@ const STRINGS = {
   experiments_title: ['Experiments', 'Expériences', 'Experimente'],
   experiments_empty: ['No experiments yet.', 'Aucune expérience pour l’instant.', 'Noch keine Experimente.'],
   holdout_name: ['Holdout (Kindred against no recommendations)', 'Groupe témoin (Kindred face à aucune recommandation)', 'Kontrollgruppe (Kindred gegenüber keinen Empfehlungen)'],
+  holdout_name_shopify: ['Holdout (Kindred against Shopify’s recommendations)', 'Groupe témoin (Kindred face aux recommandations de Shopify)', 'Kontrollgruppe (Kindred gegenüber Shopifys Empfehlungen)'],
   kind_holdout: ['Holdout', 'Groupe témoin', 'Kontrollgruppe'],
   kind_ab: ['A/B test', 'Test A/B', 'A/B-Test'],
   status_draft: ['Draft', 'Brouillon', 'Entwurf'],

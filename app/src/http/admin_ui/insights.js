@@ -195,7 +195,7 @@ function experimentList(list, refresh) {
       actions.append(el('a', { class: 'button button--plain', href: `#experiments/${encodeURIComponent(experiment.id)}`, 'data-action': 'results' }, t('experiment_results')));
     }
     const row = [
-      el('span', { 'data-experiment-id': experiment.id }, experiment.kind === 'holdout' ? t('holdout_name') : experiment.name),
+      el('span', { 'data-experiment-id': experiment.id }, experiment.kind === 'holdout' ? holdoutName(experiment) : experiment.name),
       experiment.kind === 'holdout' ? t('kind_holdout') : t('kind_ab'),
       placementName(experiment.placement),
       el('span', { class: `badge badge--${experiment.status}` }, t(`status_${experiment.status}`)),
@@ -302,7 +302,7 @@ function resultsCard(results) {
     intervalChart(slot, { title: t('results_lift_of', { name: arm.name }), ...arm.revenue_per_visitor_lift, format: fmt.signedPercent });
     return el('div', {}, el('h3', {}, t('results_lift_of', { name: arm.name })), slot);
   });
-  const section = card(t('results_title', { name: experiment.kind === 'holdout' ? t('holdout_name') : experiment.name }),
+  const section = card(t('results_title', { name: experiment.kind === 'holdout' ? holdoutName(experiment) : experiment.name }),
     el('p', { class: 'verdict', 'data-verdict': true }, results.verdict),
     el('div', { class: ratio?.mismatch ? 'banner banner--warning' : 'banner banner--info', 'data-sample-ratio': ratio?.mismatch ? 'mismatch' : 'ok' },
       el('p', {}, ratio?.mismatch ? t('srm_mismatch', { p: fmt.decimal(ratio.p_value, 3) }) : t('srm_ok', { p: fmt.decimal(ratio?.p_value ?? 1, 3) }))),
@@ -313,4 +313,9 @@ function resultsCard(results) {
   section.dataset.experimentId = experiment.id;
   section.dataset.state = 'ready';
   return section;
+}
+
+/** The holdout's name says what its shoppers see instead of Kindred. */
+function holdoutName(experiment) {
+  return t(experiment.control === 'shopify' ? 'holdout_name_shopify' : 'holdout_name');
 }
