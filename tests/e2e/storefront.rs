@@ -550,6 +550,7 @@ async fn the_openapi_document_describes_the_public_api_from_the_code() {
             "client_id",
             "cart",
             "limit",
+            "placement",
             "X-Kindred-Customer-Token"
         ]
     );
