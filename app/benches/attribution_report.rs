@@ -19,7 +19,6 @@ mod kindred_process;
 #[allow(dead_code)]
 mod server;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,7 +29,7 @@ use kindred::clock::SystemClock;
 use kindred::domain::{ClientId, ShopDomain};
 use kindred::events::{EventKind, EventSource, ShopperEvent};
 use kindred::proof::Proof;
-use kindred::purchases::{FinancialStatus, Order, OrderLine, OrderSource};
+use kindred::purchases::{Order, OrderLine, OrderSource};
 use kindred::storage::SqlStore;
 use kindred::stores::prelude::*;
 use kindred::stores::Stores;
@@ -242,21 +241,13 @@ async fn load(store: &SqlStore, shop: &ShopDomain) {
                 }
             })
             .collect();
-        orders.push(Order {
-            id: 5_000_000_000_000 + id as u64,
-            customer_id: None,
-            client_id: ClientId::parse(&format!("browser-{client}")).ok(),
-            checkout_token: None,
-            created_at: at,
-            updated_at: at,
-            cancelled_at: None,
-            financial_status: Some(FinancialStatus::Paid),
-            test: false,
-            currency: Some("EUR".into()),
+        orders.push(Order::paid(
+            5_000_000_000_000 + id as u64,
+            &format!("browser-{client}"),
+            at,
+            "EUR",
             lines,
-            attributes: BTreeMap::new(),
-            refund_ids: Vec::new(),
-        });
+        ));
     }
     for chunk in orders.chunks(2_000) {
         store

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use kindred::domain::{ClientId, ShopDomain};
 use kindred::events::{EventKind, EventSource, ShopperEvent};
-use kindred::purchases::{FinancialStatus, Order, OrderLine, OrderSource};
+use kindred::purchases::{Order, OrderLine, OrderSource};
 use kindred::stores::prelude::*;
 
 use crate::common::{databases, TestApp, YOGA_2026_01_13};
@@ -143,21 +143,7 @@ fn order(n: u64, client: &str, products: &[&Value], rng: &mut StdRng, now: i64) 
             }
         })
         .collect();
-    Order {
-        id: 7_000_000_000_000 + n,
-        customer_id: None,
-        client_id: ClientId::parse(client).ok(),
-        checkout_token: None,
-        created_at: now,
-        updated_at: now,
-        cancelled_at: None,
-        financial_status: Some(FinancialStatus::Paid),
-        test: false,
-        currency: Some("EUR".into()),
-        lines,
-        attributes: BTreeMap::new(),
-        refund_ids: Vec::new(),
-    }
+    Order::paid(7_000_000_000_000 + n, client, now, "EUR", lines)
 }
 
 async fn holdout_results(app: &TestApp, shop: &str, merchant: &str) -> Value {

@@ -21,6 +21,21 @@ pub struct RecommendationClick {
     pub at: i64,
 }
 
+#[cfg(test)]
+impl RecommendationClick {
+    /// A click on the similar shelf of a product page: what the proof tests replay.
+    pub(crate) fn similar_on_product(client: &str, product: u64, at: i64) -> Self {
+        Self {
+            client_id: client.into(),
+            customer_id: None,
+            product_id: product,
+            strategy: "similar".into(),
+            placement: Some("product".into()),
+            at,
+        }
+    }
+}
+
 /// One order line Kindred earned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttributedLine {
@@ -175,51 +190,28 @@ pub fn attribute(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::domain::ClientId;
-    use crate::purchases::{FinancialStatus, OrderLine, Refund, RefundLine};
+    use crate::purchases::{OrderLine, Refund, RefundLine};
 
     const HOUR: i64 = 3_600_000;
 
     fn click(client: &str, product: u64, at: i64) -> RecommendationClick {
-        RecommendationClick {
-            client_id: client.into(),
-            customer_id: None,
-            product_id: product,
-            strategy: "similar".into(),
-            placement: Some("product".into()),
-            at,
-        }
+        RecommendationClick::similar_on_product(client, product, at)
     }
 
     fn order(id: u64, client: &str, at: i64, lines: &[(u64, u64, u32, &str)]) -> Order {
-        Order {
-            id,
-            customer_id: None,
-            client_id: ClientId::parse(client).ok(),
-            checkout_token: None,
-            created_at: at,
-            updated_at: at,
-            cancelled_at: None,
-            financial_status: Some(FinancialStatus::Paid),
-            test: false,
-            currency: Some("EUR".into()),
-            lines: lines
-                .iter()
-                .map(|(line_id, product, units, price)| OrderLine {
-                    line_id: *line_id,
-                    product_id: Some(*product),
-                    variant_id: None,
-                    quantity: *units,
-                    current_quantity: *units,
-                    unit_price: Some((*price).into()),
-                })
-                .collect(),
-            attributes: BTreeMap::new(),
-            refund_ids: Vec::new(),
-        }
+        let lines = lines
+            .iter()
+            .map(|(line_id, product, units, price)| OrderLine {
+                line_id: *line_id,
+                product_id: Some(*product),
+                variant_id: None,
+                quantity: *units,
+                current_quantity: *units,
+                unit_price: Some((*price).into()),
+            })
+            .collect();
+        Order::paid(id, client, at, "EUR", lines)
     }
 
     #[test]

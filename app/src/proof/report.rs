@@ -1,11 +1,11 @@
 //! The attribution report: per day, and per strategy and placement, what shelves showed,
 //! what shoppers clicked and carted, and the orders and revenue attributed to them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::attribution::{AttributedLine, Attribution, OrderTotals};
+use super::attribution::{AttributedLine, Attribution, OrderTotals, RecommendationClick};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -20,6 +20,49 @@ pub struct RecommendationDay {
     pub clicked: i64,
     /// Clicked products the same browser then added to its cart.
     pub carted: i64,
+}
+
+/// A product a browser put in its cart, and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CartAddition {
+    pub client_id: String,
+    pub product_id: u64,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+}
+
+/// Fills each day's `carted`: its clicks after which the same browser added the clicked
+/// product to its cart (at the click's moment or later).
+pub fn count_carted(
+    days: &mut [RecommendationDay],
+    clicks: &[RecommendationClick],
+    additions: &[CartAddition],
+) {
+    let mut latest: HashMap<(&str, u64), i64> = HashMap::new();
+    for addition in additions {
+        let at = latest
+            .entry((addition.client_id.as_str(), addition.product_id))
+            .or_insert(addition.at);
+        *at = (*at).max(addition.at);
+    }
+    let mut carted: HashMap<(i64, &str, Option<&str>), i64> = HashMap::new();
+    for click in clicks {
+        let followed = latest
+            .get(&(click.client_id.as_str(), click.product_id))
+            .is_some_and(|at| *at >= click.at);
+        if followed {
+            let key = (
+                click.at.div_euclid(DAY_MS),
+                click.strategy.as_str(),
+                click.placement.as_deref(),
+            );
+            *carted.entry(key).or_default() += 1;
+        }
+    }
+    for day in days {
+        let key = (day.day, day.strategy.as_str(), day.placement.as_deref());
+        day.carted = carted.get(&key).copied().unwrap_or(0);
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -220,6 +263,39 @@ fn day_text(day: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_click_counts_as_carted_when_its_browser_carted_the_product_after_it() {
+        let click = RecommendationClick::similar_on_product;
+        let added = |client: &str, product: u64, at: i64| CartAddition {
+            client_id: client.into(),
+            product_id: product,
+            at,
+        };
+        let day = |day: i64| RecommendationDay {
+            day,
+            strategy: "similar".into(),
+            placement: Some("product".into()),
+            shown: 9,
+            clicked: 9,
+            carted: 0,
+        };
+        let mut days = [day(1), day(2)];
+        let clicks = [
+            click("a", 1, DAY_MS + 10),     // carted later the same day
+            click("a", 1, DAY_MS + 20),     // and that addition follows this one too
+            click("b", 1, DAY_MS + 30),     // another browser's addition does not count
+            click("a", 2, DAY_MS + 40),     // nor one of another product
+            click("a", 3, 2 * DAY_MS + 50), // carted before the click: no
+        ];
+        let additions = [
+            added("a", 1, DAY_MS + 25),
+            added("c", 1, DAY_MS + 35),
+            added("a", 3, 2 * DAY_MS + 5),
+        ];
+        count_carted(&mut days, &clicks, &additions);
+        assert_eq!((days[0].carted, days[1].carted), (2, 0));
+    }
 
     #[test]
     fn every_day_is_present_and_an_order_counts_once_per_row() {

@@ -18,6 +18,7 @@ use super::results::{measure, Design, Results};
 use super::settings::{ProofSettings, SettingsUpdate};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
+use crate::purchases::OrderBook;
 use crate::stores::Stores;
 
 /// How long a replica trusts what it read of a shop's settings and experiments; a change
@@ -233,7 +234,9 @@ impl Proof {
         ))
     }
 
-    /// The attribution report over the last `days` days, with the holdout's verdict.
+    /// The attribution report over the last `days` days, with the holdout's verdict. One
+    /// read of the orders serves both: those since the earlier of the report's first day
+    /// and the holdout period's start.
     pub async fn report(
         &self,
         shop: &ShopDomain,
@@ -248,7 +251,12 @@ impl Proof {
             .proof
             .recommendation_clicks(shop, since - settings.window_ms())
             .await?;
-        let book = self.stores.orders.orders_since(shop, since).await?;
+        let (from, to) = holdout_period(&settings, now);
+        let book = self
+            .stores
+            .orders
+            .orders_since(shop, since.min(from))
+            .await?;
         let attribution = attribute(&clicks, &book, since, settings.window_ms());
         let report = build(
             days,
@@ -257,7 +265,9 @@ impl Proof {
             &activity,
             &attribution,
         );
-        Ok((report, self.holdout_results(shop, &settings).await?))
+        let visitors = self.stores.proof.visitors(shop, from, to).await?;
+        let holdout = measure_holdout(&settings, &visitors, &book, from, to);
+        Ok((report, holdout))
     }
 
     /// The holdout's current period: Kindred's shoppers against the held-out ones.
@@ -266,29 +276,10 @@ impl Proof {
         shop: &ShopDomain,
         settings: &ProofSettings,
     ) -> Result<Results, AppError> {
-        let holdout = &settings.holdout;
-        let (from, to) = (
-            holdout.started_at,
-            holdout.stopped_at.unwrap_or(self.stores.now()),
-        );
-        let design = Design {
-            arms: vec!["kindred".into(), HOLDOUT_ID.into()],
-            weights: vec![BUCKETS - holdout.share_bp, holdout.share_bp],
-            control: 1,
-            label: &|arm| {
-                if arm == HOLDOUT_ID {
-                    "the holdout".into()
-                } else {
-                    "Kindred".into()
-                }
-            },
-        };
-        let mut current = holdout.clone();
-        current.enabled = true;
-        self.measured(shop, &design, from, to, |client| {
-            Some(usize::from(in_holdout(&current, client)))
-        })
-        .await
+        let (from, to) = holdout_period(settings, self.stores.now());
+        let visitors = self.stores.proof.visitors(shop, from, to).await?;
+        let book = self.stores.orders.orders_since(shop, from).await?;
+        Ok(measure_holdout(settings, &visitors, &book, from, to))
     }
 
     /// An A/B experiment's results; the holdout's shoppers are not in it.
@@ -329,6 +320,45 @@ impl Proof {
         let book = self.stores.orders.orders_since(shop, from).await?;
         Ok(measure(design, &visitors, arm_of, &book, from, to))
     }
+}
+
+/// The holdout's current period, [start, stop or now].
+fn holdout_period(settings: &ProofSettings, now: i64) -> (i64, i64) {
+    let holdout = &settings.holdout;
+    (holdout.started_at, holdout.stopped_at.unwrap_or(now))
+}
+
+fn measure_holdout(
+    settings: &ProofSettings,
+    visitors: &[String],
+    book: &OrderBook,
+    from: i64,
+    to: i64,
+) -> Results {
+    let holdout = &settings.holdout;
+    let design = Design {
+        arms: vec!["kindred".into(), HOLDOUT_ID.into()],
+        weights: vec![BUCKETS - holdout.share_bp, holdout.share_bp],
+        control: 1,
+        label: &|arm| {
+            if arm == HOLDOUT_ID {
+                "the holdout".into()
+            } else {
+                "Kindred".into()
+            }
+        },
+    };
+    // Whoever the current split holds out, even after the holdout was stopped.
+    let mut current = holdout.clone();
+    current.enabled = true;
+    measure(
+        &design,
+        visitors,
+        |client| Some(usize::from(in_holdout(&current, client))),
+        book,
+        from,
+        to,
+    )
 }
 
 /// An experiment as the admin reads it.

@@ -119,6 +119,26 @@ pub struct Order {
 }
 
 impl Order {
+    /// A paid order a browser placed at `at`, as it reads before anything happens to it:
+    /// what the proof tests and benchmarks replay.
+    pub fn paid(id: u64, client: &str, at: i64, currency: &str, lines: Vec<OrderLine>) -> Self {
+        Self {
+            id,
+            customer_id: None,
+            client_id: ClientId::parse(client).ok(),
+            checkout_token: None,
+            created_at: at,
+            updated_at: at,
+            cancelled_at: None,
+            financial_status: Some(FinancialStatus::Paid),
+            test: false,
+            currency: Some(currency.to_owned()),
+            lines,
+            attributes: BTreeMap::new(),
+            refund_ids: Vec::new(),
+        }
+    }
+
     /// Whether it is a purchase at all: not a test, not cancelled, not refunded or voided whole.
     pub fn counts(&self) -> bool {
         !self.test

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::proof::attribution::RecommendationClick;
 use crate::proof::experiments::{Arm, Experiment, ExperimentStatus};
 use crate::proof::plans::PlanRow;
-use crate::proof::report::RecommendationDay;
+use crate::proof::report::{count_carted, CartAddition, RecommendationDay};
 use crate::stores::ProofStore;
 
 #[async_trait]
@@ -19,6 +19,16 @@ impl ProofStore for SqlStore {
         shop: &ShopDomain,
         initial: &str,
     ) -> Result<String, AppError> {
+        // Read first: the storefront asks on every cache miss, and a write per miss would
+        // queue behind the shop's writers (SQLite has one).
+        let select = "SELECT settings FROM shop_settings WHERE shop_domain = $1";
+        let stored = sqlx::query(select)
+            .bind(shop.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = stored {
+            return Ok(row.try_get(0)?);
+        }
         sqlx::query(
             "INSERT INTO shop_settings (shop_domain, settings, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (shop_domain) DO NOTHING",
@@ -28,7 +38,8 @@ impl ProofStore for SqlStore {
         .bind(self.now())
         .execute(&self.pool)
         .await?;
-        let row = sqlx::query("SELECT settings FROM shop_settings WHERE shop_domain = $1")
+        // Another replica may have inserted first; its settings stand.
+        let row = sqlx::query(select)
             .bind(shop.as_str())
             .fetch_one(&self.pool)
             .await?;
@@ -118,21 +129,19 @@ impl ProofStore for SqlStore {
         since_ms: i64,
     ) -> Result<Vec<RecommendationDay>, AppError> {
         let rows = sqlx::query(
-            "SELECT e.occurred_at / 86400000 AS day, e.strategy, e.placement, \
-               SUM(CASE WHEN e.kind = 'recommendation_viewed' THEN 1 ELSE 0 END), \
-               SUM(CASE WHEN e.kind = 'recommendation_clicked' THEN 1 ELSE 0 END), \
-               SUM(CASE WHEN e.kind = 'recommendation_clicked' AND EXISTS (SELECT 1 FROM shopper_events c \
-                   WHERE c.shop_domain = e.shop_domain AND c.client_id = e.client_id AND c.product_id = e.product_id \
-                   AND c.kind = 'product_added_to_cart' AND c.occurred_at >= e.occurred_at) THEN 1 ELSE 0 END) \
-             FROM shopper_events e WHERE e.shop_domain = $1 AND e.occurred_at >= $2 \
-             AND e.kind IN ('recommendation_viewed', 'recommendation_clicked') \
-             GROUP BY e.occurred_at / 86400000, e.strategy, e.placement",
+            "SELECT occurred_at / 86400000 AS day, strategy, placement, \
+               SUM(CASE WHEN kind = 'recommendation_viewed' THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN kind = 'recommendation_clicked' THEN 1 ELSE 0 END) \
+             FROM shopper_events WHERE shop_domain = $1 AND occurred_at >= $2 \
+             AND kind IN ('recommendation_viewed', 'recommendation_clicked') \
+             GROUP BY occurred_at / 86400000, strategy, placement",
         )
         .bind(shop.as_str())
         .bind(since_ms)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let mut days = rows
+            .iter()
             .map(|row| {
                 Ok(RecommendationDay {
                     day: row.try_get(0)?,
@@ -140,10 +149,34 @@ impl ProofStore for SqlStore {
                     placement: row.try_get(2)?,
                     shown: row.try_get(3)?,
                     clicked: row.try_get(4)?,
-                    carted: row.try_get(5)?,
+                    carted: 0,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, AppError>>()?;
+        // Which clicks a cart addition followed is counted here rather than by a correlated
+        // subquery: without table statistics SQLite walks that subquery through the kind
+        // index, every cart addition of the period once per click.
+        let clicks = self.recommendation_clicks(shop, since_ms).await?;
+        let additions = sqlx::query(
+            "SELECT client_id, product_id, occurred_at FROM shopper_events \
+             WHERE shop_domain = $1 AND kind = 'product_added_to_cart' AND occurred_at >= $2 \
+             AND product_id IS NOT NULL",
+        )
+        .bind(shop.as_str())
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(CartAddition {
+                client_id: row.try_get(0)?,
+                product_id: row.try_get::<i64, _>(1)? as u64,
+                at: row.try_get(2)?,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+        count_carted(&mut days, &clicks, &additions);
+        Ok(days)
     }
 
     async fn recommendation_clicks(
