@@ -164,6 +164,15 @@ pub struct Settings {
         global = true
     )]
     pub max_batch_tokens: usize,
+    /// Vector instructions of the CPU kernels: auto (the widest the processor has: AVX-512,
+    /// else AVX2, else scalar), or avx512, avx2 or scalar to hold them to one.
+    #[arg(
+        long,
+        env = "KINDRED_CPU_INSTRUCTIONS",
+        default_value = "auto",
+        global = true
+    )]
+    pub cpu_instructions: String,
     /// Admin key accepted by the write endpoints; stored only as a hash.
     #[arg(long, env = "KINDRED_ADMIN_KEY", hide_env_values = true, global = true)]
     pub admin_key: Option<String>,

@@ -4,7 +4,8 @@ use std::fs::File;
 use std::sync::Arc;
 
 use kindred_embedder::{
-    default_model_dir, BertEmbedder, DevicePreference, Embedder, EmbeddingWorker,
+    default_model_dir, BertEmbedder, CpuKernels, DevicePreference, Embedder, EmbeddingWorker,
+    InstructionSet,
 };
 use kindred_retriever::{EdgeIndex, ServerIndex, VectorIndex};
 
@@ -113,7 +114,13 @@ pub fn load_embedder(settings: &Settings) -> Result<Arc<BertEmbedder>, AppError>
             )))
         }
     };
-    let embedder = BertEmbedder::load(&model_dir, device, settings.max_batch_tokens)?;
+    let kernels = match settings.cpu_instructions.as_str() {
+        "auto" => CpuKernels::Native,
+        named => CpuKernels::NativeWith(named.parse::<InstructionSet>().map_err(|reason| {
+            AppError::InvalidInput(format!("KINDRED_CPU_INSTRUCTIONS: {reason} or auto"))
+        })?),
+    };
+    let embedder = BertEmbedder::load_with(&model_dir, device, settings.max_batch_tokens, kernels)?;
     tracing::info!(model = embedder.model_id(), dimension = embedder.dimension(), dir = %model_dir.display(), "model loaded");
     Ok(Arc::new(embedder))
 }

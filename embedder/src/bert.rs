@@ -11,6 +11,7 @@ use tokenizers::{Encoding, Tokenizer, TruncationDirection, TruncationParams, Tru
 use crate::batching::token_budget_batches;
 use crate::cpu_bert::CpuBert;
 use crate::model_dir::{ModelDir, Pooling};
+use crate::simd::{InstructionSet, Simd};
 use crate::{DevicePreference, EmbedError, Embedder};
 
 /// Most texts in one batch, however short: beyond this, larger batches stop paying off on a CPU.
@@ -19,9 +20,13 @@ const MAX_BATCH_SIZE: usize = 256;
 /// How the model runs on a CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CpuKernels {
-    /// Packed sequences and fused kernels (`cpu_bert`): the fast path.
+    /// Packed sequences and fused kernels (`cpu_bert`) with the widest vector instructions
+    /// the processor has: the fast path.
     #[default]
     Native,
+    /// The same kernels held to one instruction set; refused at load if the processor
+    /// lacks it. For an operator who wants narrower vectors, and for tests of each path.
+    NativeWith(InstructionSet),
     /// candle's general-purpose BERT, as on the GPU: the reference the native path is tested against.
     Candle,
 }
@@ -95,9 +100,16 @@ impl BertEmbedder {
 
         let device = preference.select()?;
         let weights_path = path.join("model.safetensors");
-        let engine = if !device.is_cuda() && kernels == CpuKernels::Native {
-            let model = CpuBert::load(&weights_path, &config)
+        let native = match kernels {
+            _ if device.is_cuda() => None,
+            CpuKernels::Native => Some(Simd::best()),
+            CpuKernels::NativeWith(set) => Some(Simd::checked(set)?),
+            CpuKernels::Candle => None,
+        };
+        let engine = if let Some(simd) = native {
+            let model = CpuBert::load(&weights_path, &config, simd)
                 .map_err(|e| files_error(format!("model.safetensors: {e}")))?;
+            tracing::info!(instructions = %simd.set(), "CPU kernels selected");
             Engine::Native(model)
         } else {
             // Half precision on the GPU; the CPU computes in f32.
@@ -135,6 +147,14 @@ impl BertEmbedder {
                         .unwrap_or(1)
                 }),
         })
+    }
+
+    /// The instruction set of the native CPU kernels; none when candle runs the model.
+    pub fn cpu_instructions(&self) -> Option<InstructionSet> {
+        match &self.engine {
+            Engine::Native(model) => Some(model.instructions()),
+            Engine::Candle(_) => None,
+        }
     }
 
     pub fn max_seq_length(&self) -> usize {

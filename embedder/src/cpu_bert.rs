@@ -4,6 +4,9 @@
 //! residual + layer norm, scale + softmax). candle's general-purpose CPU path spends more
 //! than half its time allocating and walking intermediate tensors; this does not.
 //!
+//! The element-wise kernels run compiled for the widest instruction set the processor has
+//! (`simd.rs`); the matrix products are `gemm`'s, which chooses its own kernels at run time.
+//!
 //! It reads the same safetensors weights and gives the same vectors as the candle path
 //! (checked in tests) and is used on the CPU; the GPU keeps candle.
 
@@ -14,6 +17,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
 
+use crate::simd::{InstructionSet, Simd};
 use crate::EmbedError;
 
 struct Linear {
@@ -49,6 +53,7 @@ pub(crate) struct CpuBert {
     heads: usize,
     eps: f32,
     activation: HiddenAct,
+    simd: Simd,
 }
 
 struct Weights {
@@ -97,7 +102,7 @@ impl Weights {
 }
 
 impl CpuBert {
-    pub(crate) fn load(path: &Path, config: &Config) -> Result<Self, EmbedError> {
+    pub(crate) fn load(path: &Path, config: &Config, simd: Simd) -> Result<Self, EmbedError> {
         let tensors = candle_core::safetensors::load(path, &Device::Cpu)?;
         let prefix = ["", "bert.", "model."]
             .into_iter()
@@ -149,7 +154,12 @@ impl CpuBert {
             heads: config.num_attention_heads,
             eps: config.layer_norm_eps as f32,
             activation: config.hidden_act,
+            simd,
         })
+    }
+
+    pub(crate) fn instructions(&self) -> InstructionSet {
+        self.simd.set()
     }
 
     /// The last hidden states of each sequence, packed: `[sum of lengths, hidden]`.
@@ -181,7 +191,7 @@ impl CpuBert {
                 x.extend((0..h).map(|i| word[i] + pos[i] + kind[i]));
             }
         }
-        layer_norm(&mut x, &self.embedding_norm, self.eps, h);
+        layer_norm(self.simd, &mut x, &self.embedding_norm, self.eps, h);
         for layer in &self.layers {
             x = self.layer(layer, &x, sequences, total);
         }
@@ -229,7 +239,7 @@ impl CpuBert {
                         Parallelism::None,
                     );
                 }
-                softmax_rows(&mut scores, len);
+                softmax_rows(self.simd, &mut scores, len);
                 unsafe {
                     // context[len, head] = P[len, len] · V[len, head]
                     gemm::gemm(
@@ -258,14 +268,14 @@ impl CpuBert {
             offset += len;
         }
         let mut attended = linear(&context, total, &layer.attention_out);
-        add_assign(&mut attended, x);
-        layer_norm(&mut attended, &layer.attention_norm, self.eps, h);
+        add_assign(self.simd, &mut attended, x);
+        layer_norm(self.simd, &mut attended, &layer.attention_norm, self.eps, h);
 
         let mut intermediate = linear(&attended, total, &layer.intermediate);
-        activate(&mut intermediate, self.activation);
+        activate(self.simd, &mut intermediate, self.activation);
         let mut out = linear(&intermediate, total, &layer.output);
-        add_assign(&mut out, &attended);
-        layer_norm(&mut out, &layer.output_norm, self.eps, h);
+        add_assign(self.simd, &mut out, &attended);
+        layer_norm(self.simd, &mut out, &layer.output_norm, self.eps, h);
         out
     }
 }
@@ -304,27 +314,38 @@ fn linear(x: &[f32], rows: usize, layer: &Linear) -> Vec<f32> {
     out
 }
 
-/// Defines `name` so that its body runs compiled for AVX2 and FMA when the CPU has them:
-/// the element-wise loops below then vectorise eight lanes wide instead of SSE2's four.
-/// The arithmetic is the same either way (Rust never fuses or reorders float operations).
+/// Defines `name(simd, ...)` so that its body runs compiled for the instruction set `simd`
+/// names: the element-wise loops below then vectorise sixteen lanes wide (AVX-512) or eight
+/// (AVX2 with FMA) instead of SSE2's four. The arithmetic is the same on every path (Rust never
+/// fuses or reorders float operations), so the paths agree to the last bit.
 macro_rules! vectorised {
     ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
         $(#[$doc])*
-        fn $name($($arg: $ty),*) {
+        fn $name(simd: Simd, $($arg: $ty),*) {
             #[inline(always)]
             fn body($($arg: $ty),*) $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2($($arg: $ty),*) {
-                    body($($arg),*)
+            match simd.set() {
+                #[cfg(target_arch = "x86_64")]
+                InstructionSet::Avx512 => {
+                    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+                    unsafe fn avx512($($arg: $ty),*) {
+                        body($($arg),*)
+                    }
+                    // SAFETY: a `Simd` names only a set the processor was found to support.
+                    unsafe { avx512($($arg),*) }
                 }
-                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU was just found to support both features.
-                    return unsafe { avx2($($arg),*) };
+                #[cfg(target_arch = "x86_64")]
+                InstructionSet::Avx2 => {
+                    #[target_feature(enable = "avx2,fma")]
+                    unsafe fn avx2($($arg: $ty),*) {
+                        body($($arg),*)
+                    }
+                    // SAFETY: as above.
+                    unsafe { avx2($($arg),*) }
                 }
+                #[allow(unreachable_patterns)]
+                _ => body($($arg),*),
             }
-            body($($arg),*)
         }
     };
 }

@@ -13,12 +13,14 @@ mod device;
 mod error;
 mod model_dir;
 pub mod product_text;
+mod simd;
 mod worker;
 
 pub use bert::{BertEmbedder, CpuKernels};
 pub use device::{host_description, DevicePreference};
 pub use error::EmbedError;
 pub use model_dir::{default_model_dir, ModelDir, Pooling};
+pub use simd::{cpu_features, InstructionSet};
 pub use worker::{EmbeddingWorker, Lane};
 
 /// A text embedding model. Synchronous: it runs on a worker thread.

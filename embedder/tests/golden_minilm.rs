@@ -1,7 +1,9 @@
 //! Our embeddings against sentence-transformers' for the same real product texts.
 //! The fixture and the script that made it: `tests/fixtures/`, `scripts/make-embedding-fixture.py`.
 
-use kindred_embedder::{default_model_dir, BertEmbedder, DevicePreference, Embedder};
+use kindred_embedder::{
+    default_model_dir, BertEmbedder, CpuKernels, DevicePreference, Embedder, InstructionSet,
+};
 
 #[derive(serde::Deserialize)]
 struct Fixture {
@@ -19,10 +21,22 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn all_minilm_l6_v2_matches_sentence_transformers() {
+    for set in InstructionSet::ALL {
+        if set.supported() {
+            matches_sentence_transformers(CpuKernels::NativeWith(set));
+        } else {
+            println!("{set}: skipped, this processor lacks it");
+        }
+    }
+    matches_sentence_transformers(CpuKernels::Candle);
+}
+
+fn matches_sentence_transformers(kernels: CpuKernels) {
     let fixture: Fixture =
         serde_json::from_str(include_str!("fixtures/minilm_reference.json")).unwrap();
     let dir = default_model_dir();
-    let embedder = BertEmbedder::load(&dir, DevicePreference::Cpu, 16_384).unwrap_or_else(|err| {
+    let loaded = BertEmbedder::load_with(&dir, DevicePreference::Cpu, 16_384, kernels);
+    let embedder = loaded.unwrap_or_else(|err| {
         panic!(
             "{err}: run scripts/fetch-model.sh (model folder {})",
             dir.display()
@@ -46,12 +60,12 @@ fn all_minilm_l6_v2_matches_sentence_transformers() {
         worst = worst.min(similarity);
         assert!(
             similarity >= 0.9999,
-            "cosine {similarity} for `{}`",
+            "{kernels:?}: cosine {similarity} for `{}`",
             text.chars().take(60).collect::<String>()
         );
     }
     println!(
-        "worst cosine to sentence-transformers over {} texts: {worst:.6}",
+        "{kernels:?}: worst cosine to sentence-transformers over {} texts: {worst:.6}",
         fixture.texts.len()
     );
 }

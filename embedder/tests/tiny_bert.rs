@@ -8,6 +8,7 @@ use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::bert::{BertModel, Config};
 use kindred_embedder::{
     BertEmbedder, CpuKernels, DevicePreference, EmbedError, Embedder, EmbeddingWorker,
+    InstructionSet,
 };
 use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::BertNormalizer;
@@ -238,4 +239,54 @@ fn native_cpu_kernels_agree_with_candle() {
     {
         assert!(max_diff(a, &b) < 1e-5, "{a:?} vs {b:?}");
     }
+}
+
+/// Every instruction set of the native kernels, forced in turn: each the processor has must
+/// give the same vectors to the last bit (the element-wise arithmetic is the same on every
+/// path) and agree with candle; one it lacks is refused at load, never run.
+#[test]
+fn every_instruction_set_gives_the_same_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_model(dir.path());
+    let batch = texts(&[
+        "mat",
+        "thick natural rubber studio mat with grip and more words past the limit",
+        "cork block",
+    ]);
+    let candle = BertEmbedder::load_with(dir.path(), DevicePreference::Cpu, 64, CpuKernels::Candle)
+        .unwrap()
+        .embed(&batch)
+        .unwrap();
+    let scalar = BertEmbedder::load_with(
+        dir.path(),
+        DevicePreference::Cpu,
+        64,
+        CpuKernels::NativeWith(InstructionSet::Scalar),
+    )
+    .unwrap()
+    .embed(&batch)
+    .unwrap();
+    for set in InstructionSet::ALL {
+        let loaded = BertEmbedder::load_with(
+            dir.path(),
+            DevicePreference::Cpu,
+            64,
+            CpuKernels::NativeWith(set),
+        );
+        if !set.supported() {
+            assert!(matches!(loaded, Err(EmbedError::Config(_))), "{set}");
+            println!("{set}: skipped, this processor lacks it (refused at load, as it should be)");
+            continue;
+        }
+        let embedder = loaded.unwrap();
+        assert_eq!(embedder.cpu_instructions(), Some(set));
+        let vectors = embedder.embed(&batch).unwrap();
+        assert_eq!(vectors, scalar, "{set} differs from scalar");
+        for (a, b) in vectors.iter().zip(&candle) {
+            assert!(max_diff(a, b) < 1e-5, "{set}: {a:?} vs {b:?}");
+        }
+        println!("{set}: ran, equal to scalar");
+    }
+    let best = BertEmbedder::load(dir.path(), DevicePreference::Cpu, 64).unwrap();
+    assert_eq!(best.cpu_instructions(), Some(InstructionSet::best()));
 }
