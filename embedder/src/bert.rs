@@ -36,6 +36,47 @@ enum Engine {
     Native(CpuBert),
 }
 
+impl Engine {
+    /// The native kernels on a CPU unless candle was asked for; candle on a GPU.
+    fn load(
+        path: &Path,
+        config: &Config,
+        device: &Device,
+        kernels: CpuKernels,
+    ) -> Result<Self, EmbedError> {
+        let files_error = |reason: String| EmbedError::ModelFiles {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let weights_path = path.join("model.safetensors");
+        let native = match kernels {
+            _ if device.is_cuda() => None,
+            CpuKernels::Native => Some(Simd::best()),
+            CpuKernels::NativeWith(set) => Some(Simd::checked(set)?),
+            CpuKernels::Candle => None,
+        };
+        if let Some(simd) = native {
+            let model = CpuBert::load(&weights_path, config, simd)
+                .map_err(|e| files_error(format!("model.safetensors: {e}")))?;
+            tracing::info!(instructions = %simd.set(), "CPU kernels selected");
+            return Ok(Self::Native(model));
+        }
+        // Half precision on the GPU; the CPU computes in f32.
+        let dtype = if device.is_cuda() {
+            DType::F16
+        } else {
+            DType::F32
+        };
+        // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
+        let weights =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[weights_path], dtype, device) }
+                .map_err(|e| files_error(format!("model.safetensors: {e}")))?;
+        let model = BertModel::load(weights, config)
+            .map_err(|e| files_error(format!("not a BERT model: {e}")))?;
+        Ok(Self::Candle(model))
+    }
+}
+
 pub struct BertEmbedder {
     engine: Engine,
     tokenizer: Tokenizer,
@@ -99,33 +140,7 @@ impl BertEmbedder {
         tokenizer.with_padding(None);
 
         let device = preference.select()?;
-        let weights_path = path.join("model.safetensors");
-        let native = match kernels {
-            _ if device.is_cuda() => None,
-            CpuKernels::Native => Some(Simd::best()),
-            CpuKernels::NativeWith(set) => Some(Simd::checked(set)?),
-            CpuKernels::Candle => None,
-        };
-        let engine = if let Some(simd) = native {
-            let model = CpuBert::load(&weights_path, &config, simd)
-                .map_err(|e| files_error(format!("model.safetensors: {e}")))?;
-            tracing::info!(instructions = %simd.set(), "CPU kernels selected");
-            Engine::Native(model)
-        } else {
-            // Half precision on the GPU; the CPU computes in f32.
-            let dtype = if device.is_cuda() {
-                DType::F16
-            } else {
-                DType::F32
-            };
-            // SAFETY: the weights file is memory-mapped read-only and not modified while mapped.
-            let weights =
-                unsafe { VarBuilder::from_mmaped_safetensors(&[weights_path], dtype, &device) }
-                    .map_err(|e| files_error(format!("model.safetensors: {e}")))?;
-            let model = BertModel::load(weights, &config)
-                .map_err(|e| files_error(format!("not a BERT model: {e}")))?;
-            Engine::Candle(model)
-        };
+        let engine = Engine::load(path, &config, &device, kernels)?;
 
         let model_id = model_identity(path, &config_bytes)?;
         tracing::info!(model = %model_id, max_seq_length = dir.max_seq_length, pooling = ?dir.pooling, "embedding model loaded");
