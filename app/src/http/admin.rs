@@ -167,12 +167,7 @@ pub async fn performance_of(
     days: i64,
 ) -> Result<Value, AppError> {
     let since = state.catalog.stores().now() - days * 24 * 3600 * 1000;
-    let days_of_shelves = state
-        .catalog
-        .stores()
-        .proof
-        .recommendation_days(shop, since)
-        .await?;
+    let days_of_shelves = state.proof.shelf_days(shop, since).await?;
     // (impressions, clicks, carted) per strategy, over every day and placement.
     let mut by_strategy: std::collections::BTreeMap<String, (i64, i64, i64)> =
         std::collections::BTreeMap::new();

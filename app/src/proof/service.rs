@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::assignment::{new_salt, BUCKETS};
-use super::attribution::attribute;
+use super::attribution::{attribute, RecommendationClick};
 use super::experiments::{
     in_holdout, treatment, Experiment, ExperimentStatus, NewExperiment, Treatment, HOLDOUT_ID,
 };
 use super::plans::{over_limit, plan, PlanId, PlanRow};
-use super::report::{build, Report};
+use super::report::{build, count_carted, RecommendationDay, Report};
 use super::results::{measure, Design, Results};
 use super::settings::{ProofSettings, SettingsUpdate};
 use crate::domain::ShopDomain;
@@ -245,12 +245,12 @@ impl Proof {
         let settings = self.settings(shop).await?;
         let now = self.stores.now();
         let since = (now.div_euclid(DAY_MS) - days + 1) * DAY_MS;
-        let activity = self.stores.proof.recommendation_days(shop, since).await?;
         let clicks = self
             .stores
             .proof
             .recommendation_clicks(shop, since - settings.window_ms())
             .await?;
+        let activity = self.days_with_carts(shop, since, &clicks).await?;
         let (from, to) = holdout_period(&settings, now);
         let book = self
             .stores
@@ -268,6 +268,38 @@ impl Proof {
         let visitors = self.stores.proof.visitors(shop, from, to).await?;
         let holdout = measure_holdout(&settings, &visitors, &book, from, to);
         Ok((report, holdout))
+    }
+
+    /// Shelf activity per day, strategy and placement since `since_ms`, with the clicks a
+    /// cart addition followed.
+    pub async fn shelf_days(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<RecommendationDay>, AppError> {
+        let clicks = self
+            .stores
+            .proof
+            .recommendation_clicks(shop, since_ms)
+            .await?;
+        self.days_with_carts(shop, since_ms, &clicks).await
+    }
+
+    /// `clicks` must hold every click since `since_ms` (earlier ones are ignored).
+    async fn days_with_carts(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+        clicks: &[RecommendationClick],
+    ) -> Result<Vec<RecommendationDay>, AppError> {
+        let mut days = self
+            .stores
+            .proof
+            .recommendation_days(shop, since_ms)
+            .await?;
+        let additions = self.stores.proof.cart_additions(shop, since_ms).await?;
+        count_carted(&mut days, clicks, &additions);
+        Ok(days)
     }
 
     /// The holdout's current period: Kindred's shoppers against the held-out ones.

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::proof::attribution::RecommendationClick;
 use crate::proof::experiments::{Arm, Experiment, ExperimentStatus};
 use crate::proof::plans::PlanRow;
-use crate::proof::report::{count_carted, CartAddition, RecommendationDay};
+use crate::proof::report::{CartAddition, RecommendationDay};
 use crate::stores::ProofStore;
 
 #[async_trait]
@@ -140,8 +140,7 @@ impl ProofStore for SqlStore {
         .bind(since_ms)
         .fetch_all(&self.pool)
         .await?;
-        let mut days = rows
-            .iter()
+        rows.iter()
             .map(|row| {
                 Ok(RecommendationDay {
                     day: row.try_get(0)?,
@@ -152,12 +151,15 @@ impl ProofStore for SqlStore {
                     carted: 0,
                 })
             })
-            .collect::<Result<Vec<_>, AppError>>()?;
-        // Which clicks a cart addition followed is counted here rather than by a correlated
-        // subquery: without table statistics SQLite walks that subquery through the kind
-        // index, every cart addition of the period once per click.
-        let clicks = self.recommendation_clicks(shop, since_ms).await?;
-        let additions = sqlx::query(
+            .collect()
+    }
+
+    async fn cart_additions(
+        &self,
+        shop: &ShopDomain,
+        since_ms: i64,
+    ) -> Result<Vec<CartAddition>, AppError> {
+        let rows = sqlx::query(
             "SELECT client_id, product_id, occurred_at FROM shopper_events \
              WHERE shop_domain = $1 AND kind = 'product_added_to_cart' AND occurred_at >= $2 \
              AND product_id IS NOT NULL",
@@ -165,18 +167,16 @@ impl ProofStore for SqlStore {
         .bind(shop.as_str())
         .bind(since_ms)
         .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(CartAddition {
-                client_id: row.try_get(0)?,
-                product_id: row.try_get::<i64, _>(1)? as u64,
-                at: row.try_get(2)?,
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CartAddition {
+                    client_id: row.try_get(0)?,
+                    product_id: row.try_get::<i64, _>(1)? as u64,
+                    at: row.try_get(2)?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
-        count_carted(&mut days, &clicks, &additions);
-        Ok(days)
+            .collect()
     }
 
     async fn recommendation_clicks(
