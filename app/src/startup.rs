@@ -2,12 +2,13 @@
 
 use std::fs::File;
 use std::sync::Arc;
+use std::time::Duration;
 
 use kindred_embedder::{
-    default_model_dir, BertEmbedder, CpuKernels, DevicePreference, Embedder, EmbeddingWorker,
-    InstructionSet,
+    default_model_dir, BertEmbedder, CpuKernels, CpuOptions, DevicePreference, Embedder,
+    EmbeddingWorker, InstructionSet, Precision,
 };
-use kindred_retriever::{EdgeIndex, ServerIndex, VectorIndex};
+use kindred_retriever::{EdgeIndex, RetrieverError, ServerIndex, VectorIndex};
 
 use crate::catalog::service::CatalogService;
 use crate::clock::Clock;
@@ -120,7 +121,12 @@ pub fn load_embedder(settings: &Settings) -> Result<Arc<BertEmbedder>, AppError>
             AppError::InvalidInput(format!("KINDRED_CPU_INSTRUCTIONS: {reason} or auto"))
         })?),
     };
-    let embedder = BertEmbedder::load_with(&model_dir, device, settings.max_batch_tokens, kernels)?;
+    let precision = settings
+        .cpu_precision
+        .parse::<Precision>()
+        .map_err(|reason| AppError::InvalidInput(format!("KINDRED_CPU_PRECISION: {reason}")))?;
+    let options = CpuOptions { kernels, precision };
+    let embedder = BertEmbedder::load_with(&model_dir, device, settings.max_batch_tokens, options)?;
     tracing::info!(model = embedder.model_id(), dimension = embedder.dimension(), dir = %model_dir.display(), "model loaded");
     Ok(Arc::new(embedder))
 }
@@ -130,19 +136,44 @@ async fn open_index(
     dimension: usize,
 ) -> Result<Arc<dyn VectorIndex>, AppError> {
     let index: Arc<dyn VectorIndex> = match &settings.qdrant_url {
-        Some(url) => Arc::new(
-            ServerIndex::connect(
-                url,
-                settings.qdrant_api_key.clone(),
-                &settings.qdrant_collection,
-                dimension,
-            )
-            .await?,
-        ),
+        Some(url) => {
+            let wait = Duration::from_secs(settings.index_wait_secs);
+            let connect = || {
+                ServerIndex::connect(
+                    url,
+                    settings.qdrant_api_key.clone(),
+                    &settings.qdrant_collection,
+                    dimension,
+                )
+            };
+            Arc::new(retry_while_unavailable(wait, connect).await?)
+        }
         None => Arc::new(EdgeIndex::open(&settings.vectors_dir(), dimension)?),
     };
     tracing::info!(backend = index.backend_name(), "vector index ready");
     Ok(index)
+}
+
+/// Runs `attempt` until it succeeds, fails for another reason than the index being
+/// unreachable, or `wait` has passed: a replica started while its Qdrant server restarts
+/// comes up when the server does, instead of exiting at once.
+async fn retry_while_unavailable<T, F, Fut>(wait: Duration, mut attempt: F) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RetrieverError>>,
+{
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match attempt().await {
+            Err(RetrieverError::Unavailable(reason)) if tokio::time::Instant::now() < deadline => {
+                tracing::warn!(%reason, retry_in_ms = pause.as_millis() as u64, "vector index unreachable; waiting for it");
+                tokio::time::sleep(pause.min(deadline - tokio::time::Instant::now())).await;
+                pause = (pause * 2).min(Duration::from_secs(10));
+            }
+            done => return Ok(done?),
+        }
+    }
 }
 
 fn lock_data_dir(settings: &Settings) -> Result<File, AppError> {
@@ -212,4 +243,46 @@ pub fn open_shopify(
         keys.clone(),
         config,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn down() -> RetrieverError {
+        RetrieverError::Unavailable("connection refused".into())
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_index_is_waited_for_and_other_failures_are_not() {
+        // Back after two refusals: connected, on the third try.
+        let tries = AtomicUsize::new(0);
+        let connected = retry_while_unavailable(Duration::from_secs(30), || async {
+            match tries.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(down()),
+                _ => Ok("connected"),
+            }
+        })
+        .await;
+        assert_eq!(connected.unwrap(), "connected");
+        assert_eq!(tries.load(Ordering::SeqCst), 3);
+
+        // A real failure (a wrong dimension, say) is not waited out.
+        let tries = AtomicUsize::new(0);
+        let failed = retry_while_unavailable(Duration::from_secs(30), || async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(RetrieverError::DimensionMismatch { expected: 3, got: 4 })
+        })
+        .await;
+        assert!(matches!(failed, Err(AppError::Index(RetrieverError::DimensionMismatch { .. }))));
+        assert_eq!(tries.load(Ordering::SeqCst), 1);
+
+        // Still down when the wait is over: the start fails, saying why.
+        let gave_up =
+            retry_while_unavailable(Duration::from_millis(300), || async { Err::<(), _>(down()) })
+                .await;
+        assert!(matches!(gave_up, Err(AppError::Index(RetrieverError::Unavailable(_)))));
+    }
 }

@@ -7,17 +7,19 @@
 //! the same safetensors at the start of the run (`scripts/bench/export_onnx.py`, which checks
 //! it against sentence-transformers). `KINDRED_BENCH_ROUNDS` (default 3),
 //! `KINDRED_MAX_BATCH_TOKENS` (default 2048) and `KINDRED_CPU_INSTRUCTIONS` (auto, avx512,
-//! avx2, scalar) tune it.
+//! avx2, scalar) tune it. The opt-in int8 mode is timed in the same rounds.
+
+mod catalogue;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use kindred_embedder::product_text::{product_text, ProductFields};
+use catalogue::{env_or, median, options, shop_files, shop_texts, today};
 use kindred_embedder::{
-    cpu_features, default_model_dir, BertEmbedder, CpuKernels, DevicePreference, Embedder,
-    InstructionSet,
+    cpu_features, default_model_dir, BertEmbedder, DevicePreference, Embedder, InstructionSet,
+    Precision,
 };
 use serde_json::Value;
 
@@ -66,20 +68,24 @@ impl Reference {
 fn main() {
     let rounds: usize = env_or("KINDRED_BENCH_ROUNDS", 3);
     let budget: usize = env_or("KINDRED_MAX_BATCH_TOKENS", 2_048);
-    let kernels = match std::env::var("KINDRED_CPU_INSTRUCTIONS").as_deref() {
-        Ok("auto") | Err(_) => CpuKernels::Native,
-        Ok(named) => CpuKernels::NativeWith(named.parse::<InstructionSet>().unwrap()),
-    };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let texts = yoga_texts(&root.join("../shared/data/catalogs/yoga-stores/2026-01-13"));
+    let texts: Vec<String> = shop_files(&root.join("../shared/data/catalogs/yoga-stores/2026-01-13"))
+        .iter()
+        .flat_map(|f| shop_texts(f))
+        .collect();
     let model_dir = default_model_dir();
-    let embedder = BertEmbedder::load_with(&model_dir, DevicePreference::Cpu, budget, kernels)
-        .expect("model (run scripts/fetch-model.sh)");
+    let load = |precision| {
+        BertEmbedder::load_with(&model_dir, DevicePreference::Cpu, budget, options(precision))
+            .expect("model (run scripts/fetch-model.sh)")
+    };
+    let embedder = load(Precision::F32);
+    let int8 = load(Precision::Int8);
     let instructions = embedder
         .cpu_instructions()
         .unwrap_or(InstructionSet::Scalar);
     let tokens: usize = embedder.token_lengths(&texts).unwrap().iter().sum();
     embedder.embed(&texts[..64]).unwrap(); // warm-up
+    int8.embed(&texts[..64]).unwrap();
 
     let work = tempfile::tempdir().unwrap();
     let texts_file = work.path().join("texts.json");
@@ -127,12 +133,20 @@ fn main() {
         });
     }
 
-    let mut ours = Vec::new();
+    let (mut ours, mut ours_int8) = (Vec::new(), Vec::new());
     for round in 0..rounds {
         let started = Instant::now();
         embedder.embed(&texts).unwrap();
         ours.push(started.elapsed().as_secs_f64());
-        let mut line = format!("round {}: ours {:.2}s", round + 1, ours[round]);
+        let started = Instant::now();
+        int8.embed(&texts).unwrap();
+        ours_int8.push(started.elapsed().as_secs_f64());
+        let mut line = format!(
+            "round {}: ours {:.2}s, ours int8 {:.2}s",
+            round + 1,
+            ours[round],
+            ours_int8[round]
+        );
         for reference in &mut references {
             reference.round(python.as_deref().unwrap());
             line += &format!(", {} {:.2}s", reference.name, reference.seconds[round]);
@@ -142,6 +156,7 @@ fn main() {
 
     let n = texts.len() as f64;
     let ours_rate = n / median(&mut ours);
+    let int8_rate = n / median(&mut ours_int8);
     println!(
         "\n## Embedding throughput, CPU ({}, {})",
         kindred_embedder::host_description(),
@@ -149,17 +164,19 @@ fn main() {
     );
     println!("CPU features: {}.", cpu_features().join(", "));
     println!("{} product texts of the yoga-store catalogue, {tokens} tokens after truncation at 256; median of {rounds} alternating rounds. {export_note}\n", texts.len());
-    println!("| implementation | products/s | ours / it |\n|---|---|---|");
-    println!("| Kindred (native CPU kernels: {instructions}, 2 lanes, token budget {budget}) | {ours_rate:.1} | |");
+    println!("| implementation | products/s | ours f32 / it | ours int8 / it |\n|---|---|---|---|");
+    println!("| Kindred (native CPU kernels: {instructions}, 2 lanes, token budget {budget}) | {ours_rate:.1} | | |");
+    println!("| Kindred, opt-in int8 projections (same kernels otherwise) | {int8_rate:.1} | | |");
     if references.is_empty() {
         println!("| PyTorch and ONNX Runtime | not run: set KINDRED_BENCH_PYTHON | |");
     }
     for reference in &mut references {
         let rate = n / median(&mut reference.seconds);
         println!(
-            "| {} | {rate:.1} | **{:.2}x** |",
+            "| {} | {rate:.1} | **{:.2}x** | {:.2}x |",
             reference.detail,
-            ours_rate / rate
+            ours_rate / rate,
+            int8_rate / rate
         );
     }
 }
@@ -169,76 +186,3 @@ fn last_json_line(stdout: &[u8]) -> Value {
     serde_json::from_str(text.lines().last().unwrap_or("{}")).unwrap()
 }
 
-/// Product texts as the app builds them, from the storefront `products.json` captures.
-fn yoga_texts(dir: &Path) -> Vec<String> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    let mut texts = Vec::new();
-    for file in files
-        .iter()
-        .filter(|f| !f.file_name().unwrap().to_string_lossy().starts_with('_'))
-    {
-        let doc: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        for p in doc["products"].as_array().unwrap() {
-            let tags: Vec<String> = p["tags"]
-                .as_array()
-                .map(|t| {
-                    t.iter()
-                        .filter_map(|s| s.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let options: Vec<(String, Vec<String>)> = p["options"]
-                .as_array()
-                .map(|o| {
-                    o.iter()
-                        .map(|o| {
-                            let values = o["values"]
-                                .as_array()
-                                .map(|v| {
-                                    v.iter()
-                                        .filter_map(|s| s.as_str().map(str::to_owned))
-                                        .collect()
-                                })
-                                .unwrap_or_default();
-                            (o["name"].as_str().unwrap_or_default().to_owned(), values)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            texts.push(product_text(&ProductFields {
-                title: p["title"].as_str().unwrap_or_default(),
-                product_type: p["product_type"].as_str(),
-                vendor: p["vendor"].as_str(),
-                tags: &tags,
-                options: &options,
-                description_html: p["body_html"].as_str().unwrap_or_default(),
-            }));
-        }
-    }
-    texts
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn today() -> String {
-    Command::new("date")
-        .arg("+%Y-%m-%d")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default()
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}

@@ -31,6 +31,55 @@ pub enum CpuKernels {
     Candle,
 }
 
+/// The arithmetic of the native CPU kernels' projections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// The model's own weights: the same vectors as sentence-transformers.
+    #[default]
+    F32,
+    /// Opt-in: weights and activations in 8 bits with one scale per row, summed exactly in
+    /// 32-bit integers. Several times faster where the processor has AVX-512 VNNI; vectors
+    /// are close to f32's but not equal (BENCHMARKS.md measures how close), so the model's
+    /// identity changes with it and a catalogue embedded in one mode is re-embedded in the other.
+    Int8,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::Int8 => "int8",
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::F32, Self::Int8]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not one of f32, int8"))
+    }
+}
+
+/// How the model runs on a CPU: which kernels, in what precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuOptions {
+    pub kernels: CpuKernels,
+    pub precision: Precision,
+}
+
+impl From<CpuKernels> for CpuOptions {
+    fn from(kernels: CpuKernels) -> Self {
+        Self {
+            kernels,
+            precision: Precision::F32,
+        }
+    }
+}
+
 enum Engine {
     Candle(BertModel),
     Native(CpuBert),
@@ -42,24 +91,29 @@ impl Engine {
         path: &Path,
         config: &Config,
         device: &Device,
-        kernels: CpuKernels,
+        options: CpuOptions,
     ) -> Result<Self, EmbedError> {
         let files_error = |reason: String| EmbedError::ModelFiles {
             path: path.to_path_buf(),
             reason,
         };
         let weights_path = path.join("model.safetensors");
-        let native = match kernels {
+        let native = match options.kernels {
             _ if device.is_cuda() => None,
             CpuKernels::Native => Some(Simd::best()),
             CpuKernels::NativeWith(set) => Some(Simd::checked(set)?),
             CpuKernels::Candle => None,
         };
         if let Some(simd) = native {
-            let model = CpuBert::load(&weights_path, config, simd)
+            let model = CpuBert::load(&weights_path, config, simd, options.precision)
                 .map_err(|e| files_error(format!("model.safetensors: {e}")))?;
-            tracing::info!(instructions = %simd.set(), "CPU kernels selected");
+            tracing::info!(instructions = %simd.set(), precision = options.precision.as_str(), "CPU kernels selected");
             return Ok(Self::Native(model));
+        }
+        if options.precision != Precision::F32 && !device.is_cuda() {
+            return Err(EmbedError::Config(
+                "int8 precision runs on the native CPU kernels only".into(),
+            ));
         }
         // Half precision on the GPU; the CPU computes in f32.
         let dtype = if device.is_cuda() {
@@ -74,6 +128,13 @@ impl Engine {
         let model = BertModel::load(weights, config)
             .map_err(|e| files_error(format!("not a BERT model: {e}")))?;
         Ok(Self::Candle(model))
+    }
+
+    fn precision(&self) -> Precision {
+        match self {
+            Self::Native(model) => model.precision(),
+            Self::Candle(_) => Precision::F32,
+        }
     }
 }
 
@@ -105,12 +166,13 @@ impl BertEmbedder {
         Self::load_with(path, preference, max_batch_tokens, CpuKernels::default())
     }
 
-    /// As [`BertEmbedder::load`], choosing the CPU kernels (the GPU always uses candle).
+    /// As [`BertEmbedder::load`], choosing the CPU kernels and their precision (the GPU
+    /// always uses candle, in half precision).
     pub fn load_with(
         path: &Path,
         preference: DevicePreference,
         max_batch_tokens: usize,
-        kernels: CpuKernels,
+        options: impl Into<CpuOptions>,
     ) -> Result<Self, EmbedError> {
         let files_error = |reason: String| EmbedError::ModelFiles {
             path: path.to_path_buf(),
@@ -140,9 +202,12 @@ impl BertEmbedder {
         tokenizer.with_padding(None);
 
         let device = preference.select()?;
-        let engine = Engine::load(path, &config, &device, kernels)?;
+        let engine = Engine::load(path, &config, &device, options.into())?;
 
-        let model_id = model_identity(path, &config_bytes)?;
+        let mut model_id = model_identity(path, &config_bytes)?;
+        if engine.precision() == Precision::Int8 {
+            model_id.push_str("+int8");
+        }
         tracing::info!(model = %model_id, max_seq_length = dir.max_seq_length, pooling = ?dir.pooling, "embedding model loaded");
         Ok(Self {
             engine,
@@ -170,6 +235,11 @@ impl BertEmbedder {
             Engine::Native(model) => Some(model.instructions()),
             Engine::Candle(_) => None,
         }
+    }
+
+    /// The precision the projections run in (f32 whenever candle runs the model).
+    pub fn precision(&self) -> Precision {
+        self.engine.precision()
     }
 
     pub fn max_seq_length(&self) -> usize {

@@ -8,7 +8,9 @@
 //! (`simd.rs`); the matrix products are `gemm`'s, which chooses its own kernels at run time.
 //!
 //! It reads the same safetensors weights and gives the same vectors as the candle path
-//! (checked in tests) and is used on the CPU; the GPU keeps candle.
+//! (checked in tests) and is used on the CPU; the GPU keeps candle. In the opt-in int8 mode
+//! the four projections of each layer run in 8 bits (`int8.rs`); attention, norms and
+//! activations stay f32.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,8 +19,9 @@ use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
 
-use crate::simd::{InstructionSet, Simd};
-use crate::EmbedError;
+use crate::int8::QuantisedLinear;
+use crate::simd::{vectorised, InstructionSet, Simd};
+use crate::{EmbedError, Precision};
 
 struct Linear {
     /// Row-major `[out, in]`, as stored.
@@ -28,6 +31,34 @@ struct Linear {
     outputs: usize,
 }
 
+/// A projection in the precision the model was loaded in.
+enum Projection {
+    F32(Linear),
+    Int8(QuantisedLinear),
+}
+
+impl Projection {
+    fn new(linear: Linear, precision: Precision, simd: Simd) -> Self {
+        match precision {
+            Precision::F32 => Self::F32(linear),
+            Precision::Int8 => Self::Int8(QuantisedLinear::new(
+                &linear.weight,
+                &linear.bias,
+                linear.inputs,
+                linear.outputs,
+                simd,
+            )),
+        }
+    }
+
+    fn apply(&self, x: &[f32], rows: usize) -> Vec<f32> {
+        match self {
+            Self::F32(linear) => self::linear(x, rows, linear),
+            Self::Int8(quantised) => quantised.apply(x, rows),
+        }
+    }
+}
+
 struct Norm {
     weight: Vec<f32>,
     bias: Vec<f32>,
@@ -35,11 +66,11 @@ struct Norm {
 
 struct Layer {
     /// Query, key and value stacked into one `[3h, h]` projection.
-    qkv: Linear,
-    attention_out: Linear,
+    qkv: Projection,
+    attention_out: Projection,
     attention_norm: Norm,
-    intermediate: Linear,
-    output: Linear,
+    intermediate: Projection,
+    output: Projection,
     output_norm: Norm,
 }
 
@@ -54,6 +85,7 @@ pub(crate) struct CpuBert {
     eps: f32,
     activation: HiddenAct,
     simd: Simd,
+    precision: Precision,
 }
 
 struct Weights {
@@ -102,7 +134,12 @@ impl Weights {
 }
 
 impl CpuBert {
-    pub(crate) fn load(path: &Path, config: &Config, simd: Simd) -> Result<Self, EmbedError> {
+    pub(crate) fn load(
+        path: &Path,
+        config: &Config,
+        simd: Simd,
+        precision: Precision,
+    ) -> Result<Self, EmbedError> {
         let tensors = candle_core::safetensors::load(path, &Device::Cpu)?;
         let prefix = ["", "bert.", "model."]
             .into_iter()
@@ -125,16 +162,17 @@ impl CpuBert {
                     inputs: h,
                     outputs: 3 * h,
                 };
+                let project = |linear| Projection::new(linear, precision, simd);
                 Ok(Layer {
-                    qkv,
-                    attention_out: w.linear(&at("attention.output.dense"), h, h)?,
+                    qkv: project(qkv),
+                    attention_out: project(w.linear(&at("attention.output.dense"), h, h)?),
                     attention_norm: w.norm(&at("attention.output.LayerNorm"))?,
-                    intermediate: w.linear(
+                    intermediate: project(w.linear(
                         &at("intermediate.dense"),
                         h,
                         config.intermediate_size,
-                    )?,
-                    output: w.linear(&at("output.dense"), config.intermediate_size, h)?,
+                    )?),
+                    output: project(w.linear(&at("output.dense"), config.intermediate_size, h)?),
                     output_norm: w.norm(&at("output.LayerNorm"))?,
                 })
             })
@@ -155,11 +193,16 @@ impl CpuBert {
             eps: config.layer_norm_eps as f32,
             activation: config.hidden_act,
             simd,
+            precision,
         })
     }
 
     pub(crate) fn instructions(&self) -> InstructionSet {
         self.simd.set()
+    }
+
+    pub(crate) fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The last hidden states of each sequence, packed: `[sum of lengths, hidden]`.
@@ -201,7 +244,7 @@ impl CpuBert {
     fn layer(&self, layer: &Layer, x: &[f32], sequences: &[&[u32]], total: usize) -> Vec<f32> {
         let h = self.hidden;
         let head = h / self.heads;
-        let qkv = linear(x, total, &layer.qkv);
+        let qkv = layer.qkv.apply(x, total);
         let mut context = vec![0f32; total * h];
         let scale = 1.0 / (head as f32).sqrt();
         let mut scores = Vec::new();
@@ -267,13 +310,13 @@ impl CpuBert {
             }
             offset += len;
         }
-        let mut attended = linear(&context, total, &layer.attention_out);
+        let mut attended = layer.attention_out.apply(&context, total);
         add_assign(self.simd, &mut attended, x);
         layer_norm(self.simd, &mut attended, &layer.attention_norm, self.eps, h);
 
-        let mut intermediate = linear(&attended, total, &layer.intermediate);
+        let mut intermediate = layer.intermediate.apply(&attended, total);
         activate(self.simd, &mut intermediate, self.activation);
-        let mut out = linear(&intermediate, total, &layer.output);
+        let mut out = layer.output.apply(&intermediate, total);
         add_assign(self.simd, &mut out, &attended);
         layer_norm(self.simd, &mut out, &layer.output_norm, self.eps, h);
         out
@@ -314,42 +357,6 @@ fn linear(x: &[f32], rows: usize, layer: &Linear) -> Vec<f32> {
     out
 }
 
-/// Defines `name(simd, ...)` so that its body runs compiled for the instruction set `simd`
-/// names: the element-wise loops below then vectorise sixteen lanes wide (AVX-512) or eight
-/// (AVX2 with FMA) instead of SSE2's four. The arithmetic is the same on every path (Rust never
-/// fuses or reorders float operations), so the paths agree to the last bit.
-macro_rules! vectorised {
-    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
-        $(#[$doc])*
-        fn $name(simd: Simd, $($arg: $ty),*) {
-            #[inline(always)]
-            fn body($($arg: $ty),*) $body
-            match simd.set() {
-                #[cfg(target_arch = "x86_64")]
-                InstructionSet::Avx512 => {
-                    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
-                    unsafe fn avx512($($arg: $ty),*) {
-                        body($($arg),*)
-                    }
-                    // SAFETY: a `Simd` names only a set the processor was found to support.
-                    unsafe { avx512($($arg),*) }
-                }
-                #[cfg(target_arch = "x86_64")]
-                InstructionSet::Avx2 => {
-                    #[target_feature(enable = "avx2,fma")]
-                    unsafe fn avx2($($arg: $ty),*) {
-                        body($($arg),*)
-                    }
-                    // SAFETY: as above.
-                    unsafe { avx2($($arg),*) }
-                }
-                #[allow(unreachable_patterns)]
-                _ => body($($arg),*),
-            }
-        }
-    };
-}
-
 vectorised! {
     fn add_assign(x: &mut [f32], y: &[f32]) {
         x.iter_mut().zip(y).for_each(|(a, b)| *a += b);
@@ -359,8 +366,8 @@ vectorised! {
 vectorised! {
     fn layer_norm(x: &mut [f32], norm: &Norm, eps: f32, width: usize) {
         for row in x.chunks_exact_mut(width) {
-            let mean = row.iter().sum::<f32>() / width as f32;
-            let variance = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / width as f32;
+            let mean = sum_of(row, |v| v) / width as f32;
+            let variance = sum_of(row, |v| (v - mean) * (v - mean)) / width as f32;
             let inv = 1.0 / (variance + eps).sqrt();
             for ((v, w), b) in row.iter_mut().zip(&norm.weight).zip(&norm.bias) {
                 *v = (*v - mean) * inv * w + b;
@@ -373,10 +380,9 @@ vectorised! {
     /// Row-wise softmax of a `[rows, width]` block of scores.
     fn softmax_rows(scores: &mut [f32], width: usize) {
         for row in scores.chunks_exact_mut(width) {
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            // Exponentials first, in a loop with no running sum, so it vectorises.
+            let max = max_of(row, |v| v);
             row.iter_mut().for_each(|v| *v = exp(*v - max));
-            let inv = 1.0 / row.iter().sum::<f32>();
+            let inv = 1.0 / sum_of(row, |v| v);
             row.iter_mut().for_each(|v| *v *= inv);
         }
     }
@@ -395,6 +401,51 @@ vectorised! {
     }
 }
 
+/// Lanes of the reductions below: as wide as AVX-512's registers.
+const LANES: usize = 16;
+
+/// `Σ f(v)` in 16 interleaved partial sums combined pairwise. A running sum must stay
+/// sequential (float addition does not reassociate), one add's latency per element; this
+/// order is written out, so it vectorises, and it is the same on every instruction set.
+#[inline(always)]
+pub(crate) fn sum_of(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    reduce(values, 0.0, |a, b| a + b, f)
+}
+
+/// `max f(v)`, in the same shape as [`sum_of`].
+#[inline(always)]
+pub(crate) fn max_of(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    reduce(values, f32::NEG_INFINITY, f32::max, f)
+}
+
+#[inline(always)]
+fn reduce(
+    values: &[f32],
+    identity: f32,
+    combine: impl Fn(f32, f32) -> f32,
+    f: impl Fn(f32) -> f32,
+) -> f32 {
+    let mut lanes = [identity; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane = combine(*lane, f(v));
+        }
+    }
+    for (lane, &v) in lanes.iter_mut().zip(rest) {
+        *lane = combine(*lane, f(v));
+    }
+    let mut width = LANES / 2;
+    while width > 0 {
+        for i in 0..width {
+            lanes[i] = combine(lanes[i], lanes[i + width]);
+        }
+        width /= 2;
+    }
+    lanes[0]
+}
+
 /// `e^x` by range reduction to `2^n · e^r`, |r| ≤ ln 2 / 2, and a degree-6 polynomial:
 /// relative error about 2e-7, and plain arithmetic that the compiler vectorises, unlike
 /// a call into the C library per element.
@@ -407,7 +458,11 @@ fn exp(x: f32) -> f32 {
         + r * (1.0
             + r * (0.5
                 + r * (0.166_666_67 + r * (0.041_666_5 + r * (0.008_333_6 + r * 0.001_394_6)))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2^n built in the float's exponent bits. Adding 2^23 puts the integer n + 127 (1..=254
+    // after the clamp) in the low bits of the mantissa, and the shift moves it to the
+    // exponent: no float-to-integer conversion, whose saturating form does not vectorise.
+    let biased = (n + (127.0 + 8_388_608.0)).to_bits();
+    p * f32::from_bits(biased << 23)
 }
 
 #[inline(always)]

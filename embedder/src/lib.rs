@@ -11,12 +11,13 @@ mod bert;
 mod cpu_bert;
 mod device;
 mod error;
+mod int8;
 mod model_dir;
 pub mod product_text;
 mod simd;
 mod worker;
 
-pub use bert::{BertEmbedder, CpuKernels};
+pub use bert::{BertEmbedder, CpuKernels, CpuOptions, Precision};
 pub use device::{host_description, DevicePreference};
 pub use error::EmbedError;
 pub use model_dir::{default_model_dir, ModelDir, Pooling};

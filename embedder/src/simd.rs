@@ -104,6 +104,44 @@ impl Simd {
     }
 }
 
+/// Defines `name(simd, ...)` so that its body runs compiled for the instruction set `simd`
+/// names: the element-wise loops below then vectorise sixteen lanes wide (AVX-512) or eight
+/// (AVX2 with FMA) instead of SSE2's four. The arithmetic is the same on every path (Rust never
+/// fuses or reorders float operations), so the paths agree to the last bit.
+macro_rules! vectorised {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
+        $(#[$doc])*
+        fn $name(simd: $crate::simd::Simd, $($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
+            match simd.set() {
+                #[cfg(target_arch = "x86_64")]
+                $crate::simd::InstructionSet::Avx512 => {
+                    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+                    unsafe fn avx512($($arg: $ty),*) $(-> $ret)? {
+                        body($($arg),*)
+                    }
+                    // SAFETY: a `Simd` names only a set the processor was found to support.
+                    unsafe { avx512($($arg),*) }
+                }
+                #[cfg(target_arch = "x86_64")]
+                $crate::simd::InstructionSet::Avx2 => {
+                    #[target_feature(enable = "avx2,fma")]
+                    unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
+                        body($($arg),*)
+                    }
+                    // SAFETY: as above.
+                    unsafe { avx2($($arg),*) }
+                }
+                #[allow(unreachable_patterns)]
+                _ => body($($arg),*),
+            }
+        }
+    };
+}
+
+pub(crate) use vectorised;
+
 /// The vector features of the host's CPU that matter to inference, as the kernel reports
 /// them (`/proc/cpuinfo` flags on Linux), for benchmark tables.
 pub fn cpu_features() -> Vec<String> {

@@ -7,8 +7,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::bert::{BertModel, Config};
 use kindred_embedder::{
-    BertEmbedder, CpuKernels, DevicePreference, EmbedError, Embedder, EmbeddingWorker,
-    InstructionSet,
+    BertEmbedder, CpuKernels, CpuOptions, DevicePreference, EmbedError, Embedder, EmbeddingWorker,
+    InstructionSet, Precision,
 };
 use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::BertNormalizer;
@@ -289,4 +289,44 @@ fn every_instruction_set_gives_the_same_vectors() {
     }
     let best = BertEmbedder::load(dir.path(), DevicePreference::Cpu, 64).unwrap();
     assert_eq!(best.cpu_instructions(), Some(InstructionSet::best()));
+}
+
+/// The opt-in int8 mode: the same integers on every path, so the same vectors on every
+/// instruction set; close to f32 but named apart from it, so the two never share an index.
+#[test]
+fn int8_mode_gives_one_answer_on_every_path_and_names_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_model(dir.path());
+    let batch = texts(&["mat", "thick natural rubber studio mat with grip", "cork block"]);
+    let load = |kernels, precision| {
+        BertEmbedder::load_with(
+            dir.path(),
+            DevicePreference::Cpu,
+            64,
+            CpuOptions { kernels, precision },
+        )
+    };
+    let f32_model = load(CpuKernels::Native, Precision::F32).unwrap();
+    let exact = f32_model.embed(&batch).unwrap();
+    let scalar = load(CpuKernels::NativeWith(InstructionSet::Scalar), Precision::Int8).unwrap();
+    assert_eq!(scalar.precision(), Precision::Int8);
+    assert_eq!(scalar.model_id(), format!("{}+int8", f32_model.model_id()));
+    let quantised = scalar.embed(&batch).unwrap();
+    for (q, e) in quantised.iter().zip(&exact) {
+        let cosine: f32 = q.iter().zip(e).map(|(a, b)| a * b).sum();
+        assert!(cosine > 0.99, "int8 strays from f32: cosine {cosine}");
+        assert_ne!(q, e, "int8 must really run in 8 bits");
+    }
+    for set in InstructionSet::ALL.into_iter().filter(|s| s.supported()) {
+        let vectors = load(CpuKernels::NativeWith(set), Precision::Int8)
+            .unwrap()
+            .embed(&batch)
+            .unwrap();
+        assert_eq!(vectors, quantised, "int8 on {set} differs from scalar");
+        println!("int8 on {set}: ran, equal to scalar");
+    }
+    assert!(
+        matches!(load(CpuKernels::Candle, Precision::Int8), Err(EmbedError::Config(_))),
+        "candle has no int8 path: refused, not silently f32"
+    );
 }
