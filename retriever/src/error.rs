@@ -15,6 +15,10 @@ pub enum RetrieverError {
     /// The engine or the server failed; the message says how.
     #[error("vector backend failed: {0}")]
     Backend(String),
+    /// The server cannot be reached or is not serving now (down, restarting, overloaded):
+    /// the same request may succeed in a moment, and nothing was changed by this one.
+    #[error("vector index unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<qdrant_edge::OperationError> for RetrieverError {
@@ -25,7 +29,28 @@ impl From<qdrant_edge::OperationError> for RetrieverError {
 
 impl From<qdrant_client::QdrantError> for RetrieverError {
     fn from(err: qdrant_client::QdrantError) -> Self {
-        Self::Backend(err.to_string())
+        use qdrant_client::QdrantError as Q;
+        use tonic::Code;
+        let passing = match &err {
+            // A dropped connection arrives as `Unavailable` from the transport. A refused one
+            // does not: qdrant-client's channel pool wraps the failed connect as `Internal`
+            // with this message (and no source), so the message is all there is to tell it
+            // by; `a_server_that_is_down_is_unavailable_not_failed` pins it.
+            Q::ResponseError { status } => {
+                matches!(
+                    status.code(),
+                    Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted
+                ) || (status.code() == Code::Internal
+                    && status.message().starts_with("Failed to connect to"))
+            }
+            Q::ResourceExhaustedError { .. } | Q::Io(_) => true,
+            _ => false,
+        };
+        if passing {
+            Self::Unavailable(err.to_string())
+        } else {
+            Self::Backend(err.to_string())
+        }
     }
 }
 

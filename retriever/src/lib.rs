@@ -73,6 +73,12 @@ pub trait VectorIndex: Send + Sync {
     async fn flush(&self) -> Result<(), RetrieverError> {
         Ok(())
     }
+    /// Whether the index can serve now: the server answers its health check (the
+    /// embedded engine always can). Readiness asks this, so a load balancer stops sending
+    /// traffic to a replica whose index is down.
+    async fn ready(&self) -> Result<(), RetrieverError> {
+        Ok(())
+    }
     /// `qdrant-edge` or `qdrant-server`, for logs and readiness.
     fn backend_name(&self) -> &'static str;
 }

@@ -321,6 +321,11 @@ impl VectorIndex for ServerIndex {
         Ok(())
     }
 
+    async fn ready(&self) -> Result<(), RetrieverError> {
+        self.client.health_check().await?;
+        Ok(())
+    }
+
     fn backend_name(&self) -> &'static str {
         "qdrant-server"
     }

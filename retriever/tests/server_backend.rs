@@ -102,3 +102,22 @@ server_test!(
         ));
     }
 );
+
+/// A server that is not there (a port nothing listens on): connecting says "unavailable",
+/// which the app answers with 503 and Retry-After and waits out at start, not a backend
+/// failure. Runs everywhere: it needs no server.
+#[tokio::test]
+async fn a_server_that_is_down_is_unavailable_not_failed() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port(); // the listener is dropped here: nothing listens on the port any more
+    let connected =
+        ServerIndex::connect(&format!("http://127.0.0.1:{port}"), None, "down", suite::DIM).await;
+    match connected {
+        Err(RetrieverError::Unavailable(reason)) => println!("unavailable: {reason}"),
+        Err(other) => panic!("expected Unavailable, got {other:?}"),
+        Ok(_) => panic!("connected to a port nobody listens on"),
+    }
+}

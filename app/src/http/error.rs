@@ -65,6 +65,9 @@ pub fn status_and_code(err: &AppError) -> (StatusCode, &'static str) {
             (StatusCode::BAD_REQUEST, "invalid_vector")
         }
         E::Index(RetrieverError::NotFound) => (StatusCode::NOT_FOUND, "not_found"),
+        E::Index(RetrieverError::Unavailable(_)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "index_unavailable")
+        }
         E::Index(_) => (StatusCode::INTERNAL_SERVER_ERROR, "index_error"),
         E::Embedding(_) => (StatusCode::INTERNAL_SERVER_ERROR, "embedding_error"),
         E::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "io_error"),
@@ -78,6 +81,9 @@ impl IntoResponse for AppError {
         let message = if matches!(self, AppError::StorageUnavailable(_)) {
             tracing::warn!(error = %self, "database busy or unreachable");
             "the database is busy or unreachable; retry shortly".to_owned()
+        } else if matches!(self, AppError::Index(RetrieverError::Unavailable(_))) {
+            tracing::warn!(error = %self, "vector index unreachable");
+            "the vector index is unreachable; retry shortly".to_owned()
         } else if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(error = %self, code, "request failed");
             "internal error; see the server log".to_owned()
@@ -102,5 +108,25 @@ impl IntoResponse for AppError {
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_index_is_a_503_to_retry_not_a_500() {
+        let err = AppError::Index(RetrieverError::Unavailable("transport error".into()));
+        assert_eq!(
+            status_and_code(&err),
+            (StatusCode::SERVICE_UNAVAILABLE, "index_unavailable")
+        );
+        let response = err.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "1");
+        // A real backend failure stays a 500.
+        let failed = AppError::Index(RetrieverError::Backend("corrupt segment".into()));
+        assert_eq!(status_and_code(&failed).0, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

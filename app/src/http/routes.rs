@@ -25,6 +25,7 @@ pub async fn health() -> Json<Value> {
 
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     state.catalog.stores().shops.ping().await?;
+    state.catalog.index().ready().await?;
     Ok(Json(json!({
         "status": "ready",
         "database": "ok",
