@@ -20,7 +20,7 @@ use candle_transformers::models::bert::{Config, HiddenAct};
 use gemm::Parallelism;
 
 use crate::int8::QuantisedLinear;
-use crate::simd::{vectorised, InstructionSet, Simd};
+use crate::simd::{max_of, sum_of, vectorised, InstructionSet, Simd};
 use crate::{EmbedError, Precision};
 
 struct Linear {
@@ -399,51 +399,6 @@ vectorised! {
             HiddenAct::Relu => x.iter_mut().for_each(|v| *v = v.max(0.0)),
         }
     }
-}
-
-/// Lanes of the reductions below: as wide as AVX-512's registers.
-const LANES: usize = 16;
-
-/// `Σ f(v)` in 16 interleaved partial sums combined pairwise. A running sum must stay
-/// sequential (float addition does not reassociate), one add's latency per element; this
-/// order is written out, so it vectorises, and it is the same on every instruction set.
-#[inline(always)]
-pub(crate) fn sum_of(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    reduce(values, 0.0, |a, b| a + b, f)
-}
-
-/// `max f(v)`, in the same shape as [`sum_of`].
-#[inline(always)]
-pub(crate) fn max_of(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    reduce(values, f32::NEG_INFINITY, f32::max, f)
-}
-
-#[inline(always)]
-fn reduce(
-    values: &[f32],
-    identity: f32,
-    combine: impl Fn(f32, f32) -> f32,
-    f: impl Fn(f32) -> f32,
-) -> f32 {
-    let mut lanes = [identity; LANES];
-    let chunks = values.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        for (lane, &v) in lanes.iter_mut().zip(chunk) {
-            *lane = combine(*lane, f(v));
-        }
-    }
-    for (lane, &v) in lanes.iter_mut().zip(rest) {
-        *lane = combine(*lane, f(v));
-    }
-    let mut width = LANES / 2;
-    while width > 0 {
-        for i in 0..width {
-            lanes[i] = combine(lanes[i], lanes[i + width]);
-        }
-        width /= 2;
-    }
-    lanes[0]
 }
 
 /// `e^x` by range reduction to `2^n · e^r`, |r| ≤ ln 2 / 2, and a degree-6 polynomial:

@@ -8,8 +8,7 @@
 //! a kernel broadcasts four bytes of a token and accumulates 16 outputs at once, with no
 //! horizontal sums.
 
-use crate::cpu_bert::max_of;
-use crate::simd::{vectorised, InstructionSet, Simd};
+use crate::simd::{max_of, vectorised, InstructionSet, Simd};
 
 /// Outputs per packed block, and inputs per group within it.
 const BLOCK: usize = 16;

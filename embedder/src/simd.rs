@@ -142,6 +142,51 @@ macro_rules! vectorised {
 
 pub(crate) use vectorised;
 
+/// Lanes of the reductions below: as wide as AVX-512's registers.
+const LANES: usize = 16;
+
+/// `Σ f(v)` in 16 interleaved partial sums combined pairwise. A running sum must stay
+/// sequential (float addition does not reassociate), one add's latency per element; this
+/// order is written out, so it vectorises, and it is the same on every instruction set.
+#[inline(always)]
+pub(crate) fn sum_of(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    reduce(values, 0.0, |a, b| a + b, f)
+}
+
+/// `max f(v)`, in the same shape as [`sum_of`].
+#[inline(always)]
+pub(crate) fn max_of(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    reduce(values, f32::NEG_INFINITY, f32::max, f)
+}
+
+#[inline(always)]
+fn reduce(
+    values: &[f32],
+    identity: f32,
+    combine: impl Fn(f32, f32) -> f32,
+    f: impl Fn(f32) -> f32,
+) -> f32 {
+    let mut lanes = [identity; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane = combine(*lane, f(v));
+        }
+    }
+    for (lane, &v) in lanes.iter_mut().zip(rest) {
+        *lane = combine(*lane, f(v));
+    }
+    let mut width = LANES / 2;
+    while width > 0 {
+        for i in 0..width {
+            lanes[i] = combine(lanes[i], lanes[i + width]);
+        }
+        width /= 2;
+    }
+    lanes[0]
+}
+
 /// The vector features of the host's CPU that matter to inference, as the kernel reports
 /// them (`/proc/cpuinfo` flags on Linux), for benchmark tables.
 pub fn cpu_features() -> Vec<String> {
