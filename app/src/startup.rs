@@ -273,16 +273,26 @@ mod tests {
         let tries = AtomicUsize::new(0);
         let failed = retry_while_unavailable(Duration::from_secs(30), || async {
             tries.fetch_add(1, Ordering::SeqCst);
-            Err::<(), _>(RetrieverError::DimensionMismatch { expected: 3, got: 4 })
+            Err::<(), _>(RetrieverError::DimensionMismatch {
+                expected: 3,
+                got: 4,
+            })
         })
         .await;
-        assert!(matches!(failed, Err(AppError::Index(RetrieverError::DimensionMismatch { .. }))));
+        assert!(matches!(
+            failed,
+            Err(AppError::Index(RetrieverError::DimensionMismatch { .. }))
+        ));
         assert_eq!(tries.load(Ordering::SeqCst), 1);
 
         // Still down when the wait is over: the start fails, saying why.
-        let gave_up =
-            retry_while_unavailable(Duration::from_millis(300), || async { Err::<(), _>(down()) })
-                .await;
-        assert!(matches!(gave_up, Err(AppError::Index(RetrieverError::Unavailable(_)))));
+        let gave_up = retry_while_unavailable(Duration::from_millis(300), || async {
+            Err::<(), _>(down())
+        })
+        .await;
+        assert!(matches!(
+            gave_up,
+            Err(AppError::Index(RetrieverError::Unavailable(_)))
+        ));
     }
 }

@@ -69,14 +69,20 @@ fn main() {
     let rounds: usize = env_or("KINDRED_BENCH_ROUNDS", 3);
     let budget: usize = env_or("KINDRED_MAX_BATCH_TOKENS", 2_048);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let texts: Vec<String> = shop_files(&root.join("../shared/data/catalogs/yoga-stores/2026-01-13"))
-        .iter()
-        .flat_map(|f| shop_texts(f))
-        .collect();
+    let texts: Vec<String> =
+        shop_files(&root.join("../shared/data/catalogs/yoga-stores/2026-01-13"))
+            .iter()
+            .flat_map(|f| shop_texts(f))
+            .collect();
     let model_dir = default_model_dir();
     let load = |precision| {
-        BertEmbedder::load_with(&model_dir, DevicePreference::Cpu, budget, options(precision))
-            .expect("model (run scripts/fetch-model.sh)")
+        BertEmbedder::load_with(
+            &model_dir,
+            DevicePreference::Cpu,
+            budget,
+            options(precision),
+        )
+        .expect("model (run scripts/fetch-model.sh)")
     };
     let embedder = load(Precision::F32);
     let int8 = load(Precision::Int8);
@@ -185,4 +191,3 @@ fn last_json_line(stdout: &[u8]) -> Value {
     let text = String::from_utf8_lossy(stdout);
     serde_json::from_str(text.lines().last().unwrap_or("{}")).unwrap()
 }
-

@@ -32,7 +32,12 @@ fn main() {
     let mut catalogues: Vec<(String, Vec<String>)> = yoga
         .iter()
         .chain(&shop_files(&data.join("catalogs/admin-format")))
-        .map(|f| (f.file_stem().unwrap().to_string_lossy().into_owned(), shop_texts(f)))
+        .map(|f| {
+            (
+                f.file_stem().unwrap().to_string_lossy().into_owned(),
+                shop_texts(f),
+            )
+        })
         .collect();
     // Larger ones, where more products compete for each neighbour slot.
     catalogues.push((
@@ -41,7 +46,9 @@ fn main() {
     ));
     catalogues.push((
         "online-retail (UCI, descriptions only)".into(),
-        online_retail_texts(&data.join("interactions/online-retail/online_retail_first49999rows.csv")),
+        online_retail_texts(
+            &data.join("interactions/online-retail/online_retail_first49999rows.csv"),
+        ),
     ));
     let model_dir = default_model_dir();
     let load = |precision| {
@@ -67,7 +74,11 @@ fn main() {
         int8_seconds += started.elapsed().as_secs_f64();
         embedded += texts.len();
 
-        let cosines: Vec<f64> = exact.iter().zip(&quantised).map(|(a, b)| dot(a, b)).collect();
+        let cosines: Vec<f64> = exact
+            .iter()
+            .zip(&quantised)
+            .map(|(a, b)| dot(a, b))
+            .collect();
         let overlap = (0..texts.len())
             .map(|i| {
                 let (a, b) = (nearest(&exact, i), nearest(&quantised, i));
@@ -118,7 +129,10 @@ fn main() {
     println!(
         "| **every shop, weighted by products** | {products} | {:.5} | {:.5} | {:.1}% |",
         weighted(|r| r.mean_cosine),
-        shops.iter().map(|r| r.lowest_cosine).fold(f64::INFINITY, f64::min),
+        shops
+            .iter()
+            .map(|r| r.lowest_cosine)
+            .fold(f64::INFINITY, f64::min),
         weighted(|r| r.overlap) * 100.0
     );
     larger.iter().for_each(print);
@@ -135,5 +149,9 @@ fn nearest(vectors: &[Vec<f32>], i: usize) -> Vec<usize> {
         .map(|j| (dot(&vectors[i], &vectors[j]), j))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.into_iter().take(NEIGHBOURS).map(|(_, j)| j).collect()
+    scored
+        .into_iter()
+        .take(NEIGHBOURS)
+        .map(|(_, j)| j)
+        .collect()
 }

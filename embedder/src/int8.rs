@@ -83,9 +83,13 @@ impl QuantisedLinear {
             };
             blocks
         ];
+        // The weights go through the activations' quantiser: one scale per row, no offset.
+        let mut quantised_rows = vec![0i8; outputs * inputs];
+        let mut row_scales = vec![0f32; outputs];
+        quantise_rows(simd, weight, inputs, inputs, 0, &mut quantised_rows, &mut row_scales);
         for o in 0..outputs {
-            let row = &weight[o * inputs..][..inputs];
-            let (scale, quantised) = quantise_row(row);
+            let quantised = quantised_rows[o * inputs..][..inputs].to_vec();
+            let scale = row_scales[o];
             let (block, lane) = (o / BLOCK, o % BLOCK);
             let terms = &mut per_block[block];
             terms.scales[lane] = scale;
@@ -114,8 +118,20 @@ impl QuantisedLinear {
         let mut row_scales = vec![0f32; rows];
         // The VNNI kernel multiplies unsigned bytes: its activations are offset by 128 (and
         // the padding with them, against zero weights).
-        let offset = if self.kernel == Int8Kernel::Avx512Vnni { 0x80 } else { 0 };
-        quantise_rows(self.simd, x, self.inputs, width, offset, &mut activations, &mut row_scales);
+        let offset = if self.kernel == Int8Kernel::Avx512Vnni {
+            0x80
+        } else {
+            0
+        };
+        quantise_rows(
+            self.simd,
+            x,
+            self.inputs,
+            width,
+            offset,
+            &mut activations,
+            &mut row_scales,
+        );
         let mut out = vec![0f32; rows * self.outputs];
         let mut dots = [[0i32; BLOCK]; ROWS];
         let block_len = (width / GROUP) * BLOCK * GROUP;
@@ -129,7 +145,13 @@ impl QuantisedLinear {
                 let lanes = BLOCK.min(self.outputs - first_column);
                 for first in (panel..panel + panel_rows).step_by(ROWS) {
                     let count = ROWS.min(panel + panel_rows - first);
-                    self.dot_block(&activations[first * width..], width, count, weights, &mut dots);
+                    self.dot_block(
+                        &activations[first * width..],
+                        width,
+                        count,
+                        weights,
+                        &mut dots,
+                    );
                     dequantise(
                         self.simd,
                         &dots[..count],
@@ -176,7 +198,9 @@ impl QuantisedLinear {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: the kernel was chosen from the features the processor reports, and every
             // read stays inside `activations` (`R` rows of `width`) and `weights` (one block).
-            Int8Kernel::Avx512Vnni => unsafe { x86::dot_vnni::<R>(activations, width, weights, dots) },
+            Int8Kernel::Avx512Vnni => unsafe {
+                x86::dot_vnni::<R>(activations, width, weights, dots)
+            },
             // AVX2 has half the registers: eight rows would spill, so they go four at a time.
             #[cfg(target_arch = "x86_64")]
             Int8Kernel::Avx2 if R == ROWS => {
@@ -233,19 +257,6 @@ vectorised! {
     }
 }
 
-/// One scale for the row (its largest magnitude maps to 127) and the row in 8 bits. −128 is
-/// never produced, so a product of two values fits the AVX2 kernel's 16-bit pair sums.
-fn quantise_row(row: &[f32]) -> (f32, Vec<i8>) {
-    let largest = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let scale = if largest > 0.0 { largest / 127.0 } else { 1.0 };
-    let inverse = 1.0 / scale;
-    let quantised = row
-        .iter()
-        .map(|v| (v * inverse).round().clamp(-127.0, 127.0) as i8)
-        .collect();
-    (scale, quantised)
-}
-
 fn dot_scalar(
     activations: &[i8],
     width: usize,
@@ -260,7 +271,9 @@ fn dot_scalar(
             let block = &weights[group * BLOCK * GROUP..][..BLOCK * GROUP];
             for (lane, dot) in row_dots.iter_mut().enumerate() {
                 let w = &block[lane * GROUP..][..GROUP];
-                *dot += (0..GROUP).map(|i| four[i] as i32 * w[i] as i32).sum::<i32>();
+                *dot += (0..GROUP)
+                    .map(|i| four[i] as i32 * w[i] as i32)
+                    .sum::<i32>();
             }
         }
     }
@@ -275,7 +288,12 @@ mod x86 {
     /// Four bytes of row `r` at `group`, as one 32-bit lane to broadcast.
     #[inline(always)]
     unsafe fn four_bytes(activations: &[i8], width: usize, r: usize, group: usize) -> i32 {
-        std::ptr::read_unaligned(activations.as_ptr().add(r * width + group * GROUP).cast::<i32>())
+        std::ptr::read_unaligned(
+            activations
+                .as_ptr()
+                .add(r * width + group * GROUP)
+                .cast::<i32>(),
+        )
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
@@ -340,7 +358,9 @@ mod tests {
         let mut state = seed;
         (0..n)
             .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
             })
             .collect()
@@ -363,16 +383,15 @@ mod tests {
             })
             .collect();
         let scalar_simd = Simd::checked(InstructionSet::Scalar).unwrap();
-        let scalar = QuantisedLinear::new(&weight, &bias, inputs, outputs, scalar_simd)
-            .apply(&x, rows);
+        let scalar =
+            QuantisedLinear::new(&weight, &bias, inputs, outputs, scalar_simd).apply(&x, rows);
         for (got, want) in scalar.iter().zip(&exact) {
             assert!((got - want).abs() < 0.05, "int8 {got} against f32 {want}");
         }
         for set in InstructionSet::ALL.into_iter().filter(|s| s.supported()) {
             let simd = Simd::checked(set).unwrap();
             let kernel = Int8Kernel::for_simd(simd);
-            let got =
-                QuantisedLinear::new(&weight, &bias, inputs, outputs, simd).apply(&x, rows);
+            let got = QuantisedLinear::new(&weight, &bias, inputs, outputs, simd).apply(&x, rows);
             assert_eq!(got, scalar, "{kernel:?} differs from the scalar kernel");
         }
     }

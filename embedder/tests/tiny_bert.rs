@@ -297,7 +297,11 @@ fn every_instruction_set_gives_the_same_vectors() {
 fn int8_mode_gives_one_answer_on_every_path_and_names_itself() {
     let dir = tempfile::tempdir().unwrap();
     write_tiny_model(dir.path());
-    let batch = texts(&["mat", "thick natural rubber studio mat with grip", "cork block"]);
+    let batch = texts(&[
+        "mat",
+        "thick natural rubber studio mat with grip",
+        "cork block",
+    ]);
     let load = |kernels, precision| {
         BertEmbedder::load_with(
             dir.path(),
@@ -308,7 +312,11 @@ fn int8_mode_gives_one_answer_on_every_path_and_names_itself() {
     };
     let f32_model = load(CpuKernels::Native, Precision::F32).unwrap();
     let exact = f32_model.embed(&batch).unwrap();
-    let scalar = load(CpuKernels::NativeWith(InstructionSet::Scalar), Precision::Int8).unwrap();
+    let scalar = load(
+        CpuKernels::NativeWith(InstructionSet::Scalar),
+        Precision::Int8,
+    )
+    .unwrap();
     assert_eq!(scalar.precision(), Precision::Int8);
     assert_eq!(scalar.model_id(), format!("{}+int8", f32_model.model_id()));
     let quantised = scalar.embed(&batch).unwrap();
@@ -326,7 +334,10 @@ fn int8_mode_gives_one_answer_on_every_path_and_names_itself() {
         println!("int8 on {set}: ran, equal to scalar");
     }
     assert!(
-        matches!(load(CpuKernels::Candle, Precision::Int8), Err(EmbedError::Config(_))),
+        matches!(
+            load(CpuKernels::Candle, Precision::Int8),
+            Err(EmbedError::Config(_))
+        ),
         "candle has no int8 path: refused, not silently f32"
     );
 }

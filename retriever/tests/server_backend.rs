@@ -113,8 +113,13 @@ async fn a_server_that_is_down_is_unavailable_not_failed() {
         .local_addr()
         .unwrap()
         .port(); // the listener is dropped here: nothing listens on the port any more
-    let connected =
-        ServerIndex::connect(&format!("http://127.0.0.1:{port}"), None, "down", suite::DIM).await;
+    let connected = ServerIndex::connect(
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        "down",
+        suite::DIM,
+    )
+    .await;
     match connected {
         Err(RetrieverError::Unavailable(reason)) => println!("unavailable: {reason}"),
         Err(other) => panic!("expected Unavailable, got {other:?}"),

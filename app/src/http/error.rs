@@ -127,6 +127,9 @@ mod tests {
         assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "1");
         // A real backend failure stays a 500.
         let failed = AppError::Index(RetrieverError::Backend("corrupt segment".into()));
-        assert_eq!(status_and_code(&failed).0, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            status_and_code(&failed).0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

@@ -26,7 +26,11 @@ pub fn shop_texts(file: &Path) -> Vec<String> {
     let doc: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let strings = |v: &Value| -> Vec<String> {
         v.as_array()
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     // Storefront captures wrap the list in `products`; Admin-format exports are the bare list.
@@ -41,7 +45,12 @@ pub fn shop_texts(file: &Path) -> Vec<String> {
             .as_array()
             .map(|o| {
                 o.iter()
-                    .map(|o| (o["name"].as_str().unwrap_or_default().to_owned(), strings(&o["values"])))
+                    .map(|o| {
+                        (
+                            o["name"].as_str().unwrap_or_default().to_owned(),
+                            strings(&o["values"]),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
