@@ -10,6 +10,7 @@ use crate::catalog::{read_catalogue, Catalogue};
 use crate::config::{Command, ImportArgs, KeysCommand, ServeArgs, Settings, ShopCommand};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
+use crate::leases::once_per;
 use crate::progress::{Reporter, Silent};
 use crate::recommend::similar_lists::ListJob;
 use crate::startup;
@@ -95,19 +96,26 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
 /// The catalogue's background work, beside the server and never on a request: whatever an
 /// interrupted import, a cancelled request or a crash left unindexed is finished, events
 /// past retention are dropped, the ANN index is kept fresh, and stored similar-products
-/// lists are rebuilt once a changed catalogue has been quiet.
+/// lists are rebuilt once a changed catalogue has been quiet. Each job runs on one replica
+/// at a time (a lease), however many share the database.
 fn spawn_catalogue_jobs(components: &startup::Components, settings: &Settings) {
     let background = components.catalog.clone();
     let interval = Duration::from_secs(settings.optimize_interval_secs.max(1));
     let retention_ms = i64::from(settings.event_retention_days) * 24 * 3600 * 1000;
     tokio::spawn(async move {
+        let leases = background.stores().leases.clone();
         loop {
-            finish_pending_indexing(&background).await;
-            prune_past_retention(background.stores(), retention_ms).await;
-            match background.optimize_if_dirty().await {
-                Ok(true) => tracing::info!("ANN index rebuilt"),
-                Ok(false) => {}
-                Err(err) => tracing::warn!(error = %err, "ANN index build failed; will retry"),
+            let upkeep = async {
+                finish_pending_indexing(&background).await;
+                prune_past_retention(background.stores(), retention_ms).await;
+                match background.optimize_if_dirty().await {
+                    Ok(true) => tracing::info!("ANN index rebuilt"),
+                    Ok(false) => {}
+                    Err(err) => tracing::warn!(error = %err, "ANN index build failed; will retry"),
+                }
+            };
+            if let Err(err) = once_per(&leases, "catalogue upkeep", interval, upkeep).await {
+                tracing::warn!(error = %err, "catalogue upkeep skipped; will retry");
             }
             tokio::time::sleep(interval).await;
         }
@@ -115,22 +123,27 @@ fn spawn_catalogue_jobs(components: &startup::Components, settings: &Settings) {
     // A loop of its own: an exact all-pairs job over a large catalogue takes minutes on a CPU.
     if settings.similar_lists_quiet_secs > 0 {
         let lists = components.recommender.clone();
+        let leases = components.catalog.stores().leases.clone();
         let quiet = Duration::from_secs(settings.similar_lists_quiet_secs);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(interval).await;
-                match lists.build_due_similar_lists(quiet).await {
-                    Ok(0) => {}
-                    Ok(shops) => tracing::info!(shops, "similar lists rebuilt"),
-                    Err(err) => tracing::warn!(error = %err, "similar-list job failed; will retry"),
+                let job = lists.build_due_similar_lists(quiet);
+                match once_per(&leases, "similar lists", interval, job).await {
+                    Ok(None | Some(Ok(0))) => {}
+                    Ok(Some(Ok(shops))) => tracing::info!(shops, "similar lists rebuilt"),
+                    Ok(Some(Err(err))) | Err(err) => {
+                        tracing::warn!(error = %err, "similar-list job failed; will retry")
+                    }
                 }
             }
         });
     }
 }
 
-/// The Shopify app's background work: the webhook inbox worker, interrupted syncs resumed,
-/// periodic reconciliation, and old delivery bodies pruned.
+/// The Shopify app's background work: the webhook inbox worker, interrupted syncs resumed
+/// (at the start, and whenever a replica that ran one died), periodic reconciliation, and
+/// old delivery bodies pruned.
 async fn start_shopify_tasks(
     shopify: &crate::shopify::ShopifyService,
     settings: &Settings,
@@ -140,17 +153,33 @@ async fn start_shopify_tasks(
         worker.clone().run_inbox_worker()
     }));
     shopify.resume_syncs().await?;
+    let lease = settings.lease();
+    let resumer = shopify.clone();
+    tokio::spawn(async move {
+        loop {
+            // A sync's lease lapses when its replica dies: one of the others takes it on.
+            tokio::time::sleep(lease).await;
+            if let Err(err) = resumer.resume_syncs().await {
+                tracing::warn!(error = %err, "could not look for interrupted syncs");
+            }
+        }
+    });
     let reconciler = shopify.clone();
     let every = Duration::from_secs(settings.reconcile_interval_secs.max(10));
     let stores = shopify.stores().clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            reconciler.reconcile_all().await;
-            // Bodies of deliveries applied a week ago are dropped; their ids stay for duplicates.
-            let week_ago = stores.now() - 7 * 24 * 3600 * 1000;
-            if let Err(err) = stores.inbox.prune_inbox(week_ago).await {
-                tracing::warn!(error = %err, "could not prune the webhook inbox");
+            let pass = async {
+                reconciler.reconcile_all().await;
+                // Bodies of deliveries applied a week ago are dropped; their ids stay for duplicates.
+                let week_ago = stores.now() - 7 * 24 * 3600 * 1000;
+                if let Err(err) = stores.inbox.prune_inbox(week_ago).await {
+                    tracing::warn!(error = %err, "could not prune the webhook inbox");
+                }
+            };
+            if let Err(err) = once_per(&stores.leases, "reconciliation", every, pass).await {
+                tracing::warn!(error = %err, "reconciliation skipped; will retry");
             }
         }
     });

@@ -345,6 +345,15 @@ pub struct Settings {
         global = true
     )]
     pub default_holdout_percent: f64,
+    /// This process's name to the other replicas on the same database (a pod's name, say):
+    /// the holder of its leases and inbox claims. Must differ between replicas; by default
+    /// the host name, the process id and a random part.
+    #[arg(long, env = "KINDRED_REPLICA_ID", global = true)]
+    pub replica_id: Option<String>,
+    /// Seconds a replica's claim on webhook deliveries and its job leases run unrenewed:
+    /// how long the work of a replica that died waits before another replica takes it.
+    #[arg(long, env = "KINDRED_LEASE_SECS", default_value_t = 30, global = true)]
+    pub lease_secs: u64,
     /// Seconds between reconciliation passes (products updated since the last pass).
     #[arg(
         long,
@@ -385,5 +394,10 @@ impl Settings {
 
     pub fn vectors_dir(&self) -> PathBuf {
         self.data_dir.join("vectors")
+    }
+
+    /// How long claims and leases run unrenewed (at least a second).
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lease_secs.max(1))
     }
 }

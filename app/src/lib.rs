@@ -18,6 +18,7 @@ pub mod identity;
 pub mod ids;
 pub mod key_cache;
 pub mod key_file;
+pub mod leases;
 pub mod progress;
 pub mod proof;
 pub mod purchases;

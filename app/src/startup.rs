@@ -46,6 +46,9 @@ pub struct Parts {
     pub model: Option<LoadedModel>,
     /// The clock every store and strategy reads; the wall clock when `None`.
     pub clock: Option<Arc<dyn Clock>>,
+    /// A vector index already open, which replicas in one process (tests) share; the one
+    /// the settings name when `None`.
+    pub index: Option<Arc<dyn VectorIndex>>,
 }
 
 pub struct LoadedModel {
@@ -59,11 +62,14 @@ pub async fn open(settings: &Settings) -> Result<Components, AppError> {
 
 pub async fn open_with(settings: &Settings, parts: Parts) -> Result<Components, AppError> {
     std::fs::create_dir_all(&settings.data_dir)?;
-    let data_dir_lock = match settings.qdrant_url {
-        Some(_) => None,
-        None => Some(lock_data_dir(settings)?),
+    let data_dir_lock = match (&settings.qdrant_url, &parts.index) {
+        (None, None) => Some(lock_data_dir(settings)?),
+        _ => None,
     };
     let mut store = SqlStore::connect(&settings.database_url()).await?;
+    if let Some(replica) = &settings.replica_id {
+        store = store.with_replica(replica);
+    }
     if let Some(clock) = parts.clock {
         store = store.with_clock(clock);
     }
@@ -79,7 +85,10 @@ pub async fn open_with(settings: &Settings, parts: Parts) -> Result<Components, 
     };
     let dimension = model.embedder.dimension();
     let model_id = model.embedder.model_id().to_owned();
-    let index = open_index(settings, dimension).await?;
+    let index = match parts.index {
+        Some(index) => index,
+        None => open_index(settings, dimension).await?,
+    };
     let worker = Arc::new(EmbeddingWorker::spawn_with_lanes(
         model.embedder,
         EMBED_QUEUE,
@@ -235,6 +244,7 @@ pub fn open_shopify(
         scopes: settings.shopify_scopes.clone(),
         app_url: settings.app_url.clone(),
         bulk_poll_interval,
+        lease: settings.lease(),
     };
     Ok(Some(ShopifyService::new(
         recommender.clone(),

@@ -86,7 +86,15 @@ impl QuantisedLinear {
         // The weights go through the activations' quantiser: one scale per row, no offset.
         let mut quantised_rows = vec![0i8; outputs * inputs];
         let mut row_scales = vec![0f32; outputs];
-        quantise_rows(simd, weight, inputs, inputs, 0, &mut quantised_rows, &mut row_scales);
+        quantise_rows(
+            simd,
+            weight,
+            inputs,
+            inputs,
+            0,
+            &mut quantised_rows,
+            &mut row_scales,
+        );
         for o in 0..outputs {
             let quantised = quantised_rows[o * inputs..][..inputs].to_vec();
             let scale = row_scales[o];

@@ -130,15 +130,15 @@ pub struct TestApp {
 }
 
 /// The settings of a test app, as `kindred serve` would read them: its own folder and
-/// database, the fake Shopify, and limits a test can reach. Never a Qdrant server from the
-/// environment: test apps share shop names, so each keeps its vectors in its own folder.
+/// database, the fake Shopify, and limits a test can reach. With `QDRANT_URL` set, its
+/// vectors go to that server in a collection of its own (test apps share shop names).
 fn settings(data_dir: &Path, database_url: &str, shopify_admin: &str) -> Settings {
     let identity_key = base64::engine::general_purpose::STANDARD.encode(IDENTITY_KEY);
-    let data_dir = data_dir.display().to_string();
+    let dir = data_dir.display().to_string();
     let args = [
         "kindred",
         "--data-dir",
-        &data_dir,
+        &dir,
         "--database-url",
         database_url,
         "--shopify-api-key",
@@ -171,6 +171,9 @@ fn settings(data_dir: &Path, database_url: &str, shopify_admin: &str) -> Setting
         "65536",
         "--request-timeout-secs",
         "30",
+        // Leases and claims of a replica that died pass on within a test's patience.
+        "--lease-secs",
+        "2",
         "--client-ip-header",
         "x-test-client",
         // Tests that measure the holdout turn it on; the rest see every shopper served.
@@ -179,8 +182,29 @@ fn settings(data_dir: &Path, database_url: &str, shopify_admin: &str) -> Setting
         "migrate",
     ];
     let mut settings = Cli::try_parse_from(args).unwrap().settings;
-    settings.qdrant_url = None;
+    settings.qdrant_url = qdrant_url();
+    settings.qdrant_collection = collection_of(data_dir.as_ref());
     settings
+}
+
+/// A test app's collection on the Qdrant server: named after its data folder, so a restart
+/// finds its vectors again and no two apps share one.
+pub fn collection_of(data_dir: &Path) -> String {
+    let name: String = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    format!("kindred_test_{name}")
+}
+
+/// The Qdrant server the suites run against, when one is given; the embedded engine else.
+pub fn qdrant_url() -> Option<String> {
+    std::env::var("QDRANT_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 /// Where apps that do not use a fake Shopify send Admin API calls: nothing listens there.
@@ -239,6 +263,24 @@ impl TestApp {
         shopify_admin: String,
         clock: Option<Arc<dyn Clock>>,
     ) -> Self {
+        Self::open_parts(data_dir, database_url, shopify_admin, clock, None).await
+    }
+
+    /// Another replica of this app: the same database and vector index, a folder of its
+    /// own, its own name to the leases and inbox claims.
+    pub async fn replica(&self) -> Self {
+        let index = self.catalog.index().clone();
+        let (data_dir, url) = (tempfile::tempdir().unwrap(), self.database_url.clone());
+        Self::open_parts(data_dir, url, self.shopify_admin.clone(), None, Some(index)).await
+    }
+
+    async fn open_parts(
+        data_dir: tempfile::TempDir,
+        database_url: String,
+        shopify_admin: String,
+        clock: Option<Arc<dyn Clock>>,
+        index: Option<Arc<dyn kindred_retriever::VectorIndex>>,
+    ) -> Self {
         let settings = settings(data_dir.path(), &database_url, &shopify_admin);
         let parts = Parts {
             model: Some(LoadedModel {
@@ -246,6 +288,7 @@ impl TestApp {
                 exact_device: ExactDevice::cpu(),
             }),
             clock,
+            index,
         };
         let app = App::build_with(&settings, parts).await.unwrap();
         let store = app.components.store.clone();
@@ -396,6 +439,7 @@ pub async fn process_env(
         database_url: fresh_database(db, data_dir).await,
         admin_template: fake.admin_template(),
         admin_key: kindred::stores::generate_key(kindred::stores::KeyScope::Admin),
+        extra: Vec::new(),
     };
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

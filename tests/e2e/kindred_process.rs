@@ -17,6 +17,8 @@ pub struct ServerEnv {
     pub database_url: String,
     pub admin_template: String,
     pub admin_key: String,
+    /// More settings for this server (a replica's name, a short lease).
+    pub extra: Vec<(String, String)>,
 }
 
 /// A Kindred server process on its own port.
@@ -38,7 +40,8 @@ impl KindredServer {
             .append(true)
             .open(env.data_dir.join("server.log"))
             .unwrap();
-        let child = Command::new(&env.binary)
+        let mut command = Command::new(&env.binary);
+        command
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -58,9 +61,16 @@ impl KindredServer {
             .env("KINDRED_LOG_FORMAT", "json")
             .env("RUST_LOG", "info,qdrant_edge=warn")
             .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::from(log));
+        if let Some(url) = crate::common::qdrant_url() {
+            command.env("QDRANT_URL", url).env(
+                "KINDRED_QDRANT_COLLECTION",
+                crate::common::collection_of(&env.data_dir),
+            );
+        }
+        // Last, so a replica's own settings win.
+        command.envs(env.extra.iter().map(|(k, v)| (k, v)));
+        let child = command.spawn().unwrap();
         let server = Self { child, base };
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {

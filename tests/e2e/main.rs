@@ -18,6 +18,8 @@ mod merchandising;
 mod order_replay;
 mod proof_of_value;
 mod purchases;
+mod replica_processes;
+mod replicas;
 mod retail_orders;
 mod shopify_app;
 mod shopify_config;

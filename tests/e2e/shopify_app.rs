@@ -62,7 +62,7 @@ pub(crate) async fn install(app: &TestApp, shop: &str) {
 }
 
 /// Waits for the shop's catalogue sync to complete, failing on a failed sync.
-async fn wait_for_sync(app: &TestApp, shop: &str) -> SyncRow {
+pub(crate) async fn wait_for_sync(app: &TestApp, shop: &str) -> SyncRow {
     let shop = ShopDomain::parse(shop).unwrap();
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {

@@ -16,14 +16,16 @@ use kindred::catalog::service::text_of;
 use kindred::domain::ShopDomain;
 use kindred::storage::SqlStore;
 use kindred::stores::prelude::*;
-use kindred_retriever::{EdgeIndex, VectorIndex};
+use kindred_retriever::{EdgeIndex, ServerIndex, VectorIndex};
 
-use crate::common::{databases, model, process_env, shared_data, Database};
+use crate::common::{
+    collection_of, databases, model, process_env, qdrant_url, shared_data, Database,
+};
 use crate::fake_shopify::{capture, webhook_body, FakeShopify, SECRET};
 use crate::kindred_process::{disorder, log_tail, send, Delivery, KindredServer};
 
 const SHOP: &str = "yoga-week.myshopify.com";
-const CAPTURES: [&str; 5] = [
+pub(crate) const CAPTURES: [&str; 5] = [
     "2026-01-06",
     "2026-01-07",
     "2026-01-09",
@@ -32,7 +34,7 @@ const CAPTURES: [&str; 5] = [
 ];
 
 /// The signed traffic that turns one capture into the next: creates, updates, deletes.
-fn traffic_between(
+pub(crate) fn traffic_between(
     date: &str,
     old: &BTreeMap<u64, Value>,
     new: &BTreeMap<u64, Value>,
@@ -61,7 +63,7 @@ fn traffic_between(
     deliveries
 }
 
-fn by_id(products: Vec<Value>) -> BTreeMap<u64, Value> {
+pub(crate) fn by_id(products: Vec<Value>) -> BTreeMap<u64, Value> {
     products
         .into_iter()
         .map(|p| (p["id"].as_u64().unwrap(), p))
@@ -109,37 +111,9 @@ async fn replay(db: &Database) {
     );
     assert_eq!(status["products"], 460, "{status}");
 
-    // A week of traffic, in Shopify's delivery order: roughly in order, but never reliably.
     let mut rng = rand::rngs::StdRng::seed_from_u64(20260113);
-    let mut deliveries: Vec<Delivery> = Vec::new();
-    for (pair, date) in captures.windows(2).zip(&CAPTURES[1..]) {
-        deliveries.extend(traffic_between(date, &pair[0], &pair[1]));
-    }
-    let in_order = deliveries.len();
-    // Bounded reordering: each delivery may overtake those up to ~600 places ahead, which
-    // crosses capture boundaries (stale versions arrive after newer ones); and retries.
-    let mut traffic = disorder(deliveries, &mut rng, 600, 150);
-    // Late updates of deleted products: their last version, after the delete.
+    let traffic = week_of_traffic(&captures, &mut rng);
     let last = captures.len() - 1;
-    for (i, capture) in captures.iter().enumerate().take(last) {
-        for (id, product) in capture
-            .iter()
-            .filter(|(id, _)| !captures[i + 1].contains_key(id))
-        {
-            traffic.push(Delivery {
-                topic: "products/update",
-                webhook_id: format!("late-update-{id}"),
-                event_id: format!("late-event-{id}"),
-                body: serde_json::to_vec(&webhook_body(product)).unwrap(),
-            });
-        }
-    }
-    assert!(traffic.len() > in_order + 150);
-    let stale_pairs = count_stale_arrivals(&traffic);
-    assert!(
-        stale_pairs > 100,
-        "the reordering produced only {stale_pairs} stale arrivals"
-    );
     fake.set_products(SHOP, &captures[last].values().cloned().collect::<Vec<_>>());
 
     // Half the traffic, then SIGKILL while the worker is applying it; deliveries sent while
@@ -197,51 +171,30 @@ async fn replay(db: &Database) {
     }
 
     // The database equals the last capture, read the way the import reads it.
-    let expected = read_catalogue(&shared_data(&format!(
-        "catalogs/yoga-stores/{}",
-        CAPTURES[last]
-    )))
-    .unwrap()
-    .products;
     let store = SqlStore::connect(&env.database_url).await.unwrap();
     let shop = ShopDomain::parse(SHOP).unwrap();
-    let ids = store
-        .products_written_before(&shop, i64::MAX)
-        .await
-        .unwrap();
-    let mut stored = store.get_products(&shop, &ids).await.unwrap();
-    stored.sort_by_key(|p| p.id);
-    let facts = |p: &kindred::domain::Product| {
-        (
-            p.id,
-            p.available,
-            p.price_cents,
-            p.compare_at_price_cents,
-            p.title.clone(),
-            p.updated_at.clone(),
-        )
-    };
-    let mut want: Vec<_> = expected.iter().map(facts).collect();
-    want.sort();
-    let got: Vec<_> = stored.iter().map(facts).collect();
-    let missing: Vec<_> = want.iter().filter(|w| !got.contains(w)).take(3).collect();
-    let extra: Vec<_> = got.iter().filter(|g| !want.contains(g)).take(3).collect();
-    assert_eq!(
-        got.len(),
-        want.len(),
-        "{db:?}: missing {missing:?}, extra {extra:?}"
-    );
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{db:?}: missing {missing:?}, extra {extra:?}"
-    );
+    let stored = assert_catalogue_is_capture(&store, &shop, CAPTURES[last], db).await;
     let (total, indexed) = store.catalogue_counts(&shop).await.unwrap();
     assert_eq!((total, indexed), (508, 508));
 
     // The vector store agrees: one point per product, payloads as in the database, and
     // vectors that are the model's embedding of the stored text.
     let model = model();
-    let index = EdgeIndex::open(&data_dir.path().join("vectors"), model.dimension()).unwrap();
+    let index: Box<dyn VectorIndex> = match qdrant_url() {
+        Some(url) => Box::new(
+            ServerIndex::connect(
+                &url,
+                None,
+                &collection_of(data_dir.path()),
+                model.dimension(),
+            )
+            .await
+            .unwrap(),
+        ),
+        None => {
+            Box::new(EdgeIndex::open(&data_dir.path().join("vectors"), model.dimension()).unwrap())
+        }
+    };
     assert_eq!(index.count(SHOP).await.unwrap(), 508);
     let stored_ids: HashSet<u64> = stored.iter().map(|p| p.id).collect();
     for product in &stored {
@@ -292,6 +245,86 @@ async fn replay(db: &Database) {
     );
 }
 
+/// A week of traffic from the first capture to the last, in Shopify's delivery order:
+/// roughly in order, never reliably (stale versions after newer ones, retries, the same
+/// event under a second webhook id), and late updates of deleted products.
+pub(crate) fn week_of_traffic(
+    captures: &[BTreeMap<u64, Value>],
+    rng: &mut rand::rngs::StdRng,
+) -> Vec<Delivery> {
+    let mut deliveries: Vec<Delivery> = Vec::new();
+    for (pair, date) in captures.windows(2).zip(&CAPTURES[1..]) {
+        deliveries.extend(traffic_between(date, &pair[0], &pair[1]));
+    }
+    let in_order = deliveries.len();
+    // Bounded reordering: each delivery may overtake those up to ~600 places ahead, which
+    // crosses capture boundaries (stale versions arrive after newer ones); and retries.
+    let mut traffic = disorder(deliveries, rng, 600, 150);
+    // Late updates of deleted products: their last version, after the delete.
+    let last = captures.len() - 1;
+    for (i, capture) in captures.iter().enumerate().take(last) {
+        for (id, product) in capture
+            .iter()
+            .filter(|(id, _)| !captures[i + 1].contains_key(id))
+        {
+            traffic.push(Delivery {
+                topic: "products/update",
+                webhook_id: format!("late-update-{id}"),
+                event_id: format!("late-event-{id}"),
+                body: serde_json::to_vec(&webhook_body(product)).unwrap(),
+            });
+        }
+    }
+    assert!(traffic.len() > in_order + 150);
+    let stale_pairs = count_stale_arrivals(&traffic);
+    assert!(
+        stale_pairs > 100,
+        "the reordering produced only {stale_pairs} stale arrivals"
+    );
+    traffic
+}
+
+/// Asserts the shop's stored catalogue equals the capture of `date` (read the way the
+/// import reads it), fact by fact; returns the stored products, by id.
+pub(crate) async fn assert_catalogue_is_capture(
+    store: &SqlStore,
+    shop: &ShopDomain,
+    date: &str,
+    db: &Database,
+) -> Vec<kindred::domain::Product> {
+    let expected = read_catalogue(&shared_data(&format!("catalogs/yoga-stores/{date}")))
+        .unwrap()
+        .products;
+    let ids = store.products_written_before(shop, i64::MAX).await.unwrap();
+    let mut stored = store.get_products(shop, &ids).await.unwrap();
+    stored.sort_by_key(|p| p.id);
+    let facts = |p: &kindred::domain::Product| {
+        (
+            p.id,
+            p.available,
+            p.price_cents,
+            p.compare_at_price_cents,
+            p.title.clone(),
+            p.updated_at.clone(),
+        )
+    };
+    let mut want: Vec<_> = expected.iter().map(facts).collect();
+    want.sort();
+    let got: Vec<_> = stored.iter().map(facts).collect();
+    let missing: Vec<_> = want.iter().filter(|w| !got.contains(w)).take(3).collect();
+    let extra: Vec<_> = got.iter().filter(|g| !want.contains(g)).take(3).collect();
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{db:?}: missing {missing:?}, extra {extra:?}"
+    );
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{db:?}: missing {missing:?}, extra {extra:?}"
+    );
+    stored
+}
+
 /// Deliveries of a product that arrive after a newer version of it.
 fn count_stale_arrivals(traffic: &[Delivery]) -> usize {
     let mut newest: BTreeMap<u64, String> = BTreeMap::new();
@@ -315,7 +348,7 @@ fn count_stale_arrivals(traffic: &[Delivery]) -> usize {
     stale
 }
 
-fn metric(exposition: &str, name: &str) -> f64 {
+pub(crate) fn metric(exposition: &str, name: &str) -> f64 {
     exposition
         .lines()
         .filter(|l| l.starts_with(name) && !l.starts_with('#'))

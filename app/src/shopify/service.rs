@@ -31,6 +31,10 @@ pub struct ShopifyAppConfig {
     /// Public URL of this server, for the OAuth redirect.
     pub app_url: Option<String>,
     pub bulk_poll_interval: Duration,
+    /// How long a replica's claims on inbox deliveries and its leases (a shop's sync, the
+    /// reconciliation) run unrenewed; renewed while it works, so this bounds only how long
+    /// the work of a replica that died waits for another.
+    pub lease: Duration,
 }
 
 #[derive(Clone)]

@@ -10,7 +10,8 @@ use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::shopify::webhooks::Topic;
 use crate::stores::{
-    DueDelivery, FailedDelivery, InboxCounts, InboxDelivery, InboxStore, PendingDelivery, Retry,
+    DueDelivery, FailedDelivery, InboxCounts, InboxDelivery, InboxStore, LeaseStore,
+    PendingDelivery, Retry,
 };
 
 /// Topics whose bodies carry a customer's personal data.
@@ -54,38 +55,86 @@ impl InboxStore for SqlStore {
         Ok(row.is_some())
     }
 
-    async fn due_deliveries(&self, limit: i64) -> Result<Vec<DueDelivery>, AppError> {
-        let rows = sqlx::query(
-            "SELECT webhook_id, shop_domain, topic, triggered_at, body, attempts FROM webhook_inbox \
-             WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY received_at, webhook_id LIMIT $2",
+    async fn claim_due_deliveries(
+        &self,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<DueDelivery>, AppError> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        // Claimers queue behind one row lock (SQLite's write lock does the same), so two
+        // replicas never both see a shop free and split its deliveries between them.
+        sqlx::query(
+            "INSERT INTO leases (name, holder, expires_at) VALUES ('inbox claims', $1, 0) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder",
         )
-        .bind(self.now())
-        .bind(limit)
-        .fetch_all(&self.pool)
+        .bind(self.replica())
+        .execute(&mut *tx)
         .await?;
-        rows.iter().map(due_of).collect()
+        // Rows another transaction is changing are skipped, not waited for.
+        let skip_locked = if self.is_postgres {
+            "FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE webhook_inbox SET claimed_by = $1, next_attempt_at = $2 WHERE webhook_id IN ( \
+               SELECT webhook_id FROM webhook_inbox WHERE state = 'pending' AND next_attempt_at <= $3 \
+               AND shop_domain NOT IN (SELECT shop_domain FROM webhook_inbox WHERE state = 'pending' \
+                 AND claimed_by IS NOT NULL AND claimed_by <> $1 AND next_attempt_at > $3) \
+               ORDER BY received_at, webhook_id LIMIT $4 {skip_locked}) \
+             RETURNING webhook_id, shop_domain, topic, triggered_at, body, attempts, received_at"
+        ))
+        .bind(self.replica())
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| Ok((row.try_get::<i64, _>(6)?, due_of(row)?)))
+            .collect::<Result<Vec<_>, AppError>>()?;
+        // RETURNING keeps no order: arrival order again.
+        claimed.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.webhook_id().cmp(y.webhook_id())));
+        Ok(claimed.into_iter().map(|(_, due)| due).collect())
     }
 
-    async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError> {
+    async fn extend_claims(&self, lease_ms: i64) -> Result<u64, AppError> {
+        let renewed = sqlx::query(
+            "UPDATE webhook_inbox SET next_attempt_at = $2 WHERE claimed_by = $1 AND state = 'pending'",
+        )
+        .bind(self.replica())
+        .bind(self.now() + lease_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(renewed.rows_affected())
+    }
+
+    async fn mark_applied(&self, webhook_ids: &[String]) -> Result<u64, AppError> {
         let mut tx = self.pool.begin().await?;
         let now = self.now();
+        let mut marked = 0;
         for id in webhook_ids {
-            sqlx::query(
+            let result = sqlx::query(
                 // A privacy or order delivery's body names the customer (email, phone,
                 // addresses): once applied, only the record that it arrived is kept.
                 &format!(
                     "UPDATE webhook_inbox SET state = 'applied', applied_at = $2, last_error = NULL, \
                      body = CASE WHEN topic IN ({PERSONAL_TOPICS}) THEN NULL ELSE body END \
-                     WHERE webhook_id = $1"
+                     WHERE webhook_id = $1 AND state = 'pending' AND claimed_by = $3"
                 ),
             )
             .bind(id)
             .bind(now)
+            .bind(self.replica())
             .execute(&mut *tx)
             .await?;
+            marked += result.rows_affected();
         }
         tx.commit().await?;
-        Ok(())
+        Ok(marked)
     }
 
     async fn mark_attempt_failed(
@@ -102,13 +151,15 @@ impl InboxStore for SqlStore {
         // update or the next history read.
         sqlx::query(&format!(
             "UPDATE webhook_inbox SET state = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \
+             claimed_by = NULL, \
              body = CASE WHEN $2 = 'failed' AND topic IN ({PERSONAL_TOPICS}) THEN NULL ELSE body END \
-             WHERE webhook_id = $1"
+             WHERE webhook_id = $1 AND (claimed_by IS NULL OR claimed_by = $5)"
         ))
         .bind(webhook_id)
         .bind(state)
         .bind(next)
         .bind(error)
+        .bind(self.replica())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -144,7 +195,7 @@ impl InboxStore for SqlStore {
 
     async fn retry_delivery(&self, shop: &ShopDomain, webhook_id: &str) -> Result<Retry, AppError> {
         let queued = sqlx::query(
-            "UPDATE webhook_inbox SET state = 'pending', next_attempt_at = $3 \
+            "UPDATE webhook_inbox SET state = 'pending', next_attempt_at = $3, claimed_by = NULL \
              WHERE shop_domain = $1 AND webhook_id = $2 AND state = 'failed' AND body IS NOT NULL",
         )
         .bind(shop.as_str())

@@ -5,6 +5,7 @@ mod events;
 mod inbox;
 mod installs;
 mod keys;
+mod leases;
 mod orders;
 mod privacy;
 mod products;
@@ -70,6 +71,9 @@ pub struct SqlStore {
     is_postgres: bool,
     /// Stamps rows (received, created, expires) and reads windows back.
     clock: Arc<dyn Clock>,
+    /// Who this process is to other replicas on the same database: the holder of its
+    /// leases and inbox claims.
+    replica: Arc<str>,
 }
 
 /// SQLite is one process's file: its writers queue behind each other (imports, webhooks),
@@ -137,7 +141,16 @@ impl SqlStore {
             pool,
             is_postgres: !is_sqlite,
             clock: clock::system(),
+            replica: default_replica_id().into(),
         })
+    }
+
+    /// The same database, its leases and claims held in the name of `replica`.
+    pub fn with_replica(self, replica: &str) -> Self {
+        Self {
+            replica: replica.into(),
+            ..self
+        }
     }
 
     /// The same database, telling time by `clock`.
@@ -185,6 +198,21 @@ impl SqlStore {
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
+}
+
+/// The host, the process and a random part: unique per start, and telling an operator which
+/// machine and process held a lease or applied a delivery.
+fn default_replica_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "kindred".to_owned());
+    format!(
+        "{host}-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
 }
 
 fn create_sqlite_parent_dir(url: &str) -> Result<(), AppError> {

@@ -37,6 +37,15 @@ pub enum DueDelivery {
     Unreadable { webhook_id: String, reason: String },
 }
 
+impl DueDelivery {
+    pub fn webhook_id(&self) -> &str {
+        match self {
+            Self::Ready(delivery) => &delivery.webhook_id,
+            Self::Unreadable { webhook_id, .. } => webhook_id,
+        }
+    }
+}
+
 /// Counts of the inbox by state, for status pages and metrics.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct InboxCounts {
@@ -82,12 +91,25 @@ pub trait InboxStore: Send + Sync {
         event_key: Option<&str>,
     ) -> Result<bool, AppError>;
 
-    /// Deliveries due now, oldest first.
-    async fn due_deliveries(&self, limit: i64) -> Result<Vec<DueDelivery>, AppError>;
+    /// Claims up to `limit` deliveries due now for this replica, oldest first, for
+    /// `lease_ms`: no other replica takes them until the claim lapses (its holder died), and
+    /// none takes a shop's deliveries while another holds a live claim on that shop, so a
+    /// shop's deliveries are applied by one replica at a time, in arrival order.
+    async fn claim_due_deliveries(
+        &self,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<DueDelivery>, AppError>;
 
-    async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError>;
+    /// Renews this replica's claims on the deliveries it is still applying.
+    async fn extend_claims(&self, lease_ms: i64) -> Result<u64, AppError>;
+
+    /// Marks this replica's claimed deliveries applied; returns how many it still held
+    /// (a claim that lapsed and was taken by another replica is that replica's to mark).
+    async fn mark_applied(&self, webhook_ids: &[String]) -> Result<u64, AppError>;
 
     /// Records a failed attempt: tried again after `retry_in_ms`, or given up on when `None`.
+    /// The claim is let go.
     async fn mark_attempt_failed(
         &self,
         webhook_id: &str,

@@ -6,6 +6,7 @@ mod events;
 mod inbox;
 mod installs;
 mod keys;
+mod leases;
 mod orders;
 mod privacy;
 mod products;
@@ -23,6 +24,7 @@ pub use inbox::{
 };
 pub use installs::{InstallRow, InstallStore, PixelRow, SealedGrant};
 pub use keys::{generate_key, hash_key, key_id, KeyGrant, KeyInfo, KeyOrigin, KeyScope, KeyStore};
+pub use leases::LeaseStore;
 pub use orders::{OrderStore, OrdersWritten};
 pub use privacy::PrivacyStore;
 pub use products::{IndexState, ProductRow, ProductStore};
@@ -34,8 +36,8 @@ pub use syncs::{OrderSyncRow, SyncRow, SyncState, SyncStore};
 /// The traits, for code that calls a store's methods directly (adapters, tests).
 pub mod prelude {
     pub use super::{
-        EventStore, InboxStore, InstallStore, KeyStore, OrderStore, PrivacyStore, ProductStore,
-        ProofStore, ShopStore, SimilarListStore, SyncStore,
+        EventStore, InboxStore, InstallStore, KeyStore, LeaseStore, OrderStore, PrivacyStore,
+        ProductStore, ProofStore, ShopStore, SimilarListStore, SyncStore,
     };
 }
 
@@ -53,6 +55,7 @@ pub struct Stores {
     pub privacy: Arc<dyn PrivacyStore>,
     pub orders: Arc<dyn OrderStore>,
     pub proof: Arc<dyn ProofStore>,
+    pub leases: Arc<dyn LeaseStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -71,6 +74,7 @@ impl Stores {
             + PrivacyStore
             + OrderStore
             + ProofStore
+            + LeaseStore
             + 'static,
     {
         Self {
@@ -84,7 +88,8 @@ impl Stores {
             syncs: store.clone(),
             privacy: store.clone(),
             orders: store.clone(),
-            proof: store,
+            proof: store.clone(),
+            leases: store,
             clock,
         }
     }

@@ -12,6 +12,7 @@ use tokio::io::AsyncBufReadExt;
 
 use crate::domain::ShopDomain;
 use crate::error::AppError;
+use crate::leases::while_holding;
 use crate::shopify::graphql::{
     BULK_OPERATION_STATUS, BULK_ORDERS_QUERY, BULK_PRODUCTS_QUERY, RUN_BULK_QUERY,
 };
@@ -45,7 +46,7 @@ impl ShopifyService {
         shops.sort();
         shops.dedup();
         for shop in &shops {
-            tracing::info!(%shop, "resuming bulk sync");
+            tracing::debug!(%shop, "resuming bulk sync");
             self.spawn_sync(shop.clone());
         }
         Ok(shops.len())
@@ -59,7 +60,8 @@ impl ShopifyService {
     }
 
     /// Runs (or resumes) the shop's pending bulk reads to the end, catalogue first. One
-    /// runner per shop at a time; a read asked for while it runs is run before it stops.
+    /// runner per shop at a time, across replicas too (a lease, which another replica takes
+    /// on if this one dies); a read asked for while it runs is run before it stops.
     pub async fn run_sync(&self, shop: &ShopDomain) -> Result<(), AppError> {
         loop {
             let first = self
@@ -71,11 +73,23 @@ impl ShopifyService {
             if !first {
                 return Ok(());
             }
-            let result = self.run_pending_reads(shop).await;
+            let lease = format!("sync {shop}");
+            let reads = self.run_pending_reads(shop);
+            let result = while_holding(
+                &self.stores().leases,
+                &lease,
+                self.inner.config.lease,
+                reads,
+            )
+            .await;
             if let Ok(mut syncing) = self.inner.syncing.lock() {
                 syncing.remove(shop);
             }
-            result?;
+            match result? {
+                Some(done) => done?,
+                // Another replica runs it; it takes any read asked for meanwhile too.
+                None => return Ok(()),
+            }
             // Asked for after this runner looked and before it let go: run it now.
             if !self.read_pending(shop).await? {
                 return Ok(());

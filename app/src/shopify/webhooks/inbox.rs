@@ -1,8 +1,10 @@
 //! The inbox worker: applies committed deliveries as they arrive (product upserts of a shop
 //! in groups, everything else in arrival order), retries failures with backoff and parks
-//! what can never apply.
+//! what can never apply. Each replica applies only the deliveries it claimed, and renews
+//! its claims while it works: a replica that dies lets them lapse to another.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -21,15 +23,48 @@ const MAX_ATTEMPTS: i64 = 16;
 impl ShopifyService {
     /// Applies every delivery that is due; returns how many were taken.
     pub async fn process_inbox(&self) -> Result<usize, AppError> {
+        let lease_ms = self.claim_lease_ms();
         let mut total = 0;
         loop {
-            let batch = self.stores().inbox.due_deliveries(INBOX_BATCH).await?;
+            let batch = self
+                .stores()
+                .inbox
+                .claim_due_deliveries(INBOX_BATCH, lease_ms)
+                .await?;
             if batch.is_empty() {
                 return Ok(total);
             }
             total += batch.len();
-            self.apply_batch(batch).await?;
+            self.renewing_claims(self.apply_batch(batch)).await?;
         }
+    }
+
+    fn claim_lease_ms(&self) -> i64 {
+        i64::try_from(self.inner.config.lease.as_millis()).unwrap_or(i64::MAX / 2)
+    }
+
+    /// Runs `work` while this replica's claims are renewed every third of the lease, so a
+    /// batch that takes long (a model under load) is not taken over while it is applied.
+    async fn renewing_claims<T>(&self, work: impl Future<Output = T>) -> T {
+        let lease_ms = self.claim_lease_ms();
+        let inbox = self.stores().inbox.clone();
+        let every = (self.inner.config.lease / 3).max(Duration::from_millis(10));
+        let renew = async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match inbox.extend_claims(lease_ms).await {
+                    Ok(0) => return,
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "could not renew inbox claims"),
+                }
+            }
+        };
+        tokio::pin!(work);
+        tokio::select! {
+            done = &mut work => return done,
+            () = renew => {}
+        }
+        work.await
     }
 
     /// The inbox worker: applies deliveries as they arrive, and retries failed ones when due.
@@ -96,8 +131,8 @@ impl ShopifyService {
         {
             Ok(_) => {
                 let ids: Vec<String> = deliveries.iter().map(|d| d.webhook_id.clone()).collect();
-                self.stores().inbox.mark_applied(&ids).await?;
                 metrics::counter!("kindred_webhooks_applied_total").increment(ids.len() as u64);
+                self.mark_applied(&ids).await?;
             }
             Err(err) => {
                 for delivery in &deliveries {
@@ -116,9 +151,7 @@ impl ShopifyService {
         match outcome {
             Ok(()) => {
                 metrics::counter!("kindred_webhooks_applied_total").increment(1);
-                self.stores()
-                    .inbox
-                    .mark_applied(std::slice::from_ref(&delivery.webhook_id))
+                self.mark_applied(std::slice::from_ref(&delivery.webhook_id))
                     .await
             }
             Err(reason) => {
@@ -135,6 +168,21 @@ impl ShopifyService {
                     .await
             }
         }
+    }
+
+    /// Marks applied what this replica still held; one whose claim lapsed and went to
+    /// another replica (this one stalled past the lease) is that replica's to apply and mark.
+    async fn mark_applied(&self, webhook_ids: &[String]) -> Result<(), AppError> {
+        let marked = self.stores().inbox.mark_applied(webhook_ids).await?;
+        if marked < webhook_ids.len() as u64 {
+            metrics::counter!("kindred_webhook_claims_lost_total")
+                .increment(webhook_ids.len() as u64 - marked);
+            tracing::warn!(
+                lost = webhook_ids.len() as u64 - marked,
+                "inbox claims lapsed before their deliveries were marked applied; another replica took them"
+            );
+        }
+        Ok(())
     }
 
     /// A delivery that can never apply (its body is unusable): parked, not retried.
