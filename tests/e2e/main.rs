@@ -16,6 +16,7 @@ mod events;
 mod holdout;
 mod merchandising;
 mod order_replay;
+mod parser_properties;
 mod proof_of_value;
 mod purchases;
 mod replica_processes;

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::domain::Product;
 use crate::error::AppError;
-pub use shopify_csv::product_id_for_handle;
+pub use shopify_csv::{product_id_for_handle, read_csv};
 pub use shopify_json::product_from_json;
 
 /// A record that could not be used, and why.
