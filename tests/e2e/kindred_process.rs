@@ -88,6 +88,12 @@ impl KindredServer {
         }
     }
 
+    /// The server's Prometheus exposition.
+    pub async fn metrics(&self, client: &reqwest::Client) -> String {
+        let response = client.get(format!("{}/metrics", self.base)).send().await;
+        response.unwrap().text().await.unwrap()
+    }
+
     /// SIGKILL: no shutdown code runs.
     pub fn kill(mut self) {
         self.child.kill().unwrap();

@@ -127,14 +127,7 @@ async fn three_replica_processes_apply_a_flood_once_though_one_is_killed() {
         .iter()
         .zip(names.iter().filter(|n| **n != names[dead]))
     {
-        let exposition = client
-            .get(format!("{}/metrics", server.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let exposition = server.metrics(&client).await;
         let applied = metric(&exposition, "kindred_webhooks_applied_total");
         assert_eq!(applied as i64, marked_by(&store, name).await, "{name}");
         assert_eq!(

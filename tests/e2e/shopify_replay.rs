@@ -145,14 +145,7 @@ async fn replay(db: &Database) {
         "{status}\n{}",
         log_tail(data_dir.path())
     );
-    let metrics = client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics(&client).await;
     server.stop();
 
     // Neither the app secret nor any token Shopify issued reached the logs.
