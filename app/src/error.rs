@@ -94,3 +94,14 @@ impl From<EmbedError> for AppError {
         }
     }
 }
+
+impl AppError {
+    /// A dependency that is away for now (the database busy or unreachable, the vector
+    /// index unreachable): the same work succeeds once it is back.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::StorageUnavailable(_) | Self::Index(RetrieverError::Unavailable(_))
+        )
+    }
+}

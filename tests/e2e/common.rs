@@ -266,6 +266,20 @@ impl TestApp {
         Self::open_parts(data_dir, database_url, shopify_admin, clock, None).await
     }
 
+    /// A fresh app on its clock whose vector index is the one given (a test double that can
+    /// go away, say), and whose Shopify is the given (fake) Admin URL template.
+    pub async fn spawn_with_index(
+        database: &Database,
+        admin_template: &str,
+        clock: Arc<dyn Clock>,
+        index: Arc<dyn kindred_retriever::VectorIndex>,
+    ) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let url = fresh_database(database, data_dir.path()).await;
+        let template = admin_template.to_owned();
+        Self::open_parts(data_dir, url, template, Some(clock), Some(index)).await
+    }
+
     /// Another replica of this app: the same database and vector index, a folder of its
     /// own, its own name to the leases and inbox claims.
     pub async fn replica(&self) -> Self {

@@ -14,6 +14,7 @@ mod catalogue_sync;
 mod clock;
 mod events;
 mod holdout;
+mod index_outage;
 mod merchandising;
 mod order_replay;
 mod parser_properties;

@@ -165,6 +165,25 @@ impl InboxStore for SqlStore {
         Ok(())
     }
 
+    async fn postpone_delivery(
+        &self,
+        webhook_id: &str,
+        error: &str,
+        retry_in_ms: i64,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE webhook_inbox SET next_attempt_at = $2, last_error = $3, claimed_by = NULL \
+             WHERE webhook_id = $1 AND state = 'pending' AND (claimed_by IS NULL OR claimed_by = $4)",
+        )
+        .bind(webhook_id)
+        .bind(self.now() + retry_in_ms)
+        .bind(error)
+        .bind(self.replica())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn failed_deliveries(
         &self,
         shop: &ShopDomain,

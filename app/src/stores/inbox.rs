@@ -117,6 +117,15 @@ pub trait InboxStore: Send + Sync {
         retry_in_ms: Option<i64>,
     ) -> Result<(), AppError>;
 
+    /// Tries a delivery again after `retry_in_ms` without counting the attempt (what failed
+    /// was a dependency being away, not the delivery); the claim is let go.
+    async fn postpone_delivery(
+        &self,
+        webhook_id: &str,
+        error: &str,
+        retry_in_ms: i64,
+    ) -> Result<(), AppError>;
+
     async fn inbox_counts(&self, shop: Option<&ShopDomain>) -> Result<InboxCounts, AppError>;
 
     /// The shop's deliveries given up on, newest first.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
+use super::inbox::Failure;
 use crate::domain::{Product, ProductId, ShopDomain};
 use crate::error::AppError;
 use crate::progress::Silent;
@@ -14,12 +15,12 @@ use crate::shopify::webhooks::Topic;
 use crate::stores::PendingDelivery;
 
 impl ShopifyService {
-    pub(in crate::shopify) async fn apply_one(
+    pub(super) async fn apply_one(
         &self,
         shop: &ShopDomain,
         topic: Topic,
         delivery: &PendingDelivery,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let body: Value = serde_json::from_str(&delivery.body).map_err(|e| e.to_string())?;
         let result = match topic {
             Topic::ProductsCreate | Topic::ProductsUpdate => {
@@ -48,7 +49,7 @@ impl ShopifyService {
             Topic::CustomersRedact => self.redact_customer(shop, &body).await,
             Topic::ShopRedact => self.redact_shop(shop).await,
         };
-        result.map_err(|err| err.to_string())
+        result.map_err(Failure::from)
     }
 
     /// Creates and updates from Shopify (webhooks, bulk sync, reconciliation), minus what

@@ -19,6 +19,41 @@ use crate::stores::{DueDelivery, PendingDelivery};
 const INBOX_BATCH: i64 = 200;
 /// Attempts before a delivery is parked as failed (backoff from 2 s to 68 min: about six hours in all).
 const MAX_ATTEMPTS: i64 = 16;
+/// A delivery that failed only because the database or the vector index is away is tried
+/// again this soon, and the attempt is not counted: however long the outage, it waits in
+/// the inbox and is applied once they are back.
+const AWAY_RETRY_MS: i64 = 5_000;
+
+/// Why a delivery was not applied, and whether only because a dependency is away.
+#[derive(Debug, Clone)]
+pub(super) struct Failure {
+    pub reason: String,
+    pub away: bool,
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Self {
+        Self {
+            reason,
+            away: false,
+        }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(reason: &str) -> Self {
+        reason.to_owned().into()
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(err: AppError) -> Self {
+        Self {
+            away: err.is_unavailable(),
+            reason: err.to_string(),
+        }
+    }
+}
 
 impl ShopifyService {
     /// Applies every delivery that is due; returns how many were taken.
@@ -135,8 +170,9 @@ impl ShopifyService {
                 self.mark_applied(&ids).await?;
             }
             Err(err) => {
+                let failure = Failure::from(err);
                 for delivery in &deliveries {
-                    self.record(delivery, Err(err.to_string())).await?;
+                    self.record(delivery, Err(failure.clone())).await?;
                 }
             }
         }
@@ -146,7 +182,7 @@ impl ShopifyService {
     async fn record(
         &self,
         delivery: &PendingDelivery,
-        outcome: Result<(), String>,
+        outcome: Result<(), Failure>,
     ) -> Result<(), AppError> {
         match outcome {
             Ok(()) => {
@@ -154,7 +190,18 @@ impl ShopifyService {
                 self.mark_applied(std::slice::from_ref(&delivery.webhook_id))
                     .await
             }
-            Err(reason) => {
+            Err(Failure { reason, away: true }) => {
+                tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, shop = %delivery.shop,
+                    %reason, "webhook waits for the database or vector index to come back");
+                self.stores()
+                    .inbox
+                    .postpone_delivery(&delivery.webhook_id, &reason, AWAY_RETRY_MS)
+                    .await
+            }
+            Err(Failure {
+                reason,
+                away: false,
+            }) => {
                 let attempts = delivery.attempts + 1;
                 let retry = (attempts < MAX_ATTEMPTS).then(|| 1000 * (1i64 << attempts.min(12)));
                 tracing::warn!(webhook = %delivery.webhook_id, topic = %delivery.topic, shop = %delivery.shop,
