@@ -7,7 +7,8 @@
 ALTER TABLE webhook_inbox ADD COLUMN claimed_by TEXT;
 
 -- A named piece of work held by one replica until `expires_at` (milliseconds); the holder
--- renews it while it works. A lapsed lease is free to take.
+-- renews it while it works. A lapsed lease is free to take. The row `inbox claims` is not a
+-- lease: claimers lock it for the moment of a claim, so they claim one after another.
 CREATE TABLE leases (
     name        TEXT PRIMARY KEY,
     holder      TEXT NOT NULL,
