@@ -86,3 +86,76 @@ async fn held<T>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+
+    /// Grants the lease `granted` times, then says another replica holds it.
+    #[derive(Default)]
+    struct Scripted {
+        granted: AtomicUsize,
+        released: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl LeaseStore for Scripted {
+        async fn try_hold(&self, _name: &str, _ttl_ms: i64) -> Result<bool, AppError> {
+            let left = self.granted.load(Ordering::SeqCst);
+            self.granted.store(left.saturating_sub(1), Ordering::SeqCst);
+            Ok(left > 0)
+        }
+        async fn release(&self, name: &str) -> Result<(), AppError> {
+            self.released.lock().unwrap().push(name.to_owned());
+            Ok(())
+        }
+        fn replica(&self) -> &str {
+            "test"
+        }
+    }
+
+    fn granting(times: usize) -> (Arc<Scripted>, Arc<dyn LeaseStore>) {
+        let store = Arc::new(Scripted::default());
+        store.granted.store(times, Ordering::SeqCst);
+        (store.clone(), store)
+    }
+
+    #[tokio::test]
+    async fn work_runs_under_the_lease_and_stops_when_another_replica_takes_it() {
+        let ttl = Duration::from_millis(30);
+        // Held elsewhere: the work never starts.
+        let (_, leases) = granting(0);
+        assert!(while_holding(&leases, "job", ttl, async { 1 })
+            .await
+            .unwrap()
+            .is_none());
+        // Held: it runs to its end and the lease is let go at once...
+        let (store, leases) = granting(1);
+        assert_eq!(
+            while_holding(&leases, "job", ttl, async { 2 })
+                .await
+                .unwrap(),
+            Some(2)
+        );
+        assert_eq!(*store.released.lock().unwrap(), ["job"]);
+        // ...or, for a periodic job, kept to lapse.
+        let (store, leases) = granting(1);
+        assert_eq!(
+            once_per(&leases, "job", ttl, async { 3 }).await.unwrap(),
+            Some(3)
+        );
+        assert!(store.released.lock().unwrap().is_empty());
+        // Renewed twice, then lost: work that would run on for ever is stopped.
+        let (_, leases) = granting(3);
+        let forever = std::future::pending::<()>();
+        assert!(while_holding(&leases, "job", ttl, forever)
+            .await
+            .unwrap()
+            .is_none());
+    }
+}
