@@ -6,16 +6,18 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::background::{
+    finish_pending_indexing, spawn_catalogue_jobs, spawn_limit_sharing, start_shopify_tasks,
+};
 use crate::catalog::{read_catalogue, Catalogue};
 use crate::config::{Command, ImportArgs, KeysCommand, ServeArgs, Settings, ShopCommand};
 use crate::domain::ShopDomain;
 use crate::error::AppError;
-use crate::leases::once_per;
-use crate::progress::{Reporter, Silent};
+use crate::progress::Reporter;
 use crate::recommend::similar_lists::ListJob;
 use crate::startup;
 use crate::stores::prelude::*;
-use crate::stores::{KeyOrigin, KeyScope, Stores};
+use crate::stores::{KeyOrigin, KeyScope};
 
 pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
     match command {
@@ -78,6 +80,7 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
             limits.forget_idle();
         }
     });
+    spawn_limit_sharing(&app, settings.lease());
     let listener = TcpListener::bind(args.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     // The peer address feeds the per-client rate limits.
@@ -91,129 +94,6 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
     index.flush().await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// The catalogue's background work, beside the server and never on a request: whatever an
-/// interrupted import, a cancelled request or a crash left unindexed is finished, events
-/// past retention are dropped, the ANN index is kept fresh, and stored similar-products
-/// lists are rebuilt once a changed catalogue has been quiet. Each job runs on one replica
-/// at a time (a lease), however many share the database.
-fn spawn_catalogue_jobs(components: &startup::Components, settings: &Settings) {
-    let background = components.catalog.clone();
-    let interval = Duration::from_secs(settings.optimize_interval_secs.max(1));
-    let retention_ms = i64::from(settings.event_retention_days) * 24 * 3600 * 1000;
-    tokio::spawn(async move {
-        let leases = background.stores().leases.clone();
-        loop {
-            let upkeep = async {
-                finish_pending_indexing(&background).await;
-                prune_past_retention(background.stores(), retention_ms).await;
-                match background.optimize_if_dirty().await {
-                    Ok(true) => tracing::info!("ANN index rebuilt"),
-                    Ok(false) => {}
-                    Err(err) => tracing::warn!(error = %err, "ANN index build failed; will retry"),
-                }
-            };
-            if let Err(err) = once_per(&leases, "catalogue upkeep", interval, upkeep).await {
-                tracing::warn!(error = %err, "catalogue upkeep skipped; will retry");
-            }
-            tokio::time::sleep(interval).await;
-        }
-    });
-    // A loop of its own: an exact all-pairs job over a large catalogue takes minutes on a CPU.
-    if settings.similar_lists_quiet_secs > 0 {
-        let lists = components.recommender.clone();
-        let leases = components.catalog.stores().leases.clone();
-        let quiet = Duration::from_secs(settings.similar_lists_quiet_secs);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
-                let job = lists.build_due_similar_lists(quiet);
-                match once_per(&leases, "similar lists", interval, job).await {
-                    Ok(None | Some(Ok(0))) => {}
-                    Ok(Some(Ok(shops))) => tracing::info!(shops, "similar lists rebuilt"),
-                    Ok(Some(Err(err))) | Err(err) => {
-                        tracing::warn!(error = %err, "similar-list job failed; will retry")
-                    }
-                }
-            }
-        });
-    }
-}
-
-/// The Shopify app's background work: the webhook inbox worker, interrupted syncs resumed
-/// (at the start, and whenever a replica that ran one died), periodic reconciliation, and
-/// old delivery bodies pruned.
-async fn start_shopify_tasks(
-    shopify: &crate::shopify::ShopifyService,
-    settings: &Settings,
-) -> Result<(), AppError> {
-    let worker = shopify.clone();
-    tokio::spawn(supervised("webhook inbox worker", move || {
-        worker.clone().run_inbox_worker()
-    }));
-    shopify.resume_syncs().await?;
-    let lease = settings.lease();
-    let resumer = shopify.clone();
-    tokio::spawn(async move {
-        loop {
-            // A sync's lease lapses when its replica dies: one of the others takes it on.
-            tokio::time::sleep(lease).await;
-            if let Err(err) = resumer.resume_syncs().await {
-                tracing::warn!(error = %err, "could not look for interrupted syncs");
-            }
-        }
-    });
-    let reconciler = shopify.clone();
-    let every = Duration::from_secs(settings.reconcile_interval_secs.max(10));
-    let stores = shopify.stores().clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(every).await;
-            let pass = async {
-                reconciler.reconcile_all().await;
-                // Bodies of deliveries applied a week ago are dropped; their ids stay for duplicates.
-                let week_ago = stores.now() - 7 * 24 * 3600 * 1000;
-                if let Err(err) = stores.inbox.prune_inbox(week_ago).await {
-                    tracing::warn!(error = %err, "could not prune the webhook inbox");
-                }
-            };
-            if let Err(err) = once_per(&stores.leases, "reconciliation", every, pass).await {
-                tracing::warn!(error = %err, "reconciliation skipped; will retry");
-            }
-        }
-    });
-    Ok(())
-}
-
-/// Runs a never-ending task again whenever it stops (a panic included), after a pause.
-pub async fn supervised<F, Fut>(name: &'static str, task: F)
-where
-    F: Fn() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    loop {
-        match tokio::spawn(task()).await {
-            Ok(()) => tracing::warn!(task = name, "stopped; starting it again"),
-            Err(err) => tracing::error!(task = name, error = %err, "panicked; starting it again"),
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
-
-/// Shopper events and privacy exports older than the retention window are dropped.
-async fn prune_past_retention(stores: &Stores, retention_ms: i64) {
-    let before = stores.now() - retention_ms;
-    match stores.events.prune_events(before).await {
-        Ok(0) => {}
-        Ok(pruned) => tracing::info!(pruned, "shopper events past retention dropped"),
-        Err(err) => tracing::warn!(error = %err, "could not prune shopper events"),
-    }
-    match stores.privacy.prune_customer_exports(before).await {
-        Ok(0) => {}
-        Ok(pruned) => tracing::info!(pruned, "privacy exports past retention dropped"),
-        Err(err) => tracing::warn!(error = %err, "could not prune privacy exports"),
-    }
 }
 
 /// `kindred keys …`: list and revoke keys of a shop, or admin keys.
@@ -289,25 +169,6 @@ fn evaluate(
     println!("Next basket, Online Retail's customers:\n");
     println!("{}", crate::eval::next_basket::table(&next));
     Ok(())
-}
-
-async fn finish_pending_indexing(catalog: &crate::catalog::service::CatalogService) {
-    let shops = match catalog.stores().shops.list_shops().await {
-        Ok(shops) => shops,
-        Err(err) => return tracing::warn!(error = %err, "could not list shops for indexing"),
-    };
-    for (domain, _) in shops {
-        let Ok(shop) = ShopDomain::parse(&domain) else {
-            continue;
-        };
-        match catalog.sync_index(&shop, &Silent).await {
-            Ok((0, 0)) => {}
-            Ok((embedded, payloads)) => {
-                tracing::info!(%shop, embedded, payloads, "finished pending indexing")
-            }
-            Err(err) => tracing::warn!(%shop, error = %err, "could not finish indexing"),
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -33,6 +33,17 @@ pub async fn once_per<T>(
     held(leases, name, period, work, Release::Lapse).await
 }
 
+/// Says this replica is alive (a lease of its own, `replica <name>`, renewed for `ttl`) and
+/// counts the replicas alive on the database, itself included.
+pub async fn replicas_alive(leases: &Arc<dyn LeaseStore>, ttl: Duration) -> Result<u32, AppError> {
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    leases
+        .try_hold(&format!("replica {}", leases.replica()), ttl_ms)
+        .await?;
+    let alive = leases.live_leases("replica ").await?;
+    Ok(u32::try_from(alive).unwrap_or(u32::MAX).max(1))
+}
+
 #[derive(PartialEq)]
 enum Release {
     AtTheEnd,
@@ -113,6 +124,9 @@ mod tests {
         async fn release(&self, name: &str) -> Result<(), AppError> {
             self.released.lock().unwrap().push(name.to_owned());
             Ok(())
+        }
+        async fn live_leases(&self, _prefix: &str) -> Result<u64, AppError> {
+            Ok(1)
         }
         fn replica(&self) -> &str {
             "test"

@@ -5,6 +5,7 @@
 //! adapters; `http` is a thin REST surface over it; `commands` drives it from the CLI.
 
 pub mod app;
+pub mod background;
 pub mod catalog;
 pub mod clock;
 pub mod commands;

@@ -11,10 +11,11 @@ use sqlx::Row;
 
 use kindred::clock::{Clock, ManualClock, SystemClock};
 use kindred::domain::ShopDomain;
+use kindred::leases::replicas_alive;
 use kindred::shopify::webhooks::Topic;
 use kindred::storage::SqlStore;
 use kindred::stores::prelude::*;
-use kindred::stores::{DueDelivery, InboxDelivery};
+use kindred::stores::{DueDelivery, InboxDelivery, LeaseStore};
 
 use crate::common::{databases, Database, TestApp};
 use crate::fake_shopify::{webhook_headers, FakeShopify};
@@ -81,6 +82,23 @@ async fn a_lease_is_one_replicas_until_it_lets_go_or_lapses() {
         assert!(!a.try_hold("another job", 1_000).await.unwrap());
         b.release("sync shop").await.unwrap();
         assert!(a.try_hold("sync shop", 1_000).await.unwrap(), "{db:?}");
+    }
+}
+
+#[tokio::test]
+async fn replicas_count_each_other_while_they_are_alive() {
+    for db in databases() {
+        let (_app, a, b, clock) = two_replicas(&db).await;
+        assert!(a.try_hold("sync shop", 1_000).await.unwrap());
+        let (a, b): (Arc<dyn LeaseStore>, Arc<dyn LeaseStore>) = (Arc::new(a), Arc::new(b));
+        let ttl = Duration::from_secs(1);
+        assert_eq!(replicas_alive(&a, ttl).await.unwrap(), 1, "{db:?}");
+        assert_eq!(replicas_alive(&b, ttl).await.unwrap(), 2, "{db:?}");
+        assert_eq!(replicas_alive(&a, ttl).await.unwrap(), 2, "{db:?}");
+        // B stopped saying it is alive: once its lease lapses, A counts itself alone (and so
+        // enforces the whole of each rate budget again).
+        clock.advance(1_001);
+        assert_eq!(replicas_alive(&a, ttl).await.unwrap(), 1, "{db:?}");
     }
 }
 

@@ -1,11 +1,13 @@
 //! Rate limits of the public surface, each a keyed token bucket (governor): events per
 //! shop, requests per client of a key and per key, requests per shop and per shopper through
 //! the App Proxy (every shopper of a shop arrives from Shopify's servers; Shopify names the
-//! shopper's address in `X-Forwarded-For`), and install starts per client.
+//! shopper's address in `X-Forwarded-For`), and install starts per client. Budgets are for
+//! all replicas together: each replica enforces its share of them.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
@@ -58,6 +60,20 @@ impl RateLimits {
 }
 
 impl RateLimits {
+    /// Every budget shared among `replicas` replicas (see [`RateLimit::share_among`]).
+    pub fn share_among(&self, replicas: u32) {
+        for limit in [
+            &self.events,
+            &self.per_key,
+            &self.per_client,
+            &self.proxy,
+            &self.proxy_shopper,
+            &self.installs,
+        ] {
+            limit.share_among(replicas);
+        }
+    }
+
     /// Forgets the buckets that have refilled (idle for their window): a keyed limiter
     /// otherwise keeps every address and key it has ever seen, which a client rotating
     /// addresses would grow without bound.
@@ -70,8 +86,9 @@ impl RateLimits {
             &self.proxy_shopper,
             &self.installs,
         ] {
-            limit.limiter.retain_recent();
-            limit.limiter.shrink_to_fit();
+            let limiter = limit.limiter();
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
         }
     }
 }
@@ -166,15 +183,47 @@ pub fn client_address(parts: &Parts) -> String {
 
 #[derive(Clone)]
 pub struct RateLimit {
-    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// The operator's budget for all replicas together.
+    budget: u32,
+    /// How many replicas share it now: this replica enforces its share.
+    replicas: Arc<AtomicU32>,
+    limiter: Arc<RwLock<Arc<DefaultKeyedRateLimiter<String>>>>,
+}
+
+fn keyed(budget: u32) -> Arc<DefaultKeyedRateLimiter<String>> {
+    let quota = Quota::per_minute(NonZeroU32::new(budget).unwrap_or(NonZeroU32::MIN));
+    Arc::new(RateLimiter::keyed(quota))
 }
 
 impl RateLimit {
     pub fn per_minute(budget: u32) -> Self {
-        let quota = Quota::per_minute(NonZeroU32::new(budget).unwrap_or(NonZeroU32::MIN));
         Self {
-            limiter: Arc::new(RateLimiter::keyed(quota)),
+            budget,
+            replicas: Arc::new(AtomicU32::new(1)),
+            limiter: Arc::new(RwLock::new(keyed(budget))),
         }
+    }
+
+    /// With `replicas` replicas behind one load balancer, each admits its share of the
+    /// budget (rounded up), so together they hold it. Buckets start afresh when the count
+    /// changes, which happens when a replica starts or stops.
+    pub fn share_among(&self, replicas: u32) {
+        let replicas = replicas.max(1);
+        if self.replicas.swap(replicas, Ordering::Relaxed) == replicas {
+            return;
+        }
+        let share = keyed(self.budget.div_ceil(replicas));
+        *self
+            .limiter
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = share;
+    }
+
+    fn limiter(&self) -> Arc<DefaultKeyedRateLimiter<String>> {
+        self.limiter
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Takes `cost` from `key`'s bucket, or says how long to wait (429 with `Retry-After`).
@@ -182,7 +231,7 @@ impl RateLimit {
         let Some(cells) = NonZeroU32::new(u32::try_from(cost).unwrap_or(u32::MAX)) else {
             return Ok(());
         };
-        match self.limiter.check_key_n(&key.to_owned(), cells) {
+        match self.limiter().check_key_n(&key.to_owned(), cells) {
             Ok(Ok(())) => Ok(()),
             Ok(Err(not_until)) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -220,6 +269,23 @@ mod tests {
                 retry_after_secs: 60
             })
         ));
+    }
+
+    #[test]
+    fn replicas_share_a_budget_and_together_hold_it() {
+        let limit = RateLimit::per_minute(10);
+        limit.share_among(3);
+        assert!(limit.admit("a", 4).is_ok());
+        assert!(
+            limit.admit("a", 1).is_err(),
+            "a third of 10, rounded up, is 4"
+        );
+        // The same count again keeps the buckets; a new count starts them afresh.
+        limit.share_among(3);
+        assert!(limit.admit("a", 1).is_err());
+        limit.share_among(1);
+        assert!(limit.admit("a", 10).is_ok());
+        assert!(limit.admit("a", 1).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Leases in one table: taken when free or lapsed, renewed by their holder, let go at the end.
 
 use async_trait::async_trait;
+use sqlx::Row;
 
 use super::SqlStore;
 use crate::error::AppError;
@@ -33,6 +34,17 @@ impl LeaseStore for SqlStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn live_leases(&self, prefix: &str) -> Result<u64, AppError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM leases WHERE substr(name, 1, length($1)) = $1 AND expires_at > $2",
+        )
+        .bind(prefix)
+        .bind(self.now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0))
     }
 
     fn replica(&self) -> &str {

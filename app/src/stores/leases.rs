@@ -15,6 +15,9 @@ pub trait LeaseStore: Send + Sync {
     /// Lets the lease go, if this replica holds it, so another may take it at once.
     async fn release(&self, name: &str) -> Result<(), AppError>;
 
+    /// How many leases whose names start with `prefix` are held and not lapsed.
+    async fn live_leases(&self, prefix: &str) -> Result<u64, AppError>;
+
     /// Who this replica is to the others: the holder its leases and claims are recorded by.
     fn replica(&self) -> &str;
 }
