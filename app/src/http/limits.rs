@@ -60,16 +60,20 @@ impl RateLimits {
 }
 
 impl RateLimits {
-    /// Every budget shared among `replicas` replicas (see [`RateLimit::share_among`]).
-    pub fn share_among(&self, replicas: u32) {
-        for limit in [
+    fn all(&self) -> [&RateLimit; 6] {
+        [
             &self.events,
             &self.per_key,
             &self.per_client,
             &self.proxy,
             &self.proxy_shopper,
             &self.installs,
-        ] {
+        ]
+    }
+
+    /// Every budget shared among `replicas` replicas (see [`RateLimit::share_among`]).
+    pub fn share_among(&self, replicas: u32) {
+        for limit in self.all() {
             limit.share_among(replicas);
         }
     }
@@ -78,14 +82,7 @@ impl RateLimits {
     /// otherwise keeps every address and key it has ever seen, which a client rotating
     /// addresses would grow without bound.
     pub fn forget_idle(&self) {
-        for limit in [
-            &self.events,
-            &self.per_key,
-            &self.per_client,
-            &self.proxy,
-            &self.proxy_shopper,
-            &self.installs,
-        ] {
+        for limit in self.all() {
             let limiter = limit.limiter();
             limiter.retain_recent();
             limiter.shrink_to_fit();
