@@ -92,6 +92,10 @@ async fn serve(settings: &Settings, args: ServeArgs) -> Result<(), AppError> {
         .await?;
     // Vectors written in the last second are flushed before the process goes.
     index.flush().await?;
+    // The others take back their whole share of the rate limits at once, not after a lease.
+    if let Err(err) = crate::leases::leave(&stores.leases).await {
+        tracing::warn!(error = %err, "could not say this replica stopped; its presence lapses");
+    }
     tracing::info!("stopped");
     Ok(())
 }

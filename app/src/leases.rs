@@ -37,11 +37,18 @@ pub async fn once_per<T>(
 /// counts the replicas alive on the database, itself included.
 pub async fn replicas_alive(leases: &Arc<dyn LeaseStore>, ttl: Duration) -> Result<u32, AppError> {
     let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
-    leases
-        .try_hold(&format!("replica {}", leases.replica()), ttl_ms)
-        .await?;
+    leases.try_hold(&presence(leases.as_ref()), ttl_ms).await?;
     let alive = leases.live_leases("replica ").await?;
     Ok(u32::try_from(alive).unwrap_or(u32::MAX).max(1))
+}
+
+/// Says this replica stopped, so the others count it out at once.
+pub async fn leave(leases: &Arc<dyn LeaseStore>) -> Result<(), AppError> {
+    leases.release(&presence(leases.as_ref())).await
+}
+
+fn presence(leases: &dyn LeaseStore) -> String {
+    format!("replica {}", leases.replica())
 }
 
 #[derive(PartialEq)]

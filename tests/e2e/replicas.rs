@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use kindred::clock::{Clock, ManualClock, SystemClock};
 use kindred::domain::ShopDomain;
-use kindred::leases::replicas_alive;
+use kindred::leases::{leave, replicas_alive};
 use kindred::shopify::webhooks::Topic;
 use kindred::storage::SqlStore;
 use kindred::stores::prelude::*;
@@ -95,8 +95,12 @@ async fn replicas_count_each_other_while_they_are_alive() {
         assert_eq!(replicas_alive(&a, ttl).await.unwrap(), 1, "{db:?}");
         assert_eq!(replicas_alive(&b, ttl).await.unwrap(), 2, "{db:?}");
         assert_eq!(replicas_alive(&a, ttl).await.unwrap(), 2, "{db:?}");
-        // B stopped saying it is alive: once its lease lapses, A counts itself alone (and so
-        // enforces the whole of each rate budget again).
+        // B stops: A counts itself alone at once.
+        leave(&b).await.unwrap();
+        assert_eq!(replicas_alive(&a, ttl).await.unwrap(), 1, "{db:?}");
+        // B comes back, then dies without a word: once its presence lapses, A counts itself
+        // alone again (and so enforces the whole of each rate budget).
+        assert_eq!(replicas_alive(&b, ttl).await.unwrap(), 2, "{db:?}");
         clock.advance(1_001);
         assert_eq!(replicas_alive(&a, ttl).await.unwrap(), 1, "{db:?}");
     }
