@@ -28,6 +28,8 @@ use kindred::stores::{generate_key, KeyOrigin, KeyScope};
 use kindred_embedder::{default_model_dir, BertEmbedder, DevicePreference, EmbedError, Embedder};
 use kindred_retriever::exact_batched::ExactDevice;
 
+pub use crate::kindred_process::{collection_of, qdrant_url};
+
 pub use crate::fake_shopify::shared_data;
 
 pub const YOGA_2026_01_13: &str = "catalogs/yoga-stores/2026-01-13";
@@ -185,26 +187,6 @@ fn settings(data_dir: &Path, database_url: &str, shopify_admin: &str) -> Setting
     settings.qdrant_url = qdrant_url();
     settings.qdrant_collection = collection_of(data_dir.as_ref());
     settings
-}
-
-/// A test app's collection on the Qdrant server: named after its data folder, so a restart
-/// finds its vectors again and no two apps share one.
-pub fn collection_of(data_dir: &Path) -> String {
-    let name: String = data_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    format!("kindred_test_{name}")
-}
-
-/// The Qdrant server the suites run against, when one is given; the embedded engine else.
-pub fn qdrant_url() -> Option<String> {
-    std::env::var("QDRANT_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
 }
 
 /// Where apps that do not use a fake Shopify send Admin API calls: nothing listens there.

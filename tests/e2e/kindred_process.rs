@@ -62,11 +62,10 @@ impl KindredServer {
             .env("RUST_LOG", "info,qdrant_edge=warn")
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log));
-        if let Some(url) = crate::common::qdrant_url() {
-            command.env("QDRANT_URL", url).env(
-                "KINDRED_QDRANT_COLLECTION",
-                crate::common::collection_of(&env.data_dir),
-            );
+        if let Some(url) = qdrant_url() {
+            command
+                .env("QDRANT_URL", url)
+                .env("KINDRED_QDRANT_COLLECTION", collection_of(&env.data_dir));
         }
         // Last, so a replica's own settings win.
         command.envs(env.extra.iter().map(|(k, v)| (k, v)));
@@ -267,4 +266,24 @@ pub async fn send(client: &reqwest::Client, base: &str, shop: &str, delivery: &D
         }
         Err(_) => false, // the app is down: Shopify keeps the delivery and retries
     }
+}
+
+/// A test app's collection on the Qdrant server: named after its data folder, so a restart
+/// finds its vectors again and no two apps share one.
+pub fn collection_of(data_dir: &Path) -> String {
+    let name: String = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    format!("kindred_test_{name}")
+}
+
+/// The Qdrant server the suites run against, when one is given; the embedded engine else.
+pub fn qdrant_url() -> Option<String> {
+    std::env::var("QDRANT_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
 }

@@ -26,6 +26,7 @@ pub async fn installed_server(
         database_url,
         admin_template: fake.admin_template(),
         admin_key: kindred::stores::generate_key(kindred::stores::KeyScope::Admin),
+        extra: Vec::new(),
     };
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
