@@ -36,7 +36,7 @@ pub async fn once_per<T>(
 /// Says this replica is alive (a lease of its own, `replica <name>`, renewed for `ttl`) and
 /// counts the replicas alive on the database, itself included.
 pub async fn replicas_alive(leases: &Arc<dyn LeaseStore>, ttl: Duration) -> Result<u32, AppError> {
-    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    let ttl_ms = millis(ttl);
     leases.try_hold(&presence(leases.as_ref()), ttl_ms).await?;
     let alive = leases.live_leases("replica ").await?;
     Ok(u32::try_from(alive).unwrap_or(u32::MAX).max(1))
@@ -49,6 +49,11 @@ pub async fn leave(leases: &Arc<dyn LeaseStore>) -> Result<(), AppError> {
 
 fn presence(leases: &dyn LeaseStore) -> String {
     format!("replica {}", leases.replica())
+}
+
+/// A lease's length in the milliseconds the stores count in.
+pub(crate) fn millis(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2)
 }
 
 #[derive(PartialEq)]
@@ -64,7 +69,7 @@ async fn held<T>(
     work: impl Future<Output = T>,
     release: Release,
 ) -> Result<Option<T>, AppError> {
-    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    let ttl_ms = millis(ttl);
     if !leases.try_hold(name, ttl_ms).await? {
         return Ok(None);
     }

@@ -75,7 +75,7 @@ impl ShopifyService {
     }
 
     fn claim_lease_ms(&self) -> i64 {
-        i64::try_from(self.inner.config.lease.as_millis()).unwrap_or(i64::MAX / 2)
+        crate::leases::millis(self.inner.config.lease)
     }
 
     /// Runs `work` while this replica's claims are renewed every third of the lease, so a
