@@ -13,12 +13,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::{distinct, top_k, Candidate, ItemId, Session};
 
 /// Who a history belongs to (a customer id), so a shopper is never their own neighbour.
 pub type ShopperId = u64;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BuyAgainParams {
     /// Similar shoppers whose histories are blended in; 0 uses the shopper's own alone.
     pub neighbours: usize,
@@ -45,11 +47,13 @@ impl BuyAgainParams {
 }
 
 /// A history's vector: (item, weight), by item, and its length.
+#[derive(Serialize, Deserialize)]
 struct HistoryVector {
     weights: Vec<(ItemId, f64)>,
     norm: f64,
 }
 
+#[derive(Serialize, Deserialize)]
 pub struct BuyAgain {
     params: BuyAgainParams,
     shoppers: Vec<(ShopperId, HistoryVector)>,

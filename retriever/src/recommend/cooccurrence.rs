@@ -4,8 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::{distinct, pair_counts, sum_links, top_k, Candidate, CandidateSource, ItemId, Session};
 
+#[derive(Serialize, Deserialize)]
 pub struct CoOccurrence {
     pairs: HashMap<ItemId, HashMap<ItemId, f64>>,
     counts: HashMap<ItemId, f64>,

@@ -8,6 +8,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::{
     distinct, pair_counts, recency_weight, top_k, Candidate, CandidateSource, ItemId, Session,
 };
@@ -16,6 +18,7 @@ use super::{
 /// long the shopper's session.
 const FRONTIER: usize = 200;
 
+#[derive(Serialize, Deserialize)]
 pub struct ItemWalk {
     /// From each item, the items sharing its sessions with the probability of stepping there
     /// (the row's strongest `max_links`, probabilities of the whole row).

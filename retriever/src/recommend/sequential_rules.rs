@@ -5,8 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::{sum_links, top_k, Candidate, CandidateSource, ItemId, Session};
 
+#[derive(Serialize, Deserialize)]
 pub struct SequentialRules {
     rules: HashMap<ItemId, HashMap<ItemId, f64>>,
     recency_decay: f64,

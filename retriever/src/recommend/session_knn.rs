@@ -6,8 +6,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::{distinct, recency_weight, top_k, Candidate, CandidateSource, ItemId, Session};
 
+#[derive(Serialize, Deserialize)]
 pub struct SessionKnn {
     sessions: Vec<HashSet<ItemId>>,
     /// Sessions containing each item, oldest first.
