@@ -8,6 +8,7 @@ use super::SqlStore;
 use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::{EventKind, EventSource, LineItem, ShopperEvent, MAX_HISTORY_EVENTS};
+use crate::recommend::training_log::{LoggedEvent, LoggedKind};
 use crate::stores::EventStore;
 
 #[async_trait]
@@ -114,64 +115,40 @@ impl EventStore for SqlStore {
             .collect()
     }
 
-    async fn view_sessions(
+    async fn logged_events(
         &self,
         shop: &ShopDomain,
-        since_ms: i64,
-        idle_ms: i64,
-    ) -> Result<Vec<(Vec<u64>, i64)>, AppError> {
+        received_from_ms: i64,
+        occurred_since_ms: i64,
+    ) -> Result<Vec<LoggedEvent>, AppError> {
         let rows = sqlx::query(
-            "SELECT client_id, product_id, occurred_at FROM shopper_events WHERE shop_domain = $1 \
-             AND occurred_at >= $2 AND kind = 'product_viewed' AND product_id IS NOT NULL \
-             ORDER BY client_id, occurred_at, event_id",
+            "SELECT event_id, client_id, kind, product_id, occurred_at, received_at FROM shopper_events \
+             WHERE shop_domain = $1 AND received_at >= $2 AND occurred_at >= $3 \
+             AND kind IN ('product_viewed', 'product_added_to_cart') AND product_id IS NOT NULL \
+             ORDER BY received_at, event_id",
         )
         .bind(shop.as_str())
-        .bind(since_ms)
+        .bind(received_from_ms)
+        .bind(occurred_since_ms)
         .fetch_all(&self.pool)
         .await?;
-        let mut sessions: Vec<(Vec<u64>, i64)> = Vec::new();
-        let mut current: Option<(String, i64)> = None;
-        for row in &rows {
-            let client: String = row.try_get(0)?;
-            let product = row.try_get::<i64, _>(1)? as u64;
-            let at: i64 = row.try_get(2)?;
-            let continues = current
-                .as_ref()
-                .is_some_and(|(c, last)| *c == client && at - last <= idle_ms);
-            match sessions.last_mut() {
-                Some((items, end)) if continues => {
-                    items.push(product);
-                    *end = at / 1000;
-                }
-                _ => sessions.push((vec![product], at / 1000)),
-            }
-            current = Some((client, at));
-        }
-        Ok(sessions)
-    }
-
-    async fn cart_baskets(
-        &self,
-        shop: &ShopDomain,
-        since_ms: i64,
-    ) -> Result<Vec<Vec<u64>>, AppError> {
-        let rows = sqlx::query(
-            "SELECT client_id, product_id FROM shopper_events WHERE shop_domain = $1 \
-             AND occurred_at >= $2 AND kind = 'product_added_to_cart' AND product_id IS NOT NULL \
-             ORDER BY occurred_at, event_id",
-        )
-        .bind(shop.as_str())
-        .bind(since_ms)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut carts: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
-        for row in &rows {
-            carts
-                .entry(row.try_get(0)?)
-                .or_default()
-                .push(row.try_get::<i64, _>(1)? as u64);
-        }
-        Ok(carts.into_values().collect())
+        rows.iter()
+            .map(|row| {
+                let kind = if row.try_get::<String, _>(2)? == "product_viewed" {
+                    LoggedKind::View
+                } else {
+                    LoggedKind::CartAddition
+                };
+                Ok(LoggedEvent {
+                    event_id: row.try_get(0)?,
+                    client_id: row.try_get(1)?,
+                    kind,
+                    product_id: row.try_get::<i64, _>(3)? as u64,
+                    occurred_at: row.try_get(4)?,
+                    received_at: row.try_get(5)?,
+                })
+            })
+            .collect()
     }
 
     async fn checkouts(

@@ -4,6 +4,7 @@
 use crate::domain::{ClientId, CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::events::ShopperEvent;
+use crate::recommend::training_log::LoggedEvent;
 use async_trait::async_trait;
 
 /// Shopper events.
@@ -49,21 +50,15 @@ pub trait EventStore: Send + Sync {
         since_ms: i64,
     ) -> Result<Vec<(u64, i64, i64)>, AppError>;
 
-    /// Each browser's product views since `since_ms`, in time order, cut into sessions where
-    /// it was idle longer than `idle_ms`: (views, when the session ended, in seconds).
-    async fn view_sessions(
+    /// The product views and cart additions received from `received_from_ms` on that
+    /// happened from `occurred_since_ms` on, in the order they were received: what a shop's
+    /// training log absorbs (`recommend::training_log`).
+    async fn logged_events(
         &self,
         shop: &ShopDomain,
-        since_ms: i64,
-        idle_ms: i64,
-    ) -> Result<Vec<(Vec<u64>, i64)>, AppError>;
-
-    /// What each browser put in its cart since `since_ms`, one basket per browser.
-    async fn cart_baskets(
-        &self,
-        shop: &ShopDomain,
-        since_ms: i64,
-    ) -> Result<Vec<Vec<u64>>, AppError>;
+        received_from_ms: i64,
+        occurred_since_ms: i64,
+    ) -> Result<Vec<LoggedEvent>, AppError>;
 
     /// Every checkout_completed event since `since_ms`, oldest first (`purchases::merge`
     /// decides which are purchases).
