@@ -21,6 +21,26 @@ pub async fn while_holding<T>(
     held(leases, name, ttl, work, Release::AtTheEnd).await
 }
 
+/// Runs `work` under the lease `name` as `while_holding` does, waiting up to `patience` for
+/// the replica holding it to let it go (`None` when it does not by then).
+pub async fn when_free<T>(
+    leases: &Arc<dyn LeaseStore>,
+    name: &str,
+    ttl: Duration,
+    patience: Duration,
+    work: impl Future<Output = T>,
+) -> Result<Option<T>, AppError> {
+    let deadline = tokio::time::Instant::now() + patience;
+    let pause = (ttl / 20).clamp(Duration::from_millis(20), Duration::from_secs(1));
+    while !leases.try_hold(name, millis(ttl)).await? {
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(pause).await;
+    }
+    while_holding(leases, name, ttl, work).await
+}
+
 /// Runs a periodic job at most once per `period` across every replica: the first replica
 /// to find the lease free runs the job, and the lease is kept until a period after the
 /// job's last renewal, so the others skip it until then.

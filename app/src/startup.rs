@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::key_cache::KeyCache;
-use crate::recommend::Recommender;
+use crate::recommend::{ModelSharing, Recommender};
 use crate::shopify::{AppSecrets, ShopifyApi, ShopifyAppConfig, ShopifyService, TokenCipher};
 use crate::storage::SqlStore;
 use kindred_retriever::exact_batched::ExactDevice;
@@ -96,7 +96,11 @@ pub async fn open_with(settings: &Settings, parts: Parts) -> Result<Components, 
     ));
     let catalog = CatalogService::new(store.stores(), index, worker, model_id.clone());
     Ok(Components {
-        recommender: Recommender::with_exact_device(catalog.clone(), model.exact_device),
+        recommender: Recommender::with_exact_device(catalog.clone(), model.exact_device)
+            .sharing_models(ModelSharing {
+                lease: settings.lease(),
+                event_retention_ms: i64::from(settings.event_retention_days) * 24 * 3600 * 1000,
+            }),
         store,
         catalog,
         model_id,

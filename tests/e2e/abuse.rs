@@ -301,13 +301,16 @@ async fn concurrent_requests_share_one_model_build() {
         app.send_events(&public, Value::Array(views)).await.0,
         StatusCode::OK
     );
-    let before = app.recommender.interaction_trainings();
+    let before = app.recommender.interaction_builds().trainings;
     let path = format!("/api/v1/recommendations/complementary?product_id={MAT}");
     let requests = (0..8).map(|_| app.get(&path, &public));
     for (status, body) in futures_util::future::join_all(requests).await {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    assert_eq!(app.recommender.interaction_trainings() - before, 1);
+    // Waits for the build the requests started, if it is still running.
+    let shop = ShopDomain::parse(SHOP).unwrap();
+    app.recommender.refresh_interactions(&shop).await.unwrap();
+    assert_eq!(app.recommender.interaction_builds().trainings - before, 1);
 }
 
 #[tokio::test]

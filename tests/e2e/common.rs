@@ -127,6 +127,8 @@ pub struct TestApp {
     pub shopify: ShopifyService,
     /// Admin URL template of the (fake) Shopify this app talks to.
     pub shopify_admin: String,
+    /// The clock it was given, which its replicas share.
+    clock: Option<Arc<dyn Clock>>,
     /// Last, so it is removed after everything that has files in it is closed.
     pub data_dir: tempfile::TempDir,
 }
@@ -262,12 +264,20 @@ impl TestApp {
         Self::open_parts(data_dir, url, template, Some(clock), Some(index)).await
     }
 
-    /// Another replica of this app: the same database and vector index, a folder of its
-    /// own, its own name to the leases and inbox claims.
+    /// Another replica of this app: the same database, vector index and clock, a folder of
+    /// its own, its own name to the leases and inbox claims.
     pub async fn replica(&self) -> Self {
         let index = self.catalog.index().clone();
         let (data_dir, url) = (tempfile::tempdir().unwrap(), self.database_url.clone());
-        Self::open_parts(data_dir, url, self.shopify_admin.clone(), None, Some(index)).await
+        let clock = self.clock.clone();
+        Self::open_parts(
+            data_dir,
+            url,
+            self.shopify_admin.clone(),
+            clock,
+            Some(index),
+        )
+        .await
     }
 
     async fn open_parts(
@@ -283,7 +293,7 @@ impl TestApp {
                 embedder: model(),
                 exact_device: ExactDevice::cpu(),
             }),
-            clock,
+            clock: clock.clone(),
             index,
         };
         let app = App::build_with(&settings, parts).await.unwrap();
@@ -306,6 +316,7 @@ impl TestApp {
             database_url,
             data_dir,
             shopify_admin,
+            clock,
         }
     }
 
@@ -313,6 +324,13 @@ impl TestApp {
     pub async fn restart(self) -> Self {
         let (data_dir, database_url, shopify_admin) = self.close().await;
         Self::open(data_dir, database_url, shopify_admin).await
+    }
+
+    /// Waits for the shop's interaction models to be built from what is stored now (a
+    /// request is answered at once with the models it finds, and only starts a build).
+    pub async fn models_current(&self, shop: &str) {
+        let shop = ShopDomain::parse(shop).unwrap();
+        self.recommender.refresh_interactions(&shop).await.unwrap();
     }
 
     pub async fn import(&self, shop: &str, rel: &str) -> IngestReport {

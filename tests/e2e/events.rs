@@ -422,6 +422,7 @@ async fn the_cart_gets_what_this_shops_shoppers_bought_with_it_and_meaning_fills
             checkout("z", &[leggings]),
         ]);
         assert_eq!(send(&app, &key, events).await.0, StatusCode::OK);
+        app.models_current(SHOP).await;
         let (status, body) = app
             .get(
                 &format!("/api/v1/recommendations/cart?product_ids={mat}&limit=5"),
@@ -519,6 +520,7 @@ async fn for_you_blends_in_what_this_shops_shoppers_viewed_together() {
             .await;
             assert_eq!(status, StatusCode::OK);
         }
+        app.models_current(SHOP).await;
 
         let (strategy, list) = for_you(&app, &key, "newcomer").await;
         assert_eq!(strategy, "for_you");
@@ -599,6 +601,7 @@ async fn for_you_for_many_shoppers_at_once_equals_each_shoppers_own_answer() {
         // Sent by the shop's server, which may say who is logged in.
         let merchant = app.merchant_key(SHOP).await;
         assert_eq!(send(&app, &merchant, events).await.0, StatusCode::OK);
+        app.models_current(SHOP).await;
         let batch = |shop: &str, body: Value| {
             let path = format!("/api/v1/shops/{shop}/recommendations/for-you");
             let app = &app;

@@ -23,6 +23,7 @@ mod purchases;
 mod replica_processes;
 mod replicas;
 mod retail_orders;
+mod shared_models;
 mod shopify_app;
 mod shopify_config;
 mod shopify_graphql;

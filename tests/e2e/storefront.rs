@@ -297,6 +297,7 @@ async fn strategies_answer_by_name_fall_back_and_cover_new_shops_shoppers_and_pr
         );
         let (status, body) = app.send_events(&key, events.clone().into()).await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        app.models_current(SHOP).await;
         let (_, body) = get("/api/v1/recommendations/trending?limit=5".into()).await;
         assert_eq!(ids(&body)[..3], ["6239910789300", MAT, "7404209340596"]);
         assert_eq!(

@@ -12,6 +12,8 @@ pub mod fallback;
 pub(crate) mod for_you;
 mod history;
 mod interactions;
+mod shared_models;
+pub use shared_models::{ModelBuilds, ModelSharing};
 pub mod rules;
 mod searches;
 mod shop_cache;
@@ -19,6 +21,7 @@ mod similar;
 pub mod similar_lists;
 pub mod strategies;
 pub mod strategy;
+pub mod training_log;
 pub mod tuned;
 
 pub use for_you::ForYouSource;
@@ -83,8 +86,9 @@ pub struct Recommender {
     exact_device: ExactDevice,
     /// Vectors of shoppers' search texts (`searches`).
     search_cache: searches::SearchVectors,
-    /// Each shop's interaction models, rebuilt when they get old (`interactions`).
-    interaction_models: interactions::InteractionModels,
+    /// Each shop's interaction models, shared with the other replicas (`shared_models`).
+    interaction_models: shared_models::InteractionModels,
+    model_sharing: ModelSharing,
     /// Each shop's trending scores, recomputed when they get old.
     trending_cache: strategies::TrendingCache,
 }
@@ -101,8 +105,16 @@ impl Recommender {
             exact_device,
             search_cache: searches::search_vector_cache(),
             interaction_models: Default::default(),
+            model_sharing: ModelSharing::default(),
             trending_cache: Default::default(),
         }
+    }
+
+    /// Shares interaction models with the other replicas under leases of `sharing.lease`,
+    /// keeping what they learn from no longer than the event retention.
+    pub fn sharing_models(mut self, sharing: ModelSharing) -> Self {
+        self.model_sharing = sharing;
+        self
     }
 
     pub fn catalog(&self) -> &CatalogService {
@@ -119,7 +131,7 @@ impl Recommender {
 
     /// Removes a shop and everything it owns, in the database, the index and in memory.
     pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
-        let existed = self.catalog.delete_shop(shop).await?;
+        let existed = self.erasing(shop, self.catalog.delete_shop(shop)).await?;
         self.forget_shoppers(shop);
         Ok(existed)
     }
@@ -134,21 +146,26 @@ impl Recommender {
         customer: CustomerId,
         orders: &[u64],
     ) -> Result<u64, AppError> {
-        let orders = self
-            .stores()
-            .orders
-            .redact_orders(shop, customer, orders)
+        let erased = self
+            .erasing(shop, async {
+                let orders = self
+                    .stores()
+                    .orders
+                    .redact_orders(shop, customer, orders)
+                    .await?;
+                Ok(orders + self.catalog.redact_customer(shop, customer).await?)
+            })
             .await?;
-        let erased = self.catalog.redact_customer(shop, customer).await?;
         self.forget_shoppers(shop);
-        Ok(orders + erased)
+        Ok(erased)
     }
 
     /// New or changed purchases: the shop's trending is recomputed at the next request and
     /// its models rebuilt then in the background (the current ones serve meanwhile, so a
     /// busy shop's orders never make a shopper wait for a training).
     pub fn purchases_changed(&self, shop: &ShopDomain) {
-        self.interaction_models.make_stale(shop);
+        self.interaction_models
+            .make_stale(shop, self.stores().now());
         self.trending_cache.make_stale(shop);
     }
 

@@ -6,6 +6,7 @@ mod inbox;
 mod installs;
 mod keys;
 mod leases;
+mod models;
 mod orders;
 mod privacy;
 mod products;
@@ -27,7 +28,8 @@ use crate::stores::Stores;
 
 /// Every table holding a shop's rows, with its shop column. A new table of shop data must
 /// be listed here, or deleting a shop (and Shopify's `shop/redact`) would leave it behind.
-const SHOP_TABLES: [(&str, &str); 19] = [
+const SHOP_TABLES: [(&str, &str); 20] = [
+    ("interaction_models", "shop_domain"),
     ("products", "shop_domain"),
     ("api_keys", "shop_domain"),
     ("shopify_installs", "shop_domain"),

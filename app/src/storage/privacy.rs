@@ -82,6 +82,12 @@ impl PrivacyStore for SqlStore {
             .bind(customer_id.0 as i64)
             .execute(&mut *tx)
             .await?;
+        // The shop's shared models and training log were learnt from those events and
+        // name their browsers: the next build starts again from what is left.
+        sqlx::query("DELETE FROM interaction_models WHERE shop_domain = $1")
+            .bind(shop.as_str())
+            .execute(&mut *tx)
+            .await?;
         // Privacy deliveries' bodies (which name the customer) are cleared as each is
         // applied (`mark_applied`).
         tx.commit().await?;

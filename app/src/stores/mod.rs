@@ -7,6 +7,7 @@ mod inbox;
 mod installs;
 mod keys;
 mod leases;
+mod models;
 mod orders;
 mod privacy;
 mod products;
@@ -25,6 +26,7 @@ pub use inbox::{
 pub use installs::{InstallRow, InstallStore, PixelRow, SealedGrant};
 pub use keys::{generate_key, hash_key, key_id, KeyGrant, KeyInfo, KeyOrigin, KeyScope, KeyStore};
 pub use leases::LeaseStore;
+pub use models::{ModelStore, StoredModels};
 pub use orders::{OrderStore, OrdersWritten};
 pub use privacy::PrivacyStore;
 pub use products::{IndexState, ProductRow, ProductStore};
@@ -36,8 +38,8 @@ pub use syncs::{OrderSyncRow, SyncRow, SyncState, SyncStore};
 /// The traits, for code that calls a store's methods directly (adapters, tests).
 pub mod prelude {
     pub use super::{
-        EventStore, InboxStore, InstallStore, KeyStore, LeaseStore, OrderStore, PrivacyStore,
-        ProductStore, ProofStore, ShopStore, SimilarListStore, SyncStore,
+        EventStore, InboxStore, InstallStore, KeyStore, LeaseStore, ModelStore, OrderStore,
+        PrivacyStore, ProductStore, ProofStore, ShopStore, SimilarListStore, SyncStore,
     };
 }
 
@@ -56,6 +58,7 @@ pub struct Stores {
     pub orders: Arc<dyn OrderStore>,
     pub proof: Arc<dyn ProofStore>,
     pub leases: Arc<dyn LeaseStore>,
+    pub models: Arc<dyn ModelStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -75,6 +78,7 @@ impl Stores {
             + OrderStore
             + ProofStore
             + LeaseStore
+            + ModelStore
             + 'static,
     {
         Self {
@@ -89,7 +93,8 @@ impl Stores {
             privacy: store.clone(),
             orders: store.clone(),
             proof: store.clone(),
-            leases: store,
+            leases: store.clone(),
+            models: store,
             clock,
         }
     }
