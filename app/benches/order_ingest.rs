@@ -21,10 +21,14 @@ mod fake_shopify;
 #[allow(dead_code)]
 #[path = "../../tests/e2e/kindred_process.rs"]
 mod kindred_process;
+#[path = "support/orders.rs"]
+#[allow(dead_code)]
+mod orders;
 #[allow(dead_code)]
 #[path = "../../tests/e2e/retail_orders.rs"]
 mod retail_orders;
 #[path = "support/server.rs"]
+#[allow(dead_code)]
 mod server;
 
 use std::sync::Arc;
@@ -33,7 +37,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use fake_shopify::{capture, FakeShopify};
-use kindred_process::{send, Delivery, KindredServer, ServerEnv};
+use kindred_process::{send, Delivery, KindredServer};
 
 const SHOP: &str = "bench-orders.myshopify.com";
 const BULK_ORDERS: usize = 20_000;
@@ -79,35 +83,14 @@ fn main() {
     );
 }
 
-/// `count` orders of real baskets: the retail customers' orders, repeated under new ids.
-fn orders(catalogue: &[Value], count: usize, first_id: u64) -> Vec<Value> {
-    let base = retail_orders::retail_orders(catalogue, 400, chrono::Utc::now());
-    (0..count)
-        .map(|n| {
-            let round = (n / base.len()) as u64;
-            let mut order = base[n % base.len()].clone();
-            let id = first_id + n as u64;
-            order["id"] = json!(id);
-            order["customer"]["id"] =
-                json!(order["customer"]["id"].as_u64().unwrap() + round * 1_000_000);
-            for (i, line) in order["line_items"]
-                .as_array_mut()
-                .unwrap()
-                .iter_mut()
-                .enumerate()
-            {
-                line["id"] = json!(id * 100 + i as u64);
-            }
-            order
-        })
-        .collect()
-}
-
 async fn run(database: &'static str, postgres_admin_url: Option<String>) -> Row {
     let fake = FakeShopify::start().await;
     let catalogue = capture("2026-01-13");
     fake.set_products(SHOP, &catalogue);
-    fake.set_orders(SHOP, &orders(&catalogue, BULK_ORDERS, 7_000_000_000_000));
+    fake.set_orders(
+        SHOP,
+        &orders::repeated_orders(&catalogue, BULK_ORDERS, 7_000_000_000_000),
+    );
     let work = tempfile::tempdir().unwrap();
     let (server, env, client) = server::installed_server(
         &fake,
@@ -141,11 +124,11 @@ async fn run(database: &'static str, postgres_admin_url: Option<String>) -> Row 
         "{status}\n{}",
         kindred_process::log_tail(work.path())
     );
-    let key = storefront_key(&client, &server, &env).await;
+    let key = server::storefront_key(&client, &server, &env, SHOP).await;
 
     // 2. Order webhooks from many senders at once, then until every one is applied.
     let deliveries: Arc<Vec<Delivery>> = Arc::new(
-        orders(&catalogue, WEBHOOK_ORDERS, 7_100_000_000_000)
+        orders::repeated_orders(&catalogue, WEBHOOK_ORDERS, 7_100_000_000_000)
             .iter()
             .enumerate()
             .map(|(n, order)| Delivery {
@@ -317,27 +300,6 @@ fn ids(shelf: &Value) -> Vec<u64> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-async fn storefront_key(
-    client: &reqwest::Client,
-    server: &KindredServer,
-    env: &ServerEnv,
-) -> String {
-    let body: Value = client
-        .post(format!("{}/api/v1/shops/{SHOP}/keys", server.base))
-        .bearer_auth(&env.admin_key)
-        .json(&json!({ "scope": "storefront" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["key"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no key: {body}"))
-        .to_owned()
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -11,40 +11,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
+use http_body_util::Empty;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 
 mod support;
+use support::load::{closed_loop, open_loop};
 use support::{
     env_or, machine, peak_rss_kib, percentile, percentiles, run, serve, stop, wait_ready,
 };
 
 const SHOP: &str = "bench-load.myshopify.com";
-const COLOURWAYS: [&str; 20] = [
-    "Sage",
-    "Charcoal",
-    "Sand",
-    "Ocean",
-    "Plum",
-    "Terracotta",
-    "Midnight",
-    "Coral",
-    "Olive",
-    "Slate",
-    "Blush",
-    "Indigo",
-    "Moss",
-    "Rust",
-    "Pearl",
-    "Ink",
-    "Clay",
-    "Lilac",
-    "Forest",
-    "Stone",
-];
 
 fn main() {
     let rate: u64 = env_or("KINDRED_BENCH_RATE", 500);
@@ -146,109 +125,6 @@ fn main() {
     );
 }
 
-type Sampled = (Vec<Duration>, f64, usize);
-
-async fn open_loop<C>(
-    client: &Arc<Client<C, Empty<Bytes>>>,
-    key: &str,
-    request: &impl Fn(usize) -> String,
-    rate: u64,
-    seconds: u64,
-) -> Sampled
-where
-    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
-{
-    let total = (rate * seconds) as usize;
-    let interval = Duration::from_secs_f64(1.0 / rate as f64);
-    let started = Instant::now();
-    let mut handles = Vec::with_capacity(total);
-    for i in 0..total {
-        let scheduled = started + interval * i as u32;
-        tokio::time::sleep_until(scheduled.into()).await;
-        let client = client.clone();
-        let (uri, key) = (request(i), key.to_owned());
-        handles.push(tokio::spawn(async move {
-            let ok = get(&client, &uri, &key).await;
-            (scheduled.elapsed(), ok)
-        }));
-    }
-    collect(handles, started).await
-}
-
-async fn closed_loop<C>(
-    client: &Arc<Client<C, Empty<Bytes>>>,
-    key: &str,
-    request: &impl Fn(usize) -> String,
-    connections: usize,
-    seconds: u64,
-) -> Sampled
-where
-    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
-{
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(seconds);
-    let mut handles = Vec::new();
-    for worker in 0..connections {
-        let client = client.clone();
-        let key = key.to_owned();
-        let uris: Vec<String> = (0..2_000).map(|i| request(worker * 2_000 + i)).collect();
-        handles.push(tokio::spawn(async move {
-            let mut samples = Vec::new();
-            let mut i = 0;
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                let ok = get(&client, &uris[i % uris.len()], &key).await;
-                samples.push((sent.elapsed(), ok));
-                i += 1;
-            }
-            samples
-        }));
-    }
-    let mut all = Vec::new();
-    for handle in handles {
-        all.extend(handle.await.unwrap());
-    }
-    summarise(all, started)
-}
-
-async fn collect(
-    handles: Vec<tokio::task::JoinHandle<(Duration, bool)>>,
-    started: Instant,
-) -> Sampled {
-    let mut all = Vec::with_capacity(handles.len());
-    for handle in handles {
-        all.push(handle.await.unwrap());
-    }
-    summarise(all, started)
-}
-
-fn summarise(samples: Vec<(Duration, bool)>, started: Instant) -> Sampled {
-    let errors = samples.iter().filter(|(_, ok)| !ok).count();
-    let rps = samples.len() as f64 / started.elapsed().as_secs_f64();
-    let mut latencies: Vec<Duration> = samples.into_iter().map(|(d, _)| d).collect();
-    latencies.sort();
-    (latencies, rps, errors)
-}
-
-async fn get<C>(client: &Client<C, Empty<Bytes>>, uri: &str, key: &str) -> bool
-where
-    C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
-{
-    let Ok(request) = hyper::Request::get(uri)
-        .header("authorization", format!("Bearer {key}"))
-        .body(Empty::new())
-    else {
-        return false;
-    };
-    match client.request(request).await {
-        Ok(response) => {
-            let ok = response.status().is_success();
-            ok && response.into_body().collect().await.is_ok()
-        }
-        Err(_) => false,
-    }
-}
-
 /// Each real product in 20 colourways, as one storefront `products.json`.
 fn write_seed_catalogue(yoga: &Path, dir: &Path) -> (std::path::PathBuf, Vec<u64>) {
     let mut products = Vec::new();
@@ -265,19 +141,9 @@ fn write_seed_catalogue(yoga: &Path, dir: &Path) -> (std::path::PathBuf, Vec<u64
     {
         let doc: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
         for product in doc["products"].as_array().unwrap() {
-            for (n, colour) in COLOURWAYS.iter().enumerate() {
-                let mut variant = product.clone();
-                let id = product["id"].as_u64().unwrap() * 100 + n as u64;
-                variant["id"] = json!(id);
-                variant["title"] =
-                    json!(format!("{} - {colour}", product["title"].as_str().unwrap()));
-                variant["handle"] = json!(format!(
-                    "{}-{}",
-                    product["handle"].as_str().unwrap(),
-                    colour.to_lowercase()
-                ));
+            for variant in support::colourways(product) {
+                ids.push(variant["id"].as_u64().unwrap());
                 products.push(variant);
-                ids.push(id);
             }
         }
     }

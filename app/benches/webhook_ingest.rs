@@ -21,6 +21,7 @@ mod fake_shopify;
 #[path = "../../tests/e2e/kindred_process.rs"]
 mod kindred_process;
 #[path = "support/server.rs"]
+#[allow(dead_code)]
 mod server;
 
 use std::sync::Arc;

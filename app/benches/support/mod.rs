@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each benchmark uses what it needs.
 
+pub mod load;
+
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -133,4 +135,49 @@ pub fn env_or(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Twenty colourways, each a product of its own in the large benchmark catalogues.
+pub const COLOURWAYS: [&str; 20] = [
+    "Sage",
+    "Charcoal",
+    "Sand",
+    "Ocean",
+    "Plum",
+    "Terracotta",
+    "Midnight",
+    "Coral",
+    "Olive",
+    "Slate",
+    "Blush",
+    "Indigo",
+    "Moss",
+    "Rust",
+    "Pearl",
+    "Ink",
+    "Clay",
+    "Lilac",
+    "Forest",
+    "Stone",
+];
+
+/// A storefront-shaped product in each of the `COLOURWAYS`: new ids, titles and handles,
+/// the real description, options and prices.
+pub fn colourways(product: &serde_json::Value) -> Vec<serde_json::Value> {
+    COLOURWAYS
+        .iter()
+        .enumerate()
+        .map(|(n, colour)| {
+            let mut variant = product.clone();
+            variant["id"] = serde_json::json!(product["id"].as_u64().unwrap() * 100 + n as u64);
+            variant["title"] =
+                serde_json::json!(format!("{} - {colour}", product["title"].as_str().unwrap()));
+            variant["handle"] = serde_json::json!(format!(
+                "{}-{}",
+                product["handle"].as_str().unwrap(),
+                colour.to_lowercase()
+            ));
+            variant
+        })
+        .collect()
 }

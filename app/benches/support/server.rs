@@ -16,6 +16,18 @@ pub async fn installed_server(
     postgres_admin_url: Option<&str>,
     senders: usize,
 ) -> (KindredServer, ServerEnv, reqwest::Client) {
+    installed_server_with(fake, shop, work, postgres_admin_url, senders, &[]).await
+}
+
+/// `installed_server` with more settings for the server (`extra`, which win).
+pub async fn installed_server_with(
+    fake: &crate::fake_shopify::FakeShopify,
+    shop: &str,
+    work: &Path,
+    postgres_admin_url: Option<&str>,
+    senders: usize,
+    extra: &[(&str, &str)],
+) -> (KindredServer, ServerEnv, reqwest::Client) {
     let database_url = match postgres_admin_url {
         None => format!("sqlite://{}?mode=rwc", work.join("kindred.db").display()),
         Some(admin_url) => crate::kindred_process::fresh_postgres_database(admin_url).await,
@@ -26,7 +38,10 @@ pub async fn installed_server(
         database_url,
         admin_template: fake.admin_template(),
         admin_key: kindred::stores::generate_key(kindred::stores::KeyScope::Admin),
-        extra: Vec::new(),
+        extra: extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
     };
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -94,4 +109,27 @@ where
         ),
     }
     rows
+}
+
+/// A new storefront key of `shop`, made with the admin key.
+pub async fn storefront_key(
+    client: &reqwest::Client,
+    server: &KindredServer,
+    env: &ServerEnv,
+    shop: &str,
+) -> String {
+    let body: serde_json::Value = client
+        .post(format!("{}/api/v1/shops/{shop}/keys", server.base))
+        .bearer_auth(&env.admin_key)
+        .json(&serde_json::json!({ "scope": "storefront" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["key"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no key: {body}"))
+        .to_owned()
 }
