@@ -172,7 +172,9 @@ pub fn read_json_document(value: &Value, source: &str) -> Vec<ParsedRecord> {
         .collect()
 }
 
-fn read_json_lines(bytes: &[u8], source: &str) -> Vec<ParsedRecord> {
+/// JSON lines: one product per line; a line that is not JSON or not a product is one skipped
+/// record, and the lines around it are still read.
+pub fn read_json_lines(bytes: &[u8], source: &str) -> Vec<ParsedRecord> {
     String::from_utf8_lossy(bytes)
         .lines()
         .enumerate()
