@@ -38,9 +38,9 @@ async fn carts(app: &TestApp, key: &str, clients: std::ops::Range<u32>, products
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
-async fn complementary(app: &TestApp, key: &str) -> Vec<(String, String)> {
-    let path = format!("/api/v1/recommendations/complementary?product_id={MAT}&limit=6");
-    let (status, body) = app.get(&path, key).await;
+/// A shelf's items as (id, reason).
+async fn shelf(app: &TestApp, key: &str, path: &str) -> Vec<(String, String)> {
+    let (status, body) = app.get(path, key).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["recommendations"]
         .as_array()
@@ -53,6 +53,11 @@ async fn complementary(app: &TestApp, key: &str) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+async fn complementary(app: &TestApp, key: &str) -> Vec<(String, String)> {
+    let path = format!("/api/v1/recommendations/complementary?product_id={MAT}&limit=6");
+    shelf(app, key, &path).await
 }
 
 fn bought_with(shelf: &[(String, String)]) -> Vec<&str> {
@@ -123,19 +128,7 @@ async fn views(app: &TestApp, key: &str, client: &str, products: &[&str]) {
 
 async fn for_you(app: &TestApp, key: &str, client: &str) -> Vec<(String, String)> {
     let path = format!("/api/v1/recommendations/for-you?client_id={client}&limit=8");
-    let (status, body) = app.get(&path, key).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["recommendations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_owned(),
-                r["reason"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    shelf(app, key, &path).await
 }
 
 #[tokio::test]
