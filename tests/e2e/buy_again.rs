@@ -93,6 +93,7 @@ async fn buy_again_and_for_you_find_the_next_basket_of_real_repeat_customers() {
             let (status, body) = app.send_events(&key, Value::Array(batch.to_vec())).await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
+        app.models_current(SHOP).await;
         let shelf = |strategy: &'static str, client: String| {
             let app = &app;
             let key = &key;

@@ -114,6 +114,10 @@ async fn an_install_reads_the_order_history_and_the_shelves_follow_what_was_boug
         assert_eq!(read.orders, orders.len() as i64, "{read:?}");
         assert_eq!(wait_for_orders(&app, OTHER).await.orders, 0);
         assert_eq!(fake.order_bulk_runs(), 2, "one order history read per shop");
+        // A request never waits for a build, so the shelves below want the models trained
+        // on this history first.
+        app.models_current(SHOP).await;
+        app.models_current(OTHER).await;
 
         // Stored exactly as the fake's orders, each once.
         assert_eq!(
