@@ -106,7 +106,7 @@ fn main() {
         let max = max_ms.is_none_or(|ms| {
             latencies.last().copied().unwrap_or_default() < Duration::from_millis(ms)
         });
-        if p99 && max && *errors == 0 {
+        if p99 && max && errors.total() == 0 {
             "met"
         } else {
             "NOT met"

@@ -117,7 +117,7 @@ fn main() {
     let p99 = percentile(&fixed_lat, 0.99);
     println!(
         "\ntarget: p99 < 10 ms at {rate} req/s -> {}",
-        if p99 < Duration::from_millis(10) && fixed_errors == 0 {
+        if p99 < Duration::from_millis(10) && fixed_errors.total() == 0 {
             "met"
         } else {
             "NOT met"

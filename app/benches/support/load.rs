@@ -2,6 +2,8 @@
 //! rate (latency counted from each request's scheduled start, so a stalled server cannot
 //! hide its queueing) and closed loop for peak throughput, over plain HTTP/1.1 keep-alive.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,7 +12,47 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 
 /// Latencies (sorted), requests per second achieved, errors.
-pub type Sampled = (Vec<Duration>, f64, usize);
+pub type Sampled = (Vec<Duration>, f64, Errors);
+
+/// What a request ended as when it did not end as a 2xx answer read to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Failure {
+    Status(u16),
+    /// No connection could be opened (the server's backlog or this process's descriptors).
+    Connect,
+    /// The connection failed while the request or its answer was under way.
+    Transport,
+}
+
+/// The failed requests of a run, counted by what each failure was.
+#[derive(Debug, Default, Clone)]
+pub struct Errors(BTreeMap<Failure, usize>);
+
+impl Errors {
+    pub fn total(&self) -> usize {
+        self.0.values().sum()
+    }
+}
+
+/// `0`, or the total and what it was made of: `7260 (503: 7000, connect: 260)`.
+impl fmt::Display for Errors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.total())?;
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(failure, n)| match failure {
+                Failure::Status(code) => format!("{code}: {n}"),
+                Failure::Connect => format!("connect: {n}"),
+                Failure::Transport => format!("transport: {n}"),
+            })
+            .collect();
+        if !parts.is_empty() {
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        Ok(())
+    }
+}
 
 pub async fn open_loop<C>(
     client: &Arc<Client<C, Empty<Bytes>>>,
@@ -32,8 +74,8 @@ where
         let client = client.clone();
         let (uri, key) = (request(i), key.to_owned());
         handles.push(tokio::spawn(async move {
-            let ok = get(&client, &uri, &key).await;
-            (scheduled.elapsed(), ok)
+            let outcome = get(&client, &uri, &key).await;
+            (scheduled.elapsed(), outcome)
         }));
     }
     collect(handles, started).await
@@ -61,8 +103,8 @@ where
             let mut i = 0;
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                let ok = get(&client, &uris[i % uris.len()], &key).await;
-                samples.push((sent.elapsed(), ok));
+                let outcome = get(&client, &uris[i % uris.len()], &key).await;
+                samples.push((sent.elapsed(), outcome));
                 i += 1;
             }
             samples
@@ -76,7 +118,7 @@ where
 }
 
 async fn collect(
-    handles: Vec<tokio::task::JoinHandle<(Duration, bool)>>,
+    handles: Vec<tokio::task::JoinHandle<(Duration, Result<(), Failure>)>>,
     started: Instant,
 ) -> Sampled {
     let mut all = Vec::with_capacity(handles.len());
@@ -86,29 +128,41 @@ async fn collect(
     summarise(all, started)
 }
 
-fn summarise(samples: Vec<(Duration, bool)>, started: Instant) -> Sampled {
-    let errors = samples.iter().filter(|(_, ok)| !ok).count();
+fn summarise(samples: Vec<(Duration, Result<(), Failure>)>, started: Instant) -> Sampled {
+    let mut errors = Errors::default();
+    for failure in samples.iter().filter_map(|(_, outcome)| outcome.err()) {
+        *errors.0.entry(failure).or_default() += 1;
+    }
     let rps = samples.len() as f64 / started.elapsed().as_secs_f64();
     let mut latencies: Vec<Duration> = samples.into_iter().map(|(d, _)| d).collect();
     latencies.sort();
     (latencies, rps, errors)
 }
 
-async fn get<C>(client: &Client<C, Empty<Bytes>>, uri: &str, key: &str) -> bool
+async fn get<C>(client: &Client<C, Empty<Bytes>>, uri: &str, key: &str) -> Result<(), Failure>
 where
     C: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
 {
-    let Ok(request) = hyper::Request::get(uri)
+    let request = hyper::Request::get(uri)
         .header("authorization", format!("Bearer {key}"))
         .body(Empty::new())
-    else {
-        return false;
-    };
-    match client.request(request).await {
-        Ok(response) => {
-            let ok = response.status().is_success();
-            ok && response.into_body().collect().await.is_ok()
+        .map_err(|_| Failure::Transport)?;
+    let response = client.request(request).await.map_err(|err| {
+        if err.is_connect() {
+            Failure::Connect
+        } else {
+            Failure::Transport
         }
-        Err(_) => false,
+    })?;
+    let status = response.status();
+    response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|_| Failure::Transport)?;
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(Failure::Status(status.as_u16()))
     }
 }
