@@ -8,9 +8,10 @@ use kindred_retriever::recommend::{distinct, Candidate, Session};
 
 use super::history::purchased;
 use super::interactions::ShopInteractions;
+use super::ranked::on_sale;
 use super::tuned::SERVED;
 use super::{Recommendation, Recommender, ShoppingContext};
-use crate::domain::{Buyer, ProductStatus, ShopDomain};
+use crate::domain::{Buyer, ShopDomain};
 use crate::error::AppError;
 use crate::events::{EventKind, ShopperEvent};
 
@@ -49,14 +50,12 @@ impl Recommender {
                 .recommend(me, &checkouts(history), limit * 3 + 10, &context.in_view());
         let bought = purchased(history);
         let ids: Vec<u64> = found.iter().map(|c| c.item).collect();
-        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
+        let mut products = self.first_admitted(shop, &ids, limit, on_sale).await?;
         let top = found.first().map_or(1.0, |c| c.score);
         Ok(found
             .into_iter()
             .filter_map(|candidate| {
-                let product = products
-                    .remove(&candidate.item)
-                    .filter(|p| p.available && p.status == ProductStatus::Active)?;
+                let product = products.remove(&candidate.item)?;
                 let reason = if bought.contains(&product.id) {
                     "you bought this before"
                 } else {

@@ -63,7 +63,7 @@ impl Recommender {
         fallback: Option<Strategy>,
         context: &ShoppingContext,
     ) -> Result<(Strategy, Vec<Recommendation>), AppError> {
-        let rules = self.rules(shop).await?;
+        let rules = self.serving_rules(shop).await?;
         self.recommend_under(shop, strategy, fallback, context, &rules)
             .await
     }

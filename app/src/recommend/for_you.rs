@@ -14,6 +14,7 @@ use kindred_retriever::exact_batched::ResidentVectors;
 use kindred_retriever::recommend::{distinct, Blender, Candidate, RankedList, SourceWeight};
 use kindred_retriever::{SearchFilter, SearchQuery};
 
+use super::ranked::on_sale;
 use super::searches::MAX_SESSION_SEARCHES;
 use super::tuned::SERVED;
 use super::Recommendation;
@@ -90,9 +91,10 @@ pub(crate) struct Batched {
     pub(crate) content: Vec<Candidate>,
 }
 
-/// Candidates the content part reads: the blend's depth, or three times the shelf.
+/// Candidates the content part reads: as deep as the blend reads each of its sources (the
+/// shelf itself, when asked for more), since the blend never looks further.
 fn content_depth(limit: usize) -> usize {
-    (limit * 3).max(SERVED.blend.depth)
+    limit.max(SERVED.blend.depth)
 }
 
 impl Recommender {
@@ -254,16 +256,14 @@ impl Recommender {
         // More than asked: collaborative sources may propose sold-out or unpublished products.
         let blended = blender.recommend_explained(&session.items, limit * 3, &session.exclude);
         let ids: Vec<u64> = blended.iter().map(|(c, _)| c.item).collect();
-        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
+        let mut products = self.first_admitted(shop, &ids, limit, on_sale).await?;
         let top = blended.first().map_or(1.0, |(c, _)| c.score);
         // The shelf first; then one vector read for the items whose reason is their closest
         // part of the session (the collaborative sources name the latest product instead).
         let shelf: Vec<(Candidate, &str, Product)> = blended
             .into_iter()
             .filter_map(|(candidate, source)| {
-                let product = products
-                    .remove(&candidate.item)
-                    .filter(|p| p.available && p.status == crate::domain::ProductStatus::Active)?;
+                let product = products.remove(&candidate.item)?;
                 Some((candidate, source, product))
             })
             .take(limit)
@@ -407,14 +407,7 @@ impl Recommender {
         }
         let mut ids: Vec<u64> = weights.keys().copied().collect();
         ids.sort_unstable();
-        let titles: HashMap<u64, String> = self
-            .stores()
-            .products
-            .get_products(shop, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.title))
-            .collect();
+        let titles = self.stores().products.product_titles(shop, &ids).await?;
         let mut vectors = self.vectors_of(shop, &ids).await?;
         let mut signals = Vec::new();
         for id in ids {

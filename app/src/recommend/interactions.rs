@@ -118,12 +118,11 @@ impl Recommender {
             .into_iter()
             .map(|(items, time)| Session { items, time })
             .collect();
-        // Off the async runtime, so other requests keep being served.
-        tokio::task::spawn_blocking(move || {
+        // Off the async runtime and behind the requests being served.
+        super::low_priority::run("training", move || {
             ShopInteractions::train(now, &baskets, &browsing, purchases)
         })
         .await
-        .map_err(|e| AppError::Internal(format!("training the shop's models: {e}")))
     }
 }
 

@@ -12,6 +12,8 @@ pub mod fallback;
 pub(crate) mod for_you;
 mod history;
 mod interactions;
+mod low_priority;
+mod ranked;
 mod shared_models;
 pub use shared_models::{ModelBuilds, ModelSharing};
 pub mod rules;
@@ -91,6 +93,8 @@ pub struct Recommender {
     model_sharing: ModelSharing,
     /// Each shop's trending scores, recomputed when they get old.
     trending_cache: strategies::TrendingCache,
+    /// Each shop's merchandising rules, read again when they get old.
+    rules_cache: strategies::RulesCache,
 }
 
 impl Recommender {
@@ -107,6 +111,7 @@ impl Recommender {
             interaction_models: Default::default(),
             model_sharing: ModelSharing::default(),
             trending_cache: Default::default(),
+            rules_cache: Default::default(),
         }
     }
 
@@ -133,6 +138,7 @@ impl Recommender {
     pub async fn delete_shop(&self, shop: &ShopDomain) -> Result<bool, AppError> {
         let existed = self.erasing(shop, self.catalog.delete_shop(shop)).await?;
         self.forget_shoppers(shop);
+        self.rules_cache.forget(shop);
         Ok(existed)
     }
 

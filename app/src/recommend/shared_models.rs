@@ -22,6 +22,9 @@ use crate::leases;
 
 /// A shop's models are rebuilt at most this often (sooner after new purchases).
 const MODEL_MAX_AGE_MS: i64 = 60_000;
+/// ...but a build in the background starts no sooner than this after the last one: a busy
+/// shop's orders arrive every few seconds, and each would otherwise start the next build.
+const REBUILD_PAUSE_MS: i64 = 20_000;
 /// A replica that found nothing newer to load or build looks again after this long, not at
 /// every request meanwhile.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
@@ -166,7 +169,7 @@ impl Recommender {
         let slot = self.interaction_models.refresh_slot(shop);
         let mut looked = slot.lock().await;
         *looked = Some(Instant::now());
-        self.refresh(shop).await
+        self.refresh(shop, 0).await
     }
 
     pub fn interaction_builds(&self) -> ModelBuilds {
@@ -189,7 +192,7 @@ impl Recommender {
         let service = self.clone();
         let shop = shop.clone();
         tokio::spawn(async move {
-            if let Err(err) = service.refresh(&shop).await {
+            if let Err(err) = service.refresh(&shop, REBUILD_PAUSE_MS).await {
                 tracing::warn!(%shop, error = %err, "interaction models not refreshed; the held ones serve");
             }
             drop(looked);
@@ -197,8 +200,9 @@ impl Recommender {
     }
 
     /// Loads the stored build when it is newer than memory's; builds anew, under the lease,
-    /// when the stored one is old or older than the latest purchases.
-    async fn refresh(&self, shop: &ShopDomain) -> Result<(), AppError> {
+    /// when the stored one is old or older than the latest purchases, and at least
+    /// `pause_ms` old.
+    async fn refresh(&self, shop: &ShopDomain, pause_ms: i64) -> Result<(), AppError> {
         let cache = &self.interaction_models;
         let now = self.stores().now();
         let new_enough_after = cache
@@ -209,7 +213,7 @@ impl Recommender {
             if cache.built_at(shop).is_none_or(|held| stored_at > held) {
                 self.load_stored(shop).await?;
             }
-            if stored_at > new_enough_after {
+            if stored_at > new_enough_after || now - stored_at < pause_ms {
                 return Ok(());
             }
         }
@@ -265,14 +269,13 @@ impl Recommender {
         metrics::gauge!("kindred_training_log_touches").set(log.len() as f64);
         let models = Arc::new(self.train_interactions(shop, &log, now).await?);
         let encoding = models.clone();
-        let (stored_models, stored_log) = tokio::task::spawn_blocking(move || {
+        let (stored_models, stored_log) = super::low_priority::run("encoding", move || {
             Ok::<_, rmp_serde::encode::Error>((
                 rmp_serde::to_vec(encoding.as_ref())?,
                 rmp_serde::to_vec(&log)?,
             ))
         })
-        .await
-        .map_err(|e| AppError::Internal(format!("storing the shop's models: {e}")))?
+        .await?
         .map_err(|e| AppError::Internal(format!("encoding the shop's models: {e}")))?;
         stores
             .models

@@ -145,12 +145,14 @@ impl Recommender {
             return Ok(None);
         };
         let ids: Vec<u64> = list.iter().map(|(id, _)| *id).collect();
-        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
+        let mut products = self
+            .first_admitted(shop, &ids, request.limit, |p| admits(request, p))
+            .await?;
         let reason = format!("similar to {}", anchor.title);
         let found: Vec<Recommendation> = list
             .iter()
             .filter_map(|(id, score)| {
-                let product = products.remove(id).filter(|p| admits(request, p))?;
+                let product = products.remove(id)?;
                 Some(Recommendation {
                     product,
                     score: *score,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use kindred_retriever::recommend::Popularity;
 
 use super::fallback::{Answer, Silence};
+use super::ranked::on_sale;
 use super::rules::MerchandisingRules;
 use super::shop_cache::ShopCache;
 pub use super::strategy::Strategy;
@@ -26,6 +27,13 @@ const TRENDING_MAX_AGE: Duration = Duration::from_secs(60);
 
 /// Per shop: its trending scores, best first.
 pub(crate) type TrendingCache = Arc<ShopCache<Vec<(u64, f64)>>>;
+
+/// A shop's rules are read from the database at most this often. A replica other than the
+/// one that stored new rules applies them within this time; that one applies them at once.
+const RULES_MAX_AGE: Duration = Duration::from_secs(5);
+
+/// Per shop: its merchandising rules as stored.
+pub(crate) type RulesCache = Arc<ShopCache<MerchandisingRules>>;
 
 impl Recommender {
     /// One strategy: what it says for this context (perhaps an empty list), or why it
@@ -102,6 +110,25 @@ impl Recommender {
     }
 
     /// The shop's merchandising rules (the defaults when it has none).
+    /// The rules shelves are served under: the stored ones, read at most every
+    /// `RULES_MAX_AGE` (every request reads them).
+    pub async fn serving_rules(
+        &self,
+        shop: &ShopDomain,
+    ) -> Result<Arc<MerchandisingRules>, AppError> {
+        if let Some((_, rules)) = self
+            .rules_cache
+            .get(shop)
+            .filter(|(age, _)| *age < RULES_MAX_AGE)
+        {
+            return Ok(rules);
+        }
+        let rules = Arc::new(self.rules(shop).await?);
+        self.rules_cache.put(shop, rules.clone());
+        Ok(rules)
+    }
+
+    /// The shop's rules as stored now (what the merchant edits).
     pub async fn rules(&self, shop: &ShopDomain) -> Result<MerchandisingRules, AppError> {
         match self.stores().shops.shop_rules(shop).await? {
             None => Ok(MerchandisingRules::default()),
@@ -118,7 +145,9 @@ impl Recommender {
     ) -> Result<(), AppError> {
         rules.compile()?;
         let raw = serde_json::to_string(rules).map_err(|e| AppError::Internal(e.to_string()))?;
-        self.stores().shops.put_shop_rules(shop, &raw).await
+        self.stores().shops.put_shop_rules(shop, &raw).await?;
+        self.rules_cache.put(shop, Arc::new(rules.clone()));
+        Ok(())
     }
 
     /// For-you, with the shopper's likely re-buys where the shop's buyers re-buy; trending
@@ -161,14 +190,12 @@ impl Recommender {
             .copied()
             .collect();
         let ids: Vec<u64> = ranked.iter().map(|(id, _)| *id).collect();
-        let mut products = self.stores().products.products_by_id(shop, &ids).await?;
+        let mut products = self.first_admitted(shop, &ids, limit, on_sale).await?;
         let top = scores.first().map_or(1.0, |(_, s)| *s);
         Ok(ranked
             .into_iter()
             .filter_map(|(id, score)| {
-                let product = products
-                    .remove(&id)
-                    .filter(|p| p.available && p.status == crate::domain::ProductStatus::Active)?;
+                let product = products.remove(&id)?;
                 Some(Recommendation {
                     product,
                     score: (score / top) as f32,

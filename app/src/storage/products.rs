@@ -163,6 +163,28 @@ impl ProductStore for SqlStore {
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
+    async fn product_titles(
+        &self,
+        shop: &ShopDomain,
+        ids: &[u64],
+    ) -> Result<HashMap<u64, String>, AppError> {
+        let mut titles = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT product_id, title FROM products WHERE shop_domain = $1 AND product_id IN ({})",
+                numbered_placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(shop.as_str());
+            for id in chunk {
+                query = query.bind(*id as i64);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                titles.insert(row.try_get::<i64, _>(0)? as u64, row.try_get(1)?);
+            }
+        }
+        Ok(titles)
+    }
+
     async fn newest_products(
         &self,
         shop: &ShopDomain,

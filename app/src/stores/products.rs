@@ -76,6 +76,14 @@ pub trait ProductStore: Send + Sync {
     /// The shop's products among `ids`, in the order of `ids`; unknown ids are left out.
     async fn get_products(&self, shop: &ShopDomain, ids: &[u64]) -> Result<Vec<Product>, AppError>;
 
+    /// The titles of the shop's products among `ids`, by id: what a reason names, without
+    /// reading whole documents.
+    async fn product_titles(
+        &self,
+        shop: &ShopDomain,
+        ids: &[u64],
+    ) -> Result<HashMap<u64, String>, AppError>;
+
     /// The shop's active, available products, most recently published first; products with
     /// no publication date come last, newest id first (Shopify's ids grow with time).
     async fn newest_products(

@@ -1,0 +1,38 @@
+//! CPU-heavy background work (training and encoding a shop's models) on a thread of its own
+//! at the lowest scheduling priority, so on a busy machine the requests being served take the
+//! cores first and a build only slows itself down, never a shopper's answer.
+
+use crate::error::AppError;
+
+/// Runs `work` on a new thread at the lowest priority and waits for it without blocking the
+/// async runtime. A new thread each time: a thread's priority cannot be raised again without
+/// privileges, so a pooled thread lowered once would stay slow for whatever ran on it next.
+pub(crate) async fn run<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name(format!("kindred-{what}"))
+        .spawn(move || {
+            lower_this_threads_priority();
+            let _ = done.send(work());
+        })
+        .map_err(|e| AppError::Internal(format!("starting {what}: {e}")))?;
+    result
+        .await
+        .map_err(|_| AppError::Internal(format!("{what} stopped before it finished")))
+}
+
+#[cfg(unix)]
+fn lower_this_threads_priority() {
+    // On Linux the nice value belongs to the thread: `who = 0` is the calling thread.
+    // SAFETY: setpriority only reads its integer arguments.
+    let lowered = unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, 19) };
+    if lowered != 0 {
+        tracing::debug!("background work runs at normal priority: setpriority refused");
+    }
+}
+
+#[cfg(not(unix))]
+fn lower_this_threads_priority() {}
