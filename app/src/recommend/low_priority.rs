@@ -1,10 +1,15 @@
 //! CPU-heavy background work (training and encoding a shop's models) on a thread of its own
-//! at the lowest scheduling priority, so on a busy machine the requests being served take the
-//! cores first and a build only slows itself down, never a shopper's answer.
+//! at a low scheduling priority, so on a busy machine the requests being served take the
+//! cores first and a build mostly slows itself down, not a shopper's answer.
 
 use crate::error::AppError;
 
-/// Runs `work` on a new thread at the lowest priority and waits for it without blocking the
+/// Nice value of the background thread: the scheduler gives it about a tenth of what a
+/// request's thread gets when both want a core (19, the lowest, would be a seventieth: a
+/// build could then starve for minutes behind a steady load and the models go stale).
+const NICE: i32 = 10;
+
+/// Runs `work` on a new thread at low priority and waits for it without blocking the
 /// async runtime. A new thread each time: a thread's priority cannot be raised again without
 /// privileges, so a pooled thread lowered once would stay slow for whatever ran on it next.
 pub(crate) async fn run<T: Send + 'static>(
@@ -28,7 +33,7 @@ pub(crate) async fn run<T: Send + 'static>(
 fn lower_this_threads_priority() {
     // On Linux the nice value belongs to the thread: `who = 0` is the calling thread.
     // SAFETY: setpriority only reads its integer arguments.
-    let lowered = unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, 19) };
+    let lowered = unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, NICE) };
     if lowered != 0 {
         tracing::debug!("background work runs at normal priority: setpriority refused");
     }
