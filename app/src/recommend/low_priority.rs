@@ -29,7 +29,9 @@ pub(crate) async fn run<T: Send + 'static>(
         .map_err(|_| AppError::Internal(format!("{what} stopped before it finished")))
 }
 
-#[cfg(unix)]
+/// Linux only: elsewhere (macOS) the nice value belongs to the whole process, and lowering
+/// it would slow every request.
+#[cfg(target_os = "linux")]
 fn lower_this_threads_priority() {
     // On Linux the nice value belongs to the thread: `who = 0` is the calling thread.
     // SAFETY: setpriority only reads its integer arguments.
@@ -39,5 +41,5 @@ fn lower_this_threads_priority() {
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(not(target_os = "linux"))]
 fn lower_this_threads_priority() {}
