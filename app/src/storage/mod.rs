@@ -19,10 +19,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::any::AnyRow;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Connection, Executor};
 
 use crate::clock::{self, Clock};
+use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::stores::Stores;
 
@@ -62,6 +64,33 @@ fn numbered_placeholders(first: usize, count: usize) -> String {
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+impl SqlStore {
+    /// The rows `select` reads (a query whose `WHERE` takes the shop's domain as `$1` and
+    /// can go on with `AND`) whose `column` is one of `ids`, in statements of at most
+    /// `IDS_PER_STATEMENT` ids.
+    async fn rows_among_ids(
+        &self,
+        select: &str,
+        column: &str,
+        shop: &ShopDomain,
+        ids: &[u64],
+    ) -> Result<Vec<AnyRow>, AppError> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!(
+                "{select} AND {column} IN ({})",
+                numbered_placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(shop.as_str());
+            for id in chunk {
+                query = query.bind(*id as i64);
+            }
+            rows.extend(query.fetch_all(&self.pool).await?);
+        }
+        Ok(rows)
+    }
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

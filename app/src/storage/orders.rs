@@ -86,20 +86,17 @@ impl SqlStore {
             .map(order_of)
             .collect::<Result<Vec<_>, _>>()?;
         let ids: Vec<u64> = orders.iter().map(|o| o.id).collect();
-        let mut refunds = Vec::new();
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "{REFUND_COLUMNS} WHERE r.shop_domain = $1 AND r.order_id IN ({})",
-                numbered_placeholders(2, chunk.len())
-            );
-            let mut query = sqlx::query(&sql).bind(shop.as_str());
-            for id in chunk {
-                query = query.bind(*id as i64);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                refunds.push(refund_of(&row)?);
-            }
-        }
+        let refunds = self
+            .rows_among_ids(
+                &format!("{REFUND_COLUMNS} WHERE r.shop_domain = $1"),
+                "r.order_id",
+                shop,
+                &ids,
+            )
+            .await?
+            .iter()
+            .map(refund_of)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(OrderBook { orders, refunds })
     }
 

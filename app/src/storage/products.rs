@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{numbered_placeholders, SqlStore, IDS_PER_STATEMENT};
+use super::SqlStore;
 use crate::domain::{Product, ShopDomain};
 use crate::error::AppError;
 use crate::stores::{IndexState, ProductRow, ProductStore};
@@ -145,20 +145,18 @@ impl ProductStore for SqlStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut by_id: HashMap<u64, Product> = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT document FROM products WHERE shop_domain = $1 AND product_id IN ({})",
-                numbered_placeholders(2, chunk.len())
-            );
-            let mut query = sqlx::query(&sql).bind(shop.as_str());
-            for id in chunk {
-                query = query.bind(*id as i64);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                let product = document_of(&row)?;
-                by_id.insert(product.id, product);
-            }
+        let rows = self
+            .rows_among_ids(
+                "SELECT document FROM products WHERE shop_domain = $1",
+                "product_id",
+                shop,
+                ids,
+            )
+            .await?;
+        let mut by_id: HashMap<u64, Product> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let product = document_of(row)?;
+            by_id.insert(product.id, product);
         }
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
@@ -168,21 +166,17 @@ impl ProductStore for SqlStore {
         shop: &ShopDomain,
         ids: &[u64],
     ) -> Result<HashMap<u64, String>, AppError> {
-        let mut titles = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT product_id, title FROM products WHERE shop_domain = $1 AND product_id IN ({})",
-                numbered_placeholders(2, chunk.len())
-            );
-            let mut query = sqlx::query(&sql).bind(shop.as_str());
-            for id in chunk {
-                query = query.bind(*id as i64);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                titles.insert(row.try_get::<i64, _>(0)? as u64, row.try_get(1)?);
-            }
-        }
-        Ok(titles)
+        let rows = self
+            .rows_among_ids(
+                "SELECT product_id, title FROM products WHERE shop_domain = $1",
+                "product_id",
+                shop,
+                ids,
+            )
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?)))
+            .collect()
     }
 
     async fn newest_products(

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{numbered_placeholders, SqlStore, IDS_PER_STATEMENT};
+use super::SqlStore;
 use crate::domain::ShopDomain;
 use crate::error::AppError;
 use crate::stores::{OrderSyncRow, SyncRow, SyncState, SyncStore};
@@ -25,21 +25,17 @@ impl SyncStore for SqlStore {
     }
 
     async fn tombstoned(&self, shop: &ShopDomain, ids: &[u64]) -> Result<Vec<u64>, AppError> {
-        let mut found = Vec::new();
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT product_id FROM product_tombstones WHERE shop_domain = $1 AND product_id IN ({})",
-                numbered_placeholders(2, chunk.len())
-            );
-            let mut query = sqlx::query(&sql).bind(shop.as_str());
-            for id in chunk {
-                query = query.bind(*id as i64);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                found.push(row.try_get::<i64, _>(0)? as u64);
-            }
-        }
-        Ok(found)
+        let rows = self
+            .rows_among_ids(
+                "SELECT product_id FROM product_tombstones WHERE shop_domain = $1",
+                "product_id",
+                shop,
+                ids,
+            )
+            .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<i64, _>(0)? as u64))
+            .collect()
     }
 
     async fn sync_state(&self, shop: &ShopDomain) -> Result<Option<SyncRow>, AppError> {
