@@ -70,9 +70,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let postgres = ["KINDRED_BENCH_DATABASE_URL", "KINDRED_TEST_DATABASE_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    let postgres = server::postgres_admin_url();
     let database = if postgres.is_some() {
         "PostgreSQL"
     } else {

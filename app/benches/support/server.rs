@@ -98,9 +98,7 @@ where
         .enable_all()
         .build()
         .unwrap();
-    let postgres = ["KINDRED_BENCH_DATABASE_URL", "KINDRED_TEST_DATABASE_URL"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    let postgres = postgres_admin_url();
     let mut rows = vec![runtime.block_on(run("SQLite", None))];
     match postgres {
         Some(url) => rows.push(runtime.block_on(run("PostgreSQL", Some(url)))),
@@ -132,4 +130,12 @@ pub async fn storefront_key(
         .as_str()
         .unwrap_or_else(|| panic!("no key: {body}"))
         .to_owned()
+}
+
+/// The PostgreSQL server a benchmark may use, from `KINDRED_BENCH_DATABASE_URL` (or the
+/// tests' `KINDRED_TEST_DATABASE_URL`); none set, the benchmark runs on SQLite only.
+pub fn postgres_admin_url() -> Option<String> {
+    ["KINDRED_BENCH_DATABASE_URL", "KINDRED_TEST_DATABASE_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
 }
