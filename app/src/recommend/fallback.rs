@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use super::history::purchased;
+use super::ranked::on_sale;
 use super::rules::MerchandisingRules;
 use super::strategy::Strategy;
 use super::{Recommendation, Recommender, ShoppingContext};
@@ -165,11 +166,7 @@ impl Recommender {
             .get_products(shop, pins)
             .await?
             .into_iter()
-            .filter(|p| {
-                p.available
-                    && p.status == crate::domain::ProductStatus::Active
-                    && !in_view.contains(&p.id)
-            })
+            .filter(|p| on_sale(p) && !in_view.contains(&p.id))
             .collect())
     }
 }

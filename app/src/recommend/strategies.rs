@@ -109,7 +109,6 @@ impl Recommender {
         })
     }
 
-    /// The shop's merchandising rules (the defaults when it has none).
     /// The rules shelves are served under: the stored ones, read at most every
     /// `RULES_MAX_AGE` (every request reads them).
     pub async fn serving_rules(
@@ -128,7 +127,7 @@ impl Recommender {
         Ok(rules)
     }
 
-    /// The shop's rules as stored now (what the merchant edits).
+    /// The shop's rules as stored now, the defaults when it has none (what the merchant edits).
     pub async fn rules(&self, shop: &ShopDomain) -> Result<MerchandisingRules, AppError> {
         match self.stores().shops.shop_rules(shop).await? {
             None => Ok(MerchandisingRules::default()),
