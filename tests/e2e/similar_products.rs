@@ -323,8 +323,26 @@ async fn stored_similar_lists_equal_exact_search_and_drop_when_a_vector_changes(
             )
             .await
             .unwrap());
-        let served = ids(&app.similar(&key, anchor, "limit=5").await);
+        // Written behind this recommender's back, as another replica's job would: this one
+        // serves its copy of the list for a while, a recommender that has none reads it.
         let planted_ids: Vec<u64> = planted.iter().take(5).map(|(id, _)| *id).collect();
+        let held = ids(&app.similar(&key, anchor, "limit=5").await);
+        assert_ne!(
+            held, planted_ids,
+            "the list read before the write, from memory"
+        );
+        let replica = kindred::recommend::Recommender::new(app.catalog.clone());
+        let request = kindred::recommend::SimilarRequest {
+            limit: 5,
+            ..Default::default()
+        };
+        let served: Vec<u64> = replica
+            .similar(&shop, kindred::domain::ProductId(anchor), &request)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.product.id)
+            .collect();
         assert_eq!(served, planted_ids);
 
         // A price change rewrites a payload, not a vector: the lists stay.

@@ -12,6 +12,7 @@ pub mod fallback;
 pub(crate) mod for_you;
 mod history;
 mod interactions;
+mod list_cache;
 mod low_priority;
 mod ranked;
 mod shared_models;
@@ -95,6 +96,8 @@ pub struct Recommender {
     trending_cache: strategies::TrendingCache,
     /// Each shop's merchandising rules, read again when they get old.
     rules_cache: strategies::RulesCache,
+    /// Stored similar lists as last read (`list_cache`).
+    list_cache: Arc<list_cache::ListCache>,
 }
 
 impl Recommender {
@@ -112,6 +115,7 @@ impl Recommender {
             model_sharing: ModelSharing::default(),
             trending_cache: Default::default(),
             rules_cache: Default::default(),
+            list_cache: Default::default(),
         }
     }
 
@@ -139,6 +143,7 @@ impl Recommender {
         let existed = self.erasing(shop, self.catalog.delete_shop(shop)).await?;
         self.forget_shoppers(shop);
         self.rules_cache.forget(shop);
+        self.list_cache.invalidate(shop);
         Ok(existed)
     }
 

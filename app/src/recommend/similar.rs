@@ -4,6 +4,7 @@
 use kindred_retriever::{SearchFilter, SearchQuery};
 
 use super::fallback::Silence;
+use super::similar_lists::FromList;
 use super::{Recommendation, Recommender};
 use crate::catalog::service::cents_to_amount;
 use crate::domain::{ProductId, ShopDomain};
@@ -44,12 +45,16 @@ impl Recommender {
         id: ProductId,
         request: &SimilarRequest,
     ) -> Result<Result<Vec<Recommendation>, Silence>, AppError> {
-        let Some(anchor) = self.catalog.shown_product(shop, id).await? else {
-            return Ok(Err(Silence::UnknownProduct(format!("product {id}"))));
+        let unknown = || Ok(Err(Silence::UnknownProduct(format!("product {id}"))));
+        let anchor = match self.similar_from_list(shop, id.0, request).await? {
+            FromList::Shelf(found) => return Ok(Ok(found)),
+            FromList::UnknownAnchor => return unknown(),
+            FromList::Short(anchor) => anchor,
+            FromList::NoList => match self.catalog.shown_product(shop, id).await? {
+                Some(anchor) => anchor,
+                None => return unknown(),
+            },
         };
-        if let Some(found) = self.similar_from_list(shop, &anchor, request).await? {
-            return Ok(Ok(found));
-        }
         let Some(stored) = self.index().fetch(shop.as_str(), id.0).await? else {
             return Ok(Err(Silence::UnknownProduct(format!(
                 "product {id} is not indexed yet"

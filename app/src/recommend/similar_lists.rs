@@ -4,6 +4,7 @@
 //! whatever the lists cannot: a shop whose lists are not built yet or were dropped by a
 //! vector change, a product newer than its shop's lists, or a filter that leaves a list short.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kindred_retriever::exact_batched::ResidentVectors;
@@ -84,6 +85,7 @@ impl Recommender {
         if !written {
             return Ok(ListJob::CatalogueChanging);
         }
+        self.list_cache.invalidate(shop);
         let seconds = started.elapsed().as_secs_f64();
         tracing::info!(%shop, products = lists.len(), device, seconds, "similar lists built");
         Ok(ListJob::Built {
@@ -132,22 +134,54 @@ impl Recommender {
         Ok(built)
     }
 
-    /// The anchor's similar products from its stored list, filtered as the request asks;
-    /// `None` when there is no current list or the filter leaves it shorter than asked while
-    /// the catalogue holds more (the ANN index answers then).
+    /// The product's stored list, from memory while it is good there (`list_cache`).
+    async fn stored_list(
+        &self,
+        shop: &ShopDomain,
+        product_id: u64,
+    ) -> Result<Option<Arc<Neighbours>>, AppError> {
+        let generation = self
+            .list_cache
+            .generation(shop, self.catalog.vector_write_count(shop));
+        if let Some(list) = self.list_cache.get(shop, product_id, generation) {
+            return Ok(list);
+        }
+        let list = self
+            .stores()
+            .similar
+            .similar_list(shop, product_id)
+            .await?
+            .map(Arc::new);
+        self.list_cache
+            .put(shop, product_id, generation, list.clone());
+        Ok(list)
+    }
+
+    /// The anchor's similar products from its stored list, filtered as the request asks.
+    /// The anchor is read with the list's first products, in one read.
     pub(crate) async fn similar_from_list(
         &self,
         shop: &ShopDomain,
-        anchor: &Product,
+        anchor_id: u64,
         request: &SimilarRequest,
-    ) -> Result<Option<Vec<Recommendation>>, AppError> {
-        let Some(list) = self.stores().similar.similar_list(shop, anchor.id).await? else {
-            return Ok(None);
+    ) -> Result<FromList, AppError> {
+        let Some(list) = self.stored_list(shop, anchor_id).await? else {
+            return Ok(FromList::NoList);
         };
-        let ids: Vec<u64> = list.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<u64> = std::iter::once(anchor_id)
+            .chain(list.iter().map(|(id, _)| *id))
+            .collect();
         let mut products = self
-            .first_admitted(shop, &ids, request.limit, |p| admits(request, p))
+            .first_admitted(shop, &ids, request.limit + 1, |p| {
+                p.id == anchor_id || admits(request, p)
+            })
             .await?;
+        let Some(anchor) = products
+            .remove(&anchor_id)
+            .filter(|a| a.status == ProductStatus::Active)
+        else {
+            return Ok(FromList::UnknownAnchor);
+        };
         let reason = format!("similar to {}", anchor.title);
         let found: Vec<Recommendation> = list
             .iter()
@@ -163,8 +197,25 @@ impl Recommender {
             .collect();
         // A list shorter than its full length already holds the whole catalogue.
         let complete = list.len() < LIST_LENGTH;
-        Ok((found.len() == request.limit || complete).then_some(found))
+        Ok(if found.len() == request.limit || complete {
+            FromList::Shelf(found)
+        } else {
+            FromList::Short(anchor)
+        })
     }
+}
+
+/// What a stored list says for a request.
+pub(crate) enum FromList {
+    /// The shelf, as long as asked or the whole catalogue.
+    Shelf(Vec<Recommendation>),
+    /// The filter leaves the list shorter than asked while the catalogue holds more: the
+    /// ANN index answers, for this anchor.
+    Short(Product),
+    /// The shop has no current list for the product (not built, dropped, or newer).
+    NoList,
+    /// The product is gone or not shown.
+    UnknownAnchor,
 }
 
 /// Whether a product passes the request's filters: the conditions the index applies to its
