@@ -106,8 +106,18 @@ pub(crate) fn top_k(
         .filter(|(item, score)| *score > 0.0 && !exclude.contains(item))
         .map(|(item, score)| Candidate { item, score })
         .collect();
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
-    candidates.truncate(k);
+    let best_first =
+        |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item));
+    // A walk reaches thousands of items for a shelf of a few dozen: the best k are set
+    // apart in linear time and only they are sorted.
+    if k == 0 {
+        return Vec::new();
+    }
+    if candidates.len() > k {
+        candidates.select_nth_unstable_by(k - 1, best_first);
+        candidates.truncate(k);
+    }
+    candidates.sort_unstable_by(best_first);
     candidates
 }
 
