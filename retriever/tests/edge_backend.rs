@@ -187,8 +187,10 @@ async fn recall(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ann_index_keeps_recall_and_searches_go_on_while_it_builds() {
     let dir = tempfile::tempdir().unwrap();
+    // The graph, not the exact scan a shop of this size gets by default, is under test.
     let options = EdgeOptions {
         indexing_threshold_kb: 1_000,
+        exact_below_kb: 0,
         ..Default::default()
     };
     let index = Arc::new(EdgeIndex::open_with(dir.path(), DIM, options).unwrap());

@@ -60,14 +60,19 @@ use crate::{
 use convert::{all_of, ensure_payload_indexes, field_path, retrieve, retrieve_many, to_payload};
 use durability::{Flusher, Guards, DEFAULT_FLUSH_INTERVAL};
 
+/// Filters leaving fewer than about 20,000 vectors of 384 floats are searched exactly.
+const EXACT_BELOW_KB: usize = 30_000;
+
 /// Tuning of the embedded engine.
 #[derive(Debug, Clone)]
 pub struct EdgeOptions {
-    /// Segments smaller than this (in KiB of vectors) are searched exactly, never indexed,
-    /// and so are filters (one shop, say) that leave fewer vectors than this. 2 MiB is about
-    /// 1,300 vectors of 384 floats: exact search there takes well under a millisecond and
-    /// has perfect recall.
+    /// Segments smaller than this (in KiB of vectors) are never indexed, so searched
+    /// exactly. 2 MiB is about 1,300 vectors of 384 floats.
     pub indexing_threshold_kb: usize,
+    /// Searches whose filter (one shop, say) leaves fewer vectors than this (in KiB) score
+    /// every one of them instead of walking the graph: perfect recall, and below this size
+    /// cheaper than the graph at `hnsw_ef` (BENCHMARKS.md, *Recall at 10,000 vectors*).
+    pub exact_below_kb: usize,
     /// Links per node of the HNSW graph.
     pub hnsw_m: usize,
     /// Candidates kept while building the graph.
@@ -85,6 +90,7 @@ impl Default for EdgeOptions {
     fn default() -> Self {
         Self {
             indexing_threshold_kb: 2_048,
+            exact_below_kb: EXACT_BELOW_KB,
             hnsw_m: 32,
             hnsw_ef_construct: 256,
             hnsw_ef: 256,
@@ -122,7 +128,7 @@ impl EdgeIndex {
         let hnsw = HnswIndexConfig {
             m: options.hnsw_m,
             ef_construct: options.hnsw_ef_construct,
-            full_scan_threshold: options.indexing_threshold_kb,
+            full_scan_threshold: options.exact_below_kb.max(options.indexing_threshold_kb),
             max_indexing_threads: 0,
             on_disk: Some(false),
             payload_m: None,
