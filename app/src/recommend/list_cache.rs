@@ -14,7 +14,7 @@ use crate::stores::Neighbours;
 
 /// How long a list read from the database is served without reading it again.
 pub(crate) const MAX_AGE: Duration = Duration::from_secs(30);
-/// Lists kept: about 30 MB of 50 neighbours each.
+/// Lists kept, across shops: about 45 MB at 50 neighbours each.
 const CAPACITY: usize = 50_000;
 
 /// A product's list as read (`None`: the shop had no current list for it).
