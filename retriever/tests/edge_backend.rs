@@ -84,6 +84,31 @@ async fn points_survive_closing_and_reopening() {
     );
 }
 
+/// A folder removed under an open index (an operator's mistake, or a test's temporary
+/// folder going before the process's last task) makes flushes fail; it once aborted the
+/// whole process, from the shard's own `Drop` panicking while a failed flush unwound.
+#[tokio::test]
+async fn a_folder_removed_under_the_index_is_an_error_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open(&dir);
+    let shop = "a.myshopify.com";
+    index.upsert(shop, points(1..51, 0)).await.unwrap();
+    index.flush().await.unwrap();
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    index.upsert(shop, points(51..61, 0)).await.unwrap();
+    assert!(
+        matches!(index.flush().await, Err(RetrieverError::Backend(_))),
+        "the flush reports that it could not write"
+    );
+    assert_eq!(
+        index.count(shop).await.unwrap(),
+        60,
+        "what is in memory still serves"
+    );
+    // The last handle: the shard's closing flush fails too, and must not take the process.
+    drop(index);
+}
+
 const CRASH_DIR: &str = "KINDRED_TEST_CRASH_DIR";
 const CRASH_AFTER_FLUSH: &str = "KINDRED_TEST_CRASH_AFTER_FLUSH";
 

@@ -58,7 +58,7 @@ use crate::{
     VectorIndex,
 };
 use convert::{all_of, ensure_payload_indexes, field_path, retrieve, retrieve_many, to_payload};
-use durability::{Flusher, Guards, DEFAULT_FLUSH_INTERVAL};
+use durability::{flush_caught, Flusher, Guards, Shard, DEFAULT_FLUSH_INTERVAL};
 
 /// Filters leaving fewer than about 20,000 vectors of 384 floats are searched exactly.
 const EXACT_BELOW_KB: usize = 30_000;
@@ -103,7 +103,7 @@ impl Default for EdgeOptions {
 pub struct EdgeIndex {
     /// First, so it is stopped before the shard is released: fields drop in this order.
     _flusher: Flusher,
-    shard: Arc<EdgeShard>,
+    shard: Arc<Shard>,
     guards: Arc<Guards>,
     dimension: usize,
     hnsw_ef: usize,
@@ -168,10 +168,9 @@ impl EdgeIndex {
             EdgeShard::new(dir, config)?
         };
         ensure_payload_indexes(&shard)?;
-        // `flush` panics on I/O errors; at startup that is an error to report, not a crash.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shard.flush()))
+        let shard = Arc::new(Shard::new(shard));
+        flush_caught(&shard)
             .map_err(|_| RetrieverError::Backend(format!("cannot write {}", dir.display())))?;
-        let shard = Arc::new(shard);
         let guards = Arc::new(Guards::default());
         Ok(Self {
             _flusher: Flusher::start(
@@ -380,20 +379,13 @@ impl VectorIndex for EdgeIndex {
 
     async fn optimize(&self) -> Result<(), RetrieverError> {
         let guards = self.guards.clone();
-        self.blocking(move |shard| {
-            guards.optimize(shard)?;
-            Ok(())
-        })
-        .await
+        self.blocking(move |shard| guards.optimize(shard).map(drop))
+            .await
     }
 
     async fn flush(&self) -> Result<(), RetrieverError> {
         let guards = self.guards.clone();
-        self.blocking(move |shard| {
-            guards.flush(shard);
-            Ok(())
-        })
-        .await
+        self.blocking(move |shard| guards.flush(shard)).await
     }
 
     fn backend_name(&self) -> &'static str {
