@@ -24,6 +24,7 @@ mod replica_processes;
 mod replicas;
 mod retail_orders;
 mod shared_models;
+mod shelf_diversity;
 mod shopify_app;
 mod shopify_config;
 mod shopify_graphql;

@@ -11,7 +11,7 @@ use crate::common::{Database, TestApp, YOGA_2026_01_13};
 const SHOP: &str = "demo-yoga.myshopify.com";
 
 /// A coarse kind from the title, independent of each store's own product types.
-fn kind(title: &str) -> &'static str {
+pub(crate) fn kind(title: &str) -> &'static str {
     let t = title.to_lowercase();
     let words: Vec<&str> = t.split(|c: char| !c.is_alphanumeric()).collect();
     let has = |w: &str| words.contains(&w);

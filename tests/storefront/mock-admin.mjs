@@ -62,7 +62,7 @@ function shopState(products, seeded, now) {
   return {
     products: seeded ? products : [],
     daily,
-    rules: { exclude: [], pin: [], boost: [], bury: [], max_per_vendor: null, exclude_gift_cards: true, exclude_purchased: true },
+    rules: { exclude: [], pin: [], boost: [], bury: [], max_per_vendor: null, collapse_variants: true, diversity: 0.3, exclude_gift_cards: true, exclude_purchased: true },
     settings: { attribution_window_hours: 72, event_retention_days: 400, holdout: { enabled: true, share_percent: 10, control: 'none' } },
     experiments: [{ id: 'holdout', name: 'Holdout', kind: 'holdout', placement: null, status: 'running', arms: [{ name: 'kindred', weight: 90, strategy: null }, { name: 'holdout', weight: 10, strategy: null }], created_at_ms: now - 40 * DAY_MS, started_at_ms: now - 40 * DAY_MS, stopped_at_ms: null }],
     keys: [{ key_id: 'a1b2c3d4', scope: 'storefront', shop: null, origin: 'generated', created_at_ms: now - 5 * DAY_MS, revoked_at_ms: null }],

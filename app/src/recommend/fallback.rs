@@ -3,11 +3,12 @@
 //! available product has from its first day. A strategy with nothing to say answers so as
 //! a value ([`Silence`]); only real errors stop the chain.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use super::diversity::POOL_PER_PLACE;
 use super::history::purchased;
 use super::ranked::on_sale;
-use super::rules::MerchandisingRules;
+use super::rules::{CompiledRules, MerchandisingRules};
 use super::strategy::Strategy;
 use super::{Recommendation, Recommender, ShoppingContext};
 use crate::domain::ShopDomain;
@@ -92,6 +93,9 @@ impl Recommender {
         if rules.caps_vendors() {
             // A vendor cap needs breadth: one vendor may fill the first few dozen.
             wide.limit = 150;
+        } else if rules.collapses_variants() {
+            // So may one product line in many colourways.
+            wide.limit = (context.limit * 6).min(150);
         } else if rules.filters() || !purchased.is_empty() {
             wide.limit = (context.limit * 3).min(150);
         }
@@ -114,7 +118,17 @@ impl Recommender {
                     // A likely re-buy is shown though the shopper bought it: the "already
                     // bought" rule is for what they will not want twice.
                     let held_back: HashSet<u64> = purchased.difference(&rebuys).copied().collect();
-                    let shelf = rules.apply(found, pinned.clone(), &held_back, context.limit);
+                    let vectors = if used.varies() {
+                        Some(
+                            self.shelf_vectors(shop, &rules, &found, &pinned, context.limit)
+                                .await,
+                        )
+                    } else {
+                        None
+                    };
+                    let limit = context.limit;
+                    let shelf =
+                        rules.apply(found, pinned.clone(), &held_back, limit, vectors.as_ref());
                     // Pins alone do not make an answer while a fallback may still fill the shelf.
                     if shelf.len() > pinned.len().min(context.limit) || last_step {
                         return Ok((used, shelf));
@@ -130,7 +144,7 @@ impl Recommender {
         }
         Ok((
             last,
-            rules.apply(Vec::new(), pinned, &purchased, context.limit),
+            rules.apply(Vec::new(), pinned, &purchased, context.limit, None),
         ))
     }
 
@@ -150,6 +164,40 @@ impl Recommender {
             );
         }
         Ok(answers)
+    }
+
+    /// The embeddings that diversity needs for a shelf: the pins' and the first
+    /// candidates'. Novelty refines a shelf: with the index unreachable, relevance alone
+    /// orders it.
+    async fn shelf_vectors(
+        &self,
+        shop: &ShopDomain,
+        rules: &CompiledRules,
+        found: &[Recommendation],
+        pinned: &[crate::domain::Product],
+        limit: usize,
+    ) -> HashMap<u64, Vec<f32>> {
+        if rules.diversity() <= 0.0 || found.len() < 2 {
+            return HashMap::new();
+        }
+        // The pool, and as many again for the candidates the rules leave out or hold back
+        // as repeats of a variant family.
+        let pool = limit * POOL_PER_PLACE * 2;
+        let ids: Vec<u64> = pinned
+            .iter()
+            .map(|p| p.id)
+            .chain(found.iter().take(pool).map(|r| r.product.id))
+            .collect();
+        match self.index().fetch_many(shop.as_str(), &ids).await {
+            Ok(stored) => stored
+                .into_iter()
+                .map(|p| (p.product_id, p.vector))
+                .collect(),
+            Err(error) => {
+                tracing::warn!(%shop, %error, "shelf ordered without diversity: no vectors");
+                HashMap::new()
+            }
+        }
     }
 
     /// The pinned products that can be shown here: on sale, published, not on screen.

@@ -8,6 +8,7 @@
 
 mod buy_again;
 mod cart;
+pub mod diversity;
 pub mod fallback;
 pub(crate) mod for_you;
 mod history;
@@ -16,6 +17,7 @@ mod list_cache;
 mod low_priority;
 mod ranked;
 mod shared_models;
+mod shelf;
 pub use shared_models::{ModelBuilds, ModelSharing};
 pub mod rules;
 mod searches;

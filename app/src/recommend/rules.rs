@@ -1,14 +1,15 @@
 //! A shop's merchandising rules, applied to every strategy's answer: what never shows
 //! (excluded products, gift cards, what the shopper already bought), what the merchant wants
-//! first (pins), more (boosts) or last (buries), and how many items one vendor may take
-//! (diversity). Rules rearrange and filter candidates; they never invent relevance, so a pin
-//! is the only way in for a product no strategy proposed.
+//! first (pins), more (boosts) or last (buries), and how varied a shelf is (one product per
+//! variant family, novelty on the stored vectors, items per vendor: `diversity`). Rules
+//! rearrange and filter candidates; they never invent relevance, so a pin is the only way
+//! in for a product no strategy proposed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::Recommendation;
+use super::diversity::DEFAULT_DIVERSITY;
 use crate::domain::{parse_price, Product, ProductId};
 use crate::error::AppError;
 
@@ -79,6 +80,12 @@ pub struct MerchandisingRules {
     pub bury: Vec<ProductMatch>,
     /// At most this many items of one vendor, unless the shelf would otherwise be short.
     pub max_per_vendor: Option<usize>,
+    /// At most one product of a variant family (colourways or pack sizes sold as products of
+    /// their own) per shelf, unless the shelf would otherwise be short.
+    pub collapse_variants: bool,
+    /// How much a shelf trades relevance for novelty, 0 (off) to 1: maximal marginal
+    /// relevance on the products' vectors.
+    pub diversity: f32,
     pub exclude_gift_cards: bool,
     /// Products the shopper already bought (their checkouts) are left out.
     pub exclude_purchased: bool,
@@ -92,6 +99,8 @@ impl Default for MerchandisingRules {
             boost: Vec::new(),
             bury: Vec::new(),
             max_per_vendor: None,
+            collapse_variants: true,
+            diversity: DEFAULT_DIVERSITY,
             exclude_gift_cards: true,
             exclude_purchased: true,
         }
@@ -99,7 +108,7 @@ impl Default for MerchandisingRules {
 }
 
 /// A match with its values parsed once.
-struct Matcher {
+pub(super) struct Matcher {
     product_id: Option<u64>,
     collection: Option<u64>,
     tag: Option<String>,
@@ -159,7 +168,7 @@ impl Matcher {
         Ok(matcher)
     }
 
-    fn matches(&self, p: &Product) -> bool {
+    pub(super) fn matches(&self, p: &Product) -> bool {
         let same = |want: &Option<String>, have: Option<&String>| {
             want.as_ref()
                 .is_none_or(|w| have.is_some_and(|h| h.trim().to_lowercase() == *w))
@@ -184,12 +193,14 @@ impl Matcher {
 
 /// Rules checked and ready to apply.
 pub struct CompiledRules {
-    exclude: Vec<Matcher>,
-    pins: Vec<u64>,
-    boost: Vec<(Matcher, f32)>,
-    bury: Vec<Matcher>,
-    max_per_vendor: Option<usize>,
-    exclude_gift_cards: bool,
+    pub(super) exclude: Vec<Matcher>,
+    pub(super) pins: Vec<u64>,
+    pub(super) boost: Vec<(Matcher, f32)>,
+    pub(super) bury: Vec<Matcher>,
+    pub(super) max_per_vendor: Option<usize>,
+    pub(super) collapse_variants: bool,
+    pub(super) diversity: f32,
+    pub(super) exclude_gift_cards: bool,
     pub exclude_purchased: bool,
 }
 
@@ -243,12 +254,19 @@ impl MerchandisingRules {
                 "`max_per_vendor` must be at least 1 (leave it out for no cap)".into(),
             ));
         }
+        if !(0.0..=1.0).contains(&self.diversity) {
+            return Err(AppError::InvalidInput(
+                "`diversity` must be from 0 (off) to 1".into(),
+            ));
+        }
         Ok(CompiledRules {
             exclude: matchers(&self.exclude, "exclude")?,
             pins,
             boost,
             bury: matchers(&self.bury, "bury")?,
             max_per_vendor: self.max_per_vendor,
+            collapse_variants: self.collapse_variants,
+            diversity: self.diversity,
             exclude_gift_cards: self.exclude_gift_cards,
             exclude_purchased: self.exclude_purchased,
         })
@@ -269,93 +287,30 @@ impl CompiledRules {
         &self.pins
     }
 
+    /// Whether a variant family takes one place on a shelf.
+    pub fn collapses_variants(&self) -> bool {
+        self.collapse_variants
+    }
+
+    /// The weight of novelty on shelves; above 0, `apply` wants the candidates' vectors.
+    pub fn diversity(&self) -> f32 {
+        self.diversity
+    }
+
     /// Never recommended under these rules (on top of sold-out, unpublished and on-screen).
     pub fn excludes(&self, product: &Product, purchased: &HashSet<u64>) -> bool {
         (self.exclude_gift_cards && product.gift_card)
             || purchased.contains(&product.id)
             || self.exclude.iter().any(|m| m.matches(product))
     }
-
-    /// The final list: pinned products first (those given, already checked as
-    /// recommendable), then the candidates filtered, boosted, buried and capped per vendor.
-    pub fn apply(
-        &self,
-        candidates: Vec<Recommendation>,
-        pinned: Vec<Product>,
-        purchased: &HashSet<u64>,
-        limit: usize,
-    ) -> Vec<Recommendation> {
-        let mut seen: HashSet<u64> = HashSet::new();
-        let mut shelf: Vec<Recommendation> = pinned
-            .into_iter()
-            .filter(|p| !self.excludes(p, purchased))
-            .filter(|p| seen.insert(p.id))
-            .map(|product| Recommendation {
-                product,
-                score: 1.0,
-                reason: "featured by the shop".to_owned(),
-            })
-            .take(limit)
-            .collect();
-        // Boosts and buries re-rank by score; the strategies' scores are comparable within
-        // one answer, which is all a re-rank needs.
-        let mut ranked: Vec<(bool, f32, usize, Recommendation)> = candidates
-            .into_iter()
-            .filter(|r| !self.excludes(&r.product, purchased) && seen.insert(r.product.id))
-            .enumerate()
-            .map(|(position, r)| {
-                let factor: f32 = self
-                    .boost
-                    .iter()
-                    .filter(|(m, _)| m.matches(&r.product))
-                    .map(|(_, f)| *f)
-                    .product();
-                let buried = self.bury.iter().any(|m| m.matches(&r.product));
-                (buried, r.score * factor, position, r)
-            })
-            .collect();
-        if !self.boost.is_empty() || !self.bury.is_empty() {
-            ranked.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
-        }
-        let mut per_vendor: HashMap<String, usize> =
-            shelf.iter().fold(HashMap::new(), |mut counts, r| {
-                *counts.entry(vendor_key(&r.product)).or_default() += 1;
-                counts
-            });
-        let mut held_back = Vec::new();
-        for (_, _, _, recommendation) in ranked {
-            if shelf.len() == limit {
-                break;
-            }
-            let vendor = vendor_key(&recommendation.product);
-            let count = per_vendor.entry(vendor).or_default();
-            if self.max_per_vendor.is_some_and(|cap| *count >= cap) {
-                held_back.push(recommendation);
-            } else {
-                *count += 1;
-                shelf.push(recommendation);
-            }
-        }
-        // A cap that would leave the shelf short gives way, best first.
-        let room = limit.saturating_sub(shelf.len());
-        shelf.extend(held_back.into_iter().take(room));
-        shelf
-    }
-}
-
-fn vendor_key(product: &Product) -> String {
-    product
-        .vendor
-        .as_deref()
-        .unwrap_or_default()
-        .trim()
-        .to_lowercase()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recommend::Recommendation;
     use serde_json::json;
+    use std::collections::HashMap;
 
     fn product(id: u64, vendor: &str, tags: &[&str], cents: i64) -> Product {
         let mut p = crate::catalog::product_from_json(
@@ -395,6 +350,7 @@ mod tests {
                 vec![product(9, "Kindred", &[], 100)],
                 &purchased.iter().copied().collect(),
                 4,
+                Some(&HashMap::new()),
             )
             .into_iter()
             .map(|r| r.product.id)

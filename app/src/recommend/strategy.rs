@@ -47,6 +47,12 @@ impl Strategy {
         }
     }
 
+    /// Whether the shop's diversity settings re-order its shelves: not where the order is
+    /// the point (the shopper's own views, newest first; their own likely re-buys).
+    pub fn varies(self) -> bool {
+        !matches!(self, Self::RecentlyViewed | Self::BuyAgain)
+    }
+
     pub fn parse(raw: &str, parameter: &str) -> Result<Self, AppError> {
         let raw = raw.trim();
         Self::ALL

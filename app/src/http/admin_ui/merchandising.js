@@ -69,6 +69,8 @@ export async function rules(root) {
   const lists = Object.fromEntries(MATCH_LISTS.map((list) => [list, matchList(list, current[list] ?? [])]));
   const pins = pinList(current.pin ?? []);
   const maxPerVendor = el('input', { type: 'number', name: 'max_per_vendor', min: 1, max: 50, step: 1, inputmode: 'numeric', value: current.max_per_vendor ?? '' });
+  const collapseVariants = el('input', { type: 'checkbox', name: 'collapse_variants', checked: current.collapse_variants });
+  const diversity = diversitySelect(current.diversity);
   const giftCards = el('input', { type: 'checkbox', name: 'exclude_gift_cards', checked: current.exclude_gift_cards });
   const purchased = el('input', { type: 'checkbox', name: 'exclude_purchased', checked: current.exclude_purchased });
   const previewSlot = el('div', { class: 'rules-preview', 'aria-live': 'polite' });
@@ -80,6 +82,7 @@ export async function rules(root) {
     const body = {
       exclude: lists.exclude.read(), pin: pins.read(), boost: lists.boost.read(), bury: lists.bury.read(),
       max_per_vendor: maxPerVendor.value === '' ? null : Number(maxPerVendor.value),
+      collapse_variants: collapseVariants.checked, diversity: Number(diversity.value),
       exclude_gift_cards: giftCards.checked, exclude_purchased: purchased.checked,
     };
     if (body.max_per_vendor !== null && !(Number.isInteger(body.max_per_vendor) && body.max_per_vendor > 0)) {
@@ -109,11 +112,21 @@ export async function rules(root) {
   card(t('rules_boost'), el('p', { class: 'hint' }, t('rules_boost_hint')), lists.boost.node),
   card(t('rules_bury'), el('p', { class: 'hint' }, t('rules_bury_hint')), lists.bury.node),
   card(t('rules_options'),
+    field(t('rules_diversity'), diversity, t('rules_diversity_hint')),
+    field(t('rules_collapse_variants'), collapseVariants, t('rules_collapse_variants_hint')),
     field(t('rules_max_per_vendor'), maxPerVendor, t('rules_max_per_vendor_hint')),
     field(t('rules_exclude_gift_cards'), giftCards),
     field(t('rules_exclude_purchased'), purchased)),
   el('div', { class: 'sticky-actions' }, errorSlot, el('div', { class: 'actions' }, save)));
   root.append(form, card(t('rules_preview'), previewControls, previewSlot));
+}
+
+/** How much shelves trade relevance for variety; a value set through the API keeps its place. */
+function diversitySelect(value) {
+  const levels = [[0, 'rules_diversity_off'], [0.15, 'rules_diversity_light'], [0.3, 'rules_diversity_balanced'], [0.5, 'rules_diversity_strong']];
+  if (!levels.some(([level]) => level === value)) levels.push([value, null]);
+  return el('select', { name: 'diversity' }, ...levels.map(([level, label]) =>
+    el('option', { value: String(level), selected: level === value }, label ? t(label) : String(level))));
 }
 
 /** Rules of one list (exclude, boost or bury): each a set of conditions that must all hold. */
