@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use kindred_retriever::recommend::mmr_order;
+pub use kindred_retriever::recommend::POOL_PER_PLACE;
 
 use super::Recommendation;
 
@@ -13,8 +14,6 @@ use super::Recommendation;
 /// real catalogues (BENCHMARKS.md, *Shelf diversity*): it removes most near-duplicate pairs
 /// while the share of same-kind neighbours stays where it was.
 pub const DEFAULT_DIVERSITY: f32 = 0.3;
-/// Candidates MMR chooses among, per place on the shelf.
-pub const POOL_PER_PLACE: usize = 3;
 
 /// Words a title's last part may have and still name a variant ("Black", "Mandala Teal",
 /// "3.5MM OR 4.5MM"), not a product of its own.

@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Candidate, CandidateSource, ItemId};
 
-/// Candidates MMR chooses among, per place asked for.
-const POOL_PER_PLACE: usize = 3;
+/// Candidates MMR chooses among, per place asked for (shelves use the same pool).
+pub const POOL_PER_PLACE: usize = 3;
 
 /// The order to show `relevance.len()` candidates in: the first `take` picked by MMR, the
 /// rest after them in their given order. `relevance` is the candidates' scores in any
