@@ -9,6 +9,7 @@ use super::diversity::POOL_PER_PLACE;
 use super::history::purchased;
 use super::ranked::on_sale;
 use super::rules::{CompiledRules, MerchandisingRules};
+use super::shelf::Variety;
 use super::strategy::Strategy;
 use super::{Recommendation, Recommender, ShoppingContext};
 use crate::domain::ShopDomain;
@@ -118,17 +119,15 @@ impl Recommender {
                     // A likely re-buy is shown though the shopper bought it: the "already
                     // bought" rule is for what they will not want twice.
                     let held_back: HashSet<u64> = purchased.difference(&rebuys).copied().collect();
-                    let vectors = if used.varies() {
-                        Some(
-                            self.shelf_vectors(shop, &rules, &found, &pinned, context.limit)
-                                .await,
-                        )
+                    let vectors = if used.mixes_on_embeddings() {
+                        self.shelf_vectors(shop, &rules, &found, &pinned, context.limit)
+                            .await
                     } else {
-                        None
+                        HashMap::new()
                     };
+                    let variety = used.variety(&vectors);
                     let limit = context.limit;
-                    let shelf =
-                        rules.apply(found, pinned.clone(), &held_back, limit, vectors.as_ref());
+                    let shelf = rules.apply(found, pinned.clone(), &held_back, limit, variety);
                     // Pins alone do not make an answer while a fallback may still fill the shelf.
                     if shelf.len() > pinned.len().min(context.limit) || last_step {
                         return Ok((used, shelf));
@@ -144,7 +143,7 @@ impl Recommender {
         }
         Ok((
             last,
-            rules.apply(Vec::new(), pinned, &purchased, context.limit, None),
+            rules.apply(Vec::new(), pinned, &purchased, context.limit, Variety::Kept),
         ))
     }
 

@@ -308,6 +308,7 @@ impl CompiledRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recommend::shelf::Variety;
     use crate::recommend::Recommendation;
     use serde_json::json;
     use std::collections::HashMap;
@@ -350,7 +351,7 @@ mod tests {
                 vec![product(9, "Kindred", &[], 100)],
                 &purchased.iter().copied().collect(),
                 4,
-                Some(&HashMap::new()),
+                Variety::Full(&HashMap::new()),
             )
             .into_iter()
             .map(|r| r.product.id)

@@ -8,19 +8,30 @@ use super::rules::CompiledRules;
 use super::Recommendation;
 use crate::domain::Product;
 
+/// How far a shelf may depart from its strategy's order for variety (`Strategy::variety`).
+#[derive(Clone, Copy)]
+pub enum Variety<'a> {
+    /// The order is the point (the shopper's own views, their likely re-buys): kept.
+    Kept,
+    /// One product per variant family, the order otherwise kept (newest first, most
+    /// popular first).
+    Families,
+    /// Families, then maximal marginal relevance on these embeddings of the candidates
+    /// and pins (where known).
+    Full(&'a HashMap<u64, Vec<f32>>),
+}
+
 impl CompiledRules {
     /// The final list: pinned products first (those given, already checked as
-    /// recommendable), then the candidates filtered, boosted, buried, diversified and
-    /// capped per vendor and per variant family. `variety` holds the candidates' and pins'
-    /// embeddings where known; `None` for a shelf whose order is its point, which keeps
-    /// it (`Strategy::varies`).
+    /// recommendable), then the candidates filtered, boosted, buried, diversified as
+    /// `variety` allows and capped per vendor and per variant family.
     pub fn apply(
         &self,
         candidates: Vec<Recommendation>,
         pinned: Vec<Product>,
         purchased: &HashSet<u64>,
         limit: usize,
-        variety: Option<&HashMap<u64, Vec<f32>>>,
+        variety: Variety<'_>,
     ) -> Vec<Recommendation> {
         let mut seen: HashSet<u64> = HashSet::new();
         let shelf: Vec<Recommendation> = pinned
@@ -41,7 +52,7 @@ impl CompiledRules {
             .drain(..unburied)
             .map(|(_, score, r)| (score, r))
             .collect();
-        if let Some(vectors) = variety {
+        if let Variety::Full(vectors) = variety {
             if self.collapse_variants {
                 families_first(&mut head, &shelf);
             }
@@ -60,7 +71,7 @@ impl CompiledRules {
             shelf,
             rest,
             limit,
-            variety.is_some() && self.collapse_variants,
+            !matches!(variety, Variety::Kept) && self.collapse_variants,
         )
     }
 
@@ -183,7 +194,7 @@ mod tests {
             Vec::new(),
             &HashSet::new(),
             limit,
-            Some(&vectors),
+            Variety::Full(&vectors),
         )
     }
 
@@ -225,11 +236,22 @@ mod tests {
             Vec::new(),
             &HashSet::new(),
             2,
-            None,
+            Variety::Kept,
         );
         assert_eq!(
             titles(&shelf),
             ["Warrior Mat - Black", "Warrior Mat - Espresso"]
+        );
+        let shelf = rules.apply(
+            candidates(&COLOURWAYS),
+            Vec::new(),
+            &HashSet::new(),
+            2,
+            Variety::Families,
+        );
+        assert_eq!(
+            titles(&shelf),
+            ["Warrior Mat - Black", "Yoga Strap - Jungle"]
         );
     }
 

@@ -1,8 +1,11 @@
 //! The strategies a storefront asks for by name (the theme block's setting, a headless
 //! frontend's parameter).
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
+use super::shelf::Variety;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -47,10 +50,21 @@ impl Strategy {
         }
     }
 
-    /// Whether the shop's diversity settings re-order its shelves: not where the order is
-    /// the point (the shopper's own views, newest first; their own likely re-buys).
-    pub fn varies(self) -> bool {
-        !matches!(self, Self::RecentlyViewed | Self::BuyAgain)
+    /// How far the shop's variety settings may re-order this strategy's shelf: not at all
+    /// where the order is the point (the shopper's own views, their likely re-buys); one
+    /// product per variant family where the order is a promise (newest first, most
+    /// popular first); fully, on the given embeddings, where relevance is a similarity.
+    pub fn variety(self, vectors: &HashMap<u64, Vec<f32>>) -> Variety<'_> {
+        match self {
+            Self::RecentlyViewed | Self::BuyAgain => Variety::Kept,
+            Self::NewArrivals | Self::Trending => Variety::Families,
+            Self::Similar | Self::ForYou | Self::Complementary => Variety::Full(vectors),
+        }
+    }
+
+    /// Whether `variety` needs the candidates' embeddings.
+    pub fn mixes_on_embeddings(self) -> bool {
+        matches!(self.variety(&HashMap::new()), Variety::Full(_))
     }
 
     pub fn parse(raw: &str, parameter: &str) -> Result<Self, AppError> {
