@@ -231,28 +231,25 @@ mod tests {
     #[test]
     fn a_shelf_whose_order_is_its_point_keeps_it() {
         let rules = MerchandisingRules::default().compile().unwrap();
-        let shelf = rules.apply(
-            candidates(&COLOURWAYS),
-            Vec::new(),
-            &HashSet::new(),
-            2,
-            Variety::Kept,
-        );
-        assert_eq!(
-            titles(&shelf),
-            ["Warrior Mat - Black", "Warrior Mat - Espresso"]
-        );
-        let shelf = rules.apply(
-            candidates(&COLOURWAYS),
-            Vec::new(),
-            &HashSet::new(),
-            2,
-            Variety::Families,
-        );
-        assert_eq!(
-            titles(&shelf),
-            ["Warrior Mat - Black", "Yoga Strap - Jungle"]
-        );
+        for (variety, expected) in [
+            (
+                Variety::Kept,
+                ["Warrior Mat - Black", "Warrior Mat - Espresso"],
+            ),
+            (
+                Variety::Families,
+                ["Warrior Mat - Black", "Yoga Strap - Jungle"],
+            ),
+        ] {
+            let shelf = rules.apply(
+                candidates(&COLOURWAYS),
+                Vec::new(),
+                &HashSet::new(),
+                2,
+                variety,
+            );
+            assert_eq!(titles(&shelf), expected);
+        }
     }
 
     #[test]

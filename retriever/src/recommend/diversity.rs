@@ -123,20 +123,6 @@ fn scaled_relevance(relevance: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// The mean cosine over every pair of a shelf's vectors: how alike its items are (1 is
-/// one item repeated). `None` for fewer than two.
-pub fn mean_pairwise_similarity(vectors: &[&[f32]]) -> Option<f32> {
-    let mut sum = 0.0;
-    let mut pairs = 0usize;
-    for (i, a) in vectors.iter().enumerate() {
-        for b in &vectors[i + 1..] {
-            sum += dot(a, b);
-            pairs += 1;
-        }
-    }
-    (pairs > 0).then(|| sum / pairs as f32)
-}
-
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -202,14 +188,5 @@ mod tests {
         let v = unit(&[1.0, 1.0]);
         let same = [Some(v.as_slice()), Some(v.as_slice())];
         assert_eq!(mmr_order(&[0.5, 0.5], &same, &[], 0.5, 2), [0, 1]);
-    }
-
-    #[test]
-    fn mean_pairwise_similarity_is_one_for_copies() {
-        let v = unit(&[1.0, 2.0]);
-        let w = unit(&[-2.0, 1.0]);
-        assert!((mean_pairwise_similarity(&[&v, &v]).unwrap() - 1.0).abs() < 1e-6);
-        assert!(mean_pairwise_similarity(&[&v, &w]).unwrap().abs() < 1e-6);
-        assert_eq!(mean_pairwise_similarity(&[&v]), None);
     }
 }

@@ -20,7 +20,7 @@ pub use blend::{Blender, Fusion, SourceWeight};
 pub use buy_again::{repeat_share, BuyAgain, BuyAgainParams, ShopperId};
 pub use content::ContentSimilarity;
 pub use cooccurrence::CoOccurrence;
-pub use diversity::{mean_pairwise_similarity, mmr_order, Diversified, POOL_PER_PLACE};
+pub use diversity::{mmr_order, Diversified, POOL_PER_PLACE};
 pub use item_walk::ItemWalk;
 pub use metrics::{Evaluation, Metrics};
 pub use popularity::{Popularity, Recency};
