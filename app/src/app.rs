@@ -37,6 +37,7 @@ impl App {
         let state = AppState {
             catalog: components.catalog.clone(),
             recommender: components.recommender.clone(),
+            search: crate::search::Search::new(components.recommender.clone()),
             keys: keys.clone(),
             metrics: telemetry::metrics_handle(),
             model_id: components.model_id.clone(),

@@ -48,7 +48,14 @@ pub async fn run(settings: Settings, command: Command) -> Result<(), AppError> {
             Ok(())
         }
         Command::SimilarLists { shop } => similar_lists(&settings, shop).await,
-        Command::Eval { data, no_content } => evaluate(&settings, &data, no_content),
+        Command::Eval {
+            search: true,
+            catalogs,
+            ..
+        } => evaluate_search(&settings, &catalogs),
+        Command::Eval {
+            data, no_content, ..
+        } => evaluate(&settings, &data, no_content),
         Command::Migrate => {
             startup::open_store(&settings).await?;
             println!("database is up to date");
@@ -172,6 +179,22 @@ fn evaluate(
     let next = crate::eval::next_basket::evaluate(&customers);
     println!("Next basket, Online Retail's customers:\n");
     println!("{}", crate::eval::next_basket::table(&next));
+    Ok(())
+}
+
+/// NDCG@10 of search on the real catalogues: the yoga stores of the last capture as one
+/// shop, and the Admin-format samples.
+fn evaluate_search(settings: &Settings, catalogs: &std::path::Path) -> Result<(), AppError> {
+    let model = startup::load_embedder(settings)?;
+    let mut rows = Vec::new();
+    for (name, path) in [
+        ("yoga stores", catalogs.join("yoga-stores/2026-01-13")),
+        ("admin samples", catalogs.join("admin-format")),
+    ] {
+        tracing::info!(catalogue = name, "evaluating search");
+        rows.extend(crate::eval::search::evaluate(name, &path, model.as_ref())?);
+    }
+    println!("{}", crate::eval::search::table(&rows));
     Ok(())
 }
 

@@ -63,6 +63,13 @@ pub enum Command {
         /// Skip the embedding model (content-only rows become n/a).
         #[arg(long)]
         no_content: bool,
+        /// Evaluate search instead (NDCG@10 of lexical, semantic and hybrid on queries made
+        /// from the real catalogues).
+        #[arg(long)]
+        search: bool,
+        /// Folder holding `yoga-stores/` and `admin-format/` (with `--search`).
+        #[arg(long, default_value = "../shared/data/catalogs")]
+        catalogs: std::path::PathBuf,
     },
 }
 

@@ -24,6 +24,7 @@ pub mod progress;
 pub mod proof;
 pub mod purchases;
 pub mod recommend;
+pub mod search;
 pub mod shopify;
 pub mod startup;
 pub mod storage;

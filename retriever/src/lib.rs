@@ -15,6 +15,7 @@ pub mod exact_batched;
 mod filter;
 mod model;
 pub mod recommend;
+pub mod search;
 mod server;
 
 use async_trait::async_trait;

@@ -23,6 +23,7 @@ mod purchases;
 mod replica_processes;
 mod replicas;
 mod retail_orders;
+mod search;
 mod shared_models;
 mod shelf_diversity;
 mod shopify_app;

@@ -2,7 +2,10 @@
 //! have, turned into [`Product`]s with every unusable record reported (here and in the
 //! parsers), and the service that stores them and keeps their vectors in step (`service`).
 
+mod lexical;
 pub mod service;
+
+pub use lexical::searchable_text;
 mod shopify_csv;
 mod shopify_json;
 

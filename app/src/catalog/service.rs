@@ -51,6 +51,8 @@ pub struct CatalogService {
     /// Per shop, how many times its vectors were written by this process: a similar-list job
     /// that read the vectors under one count writes its lists only under the same count.
     vector_writes: Arc<std::sync::Mutex<HashMap<ShopDomain, u64>>>,
+    /// Each shop's lexical index, for search (`lexical`).
+    pub(crate) lexical: super::lexical::LexicalIndexes,
 }
 
 impl CatalogService {
@@ -68,6 +70,7 @@ impl CatalogService {
             index_dirty: Arc::new(AtomicBool::new(false)),
             write_lock: Default::default(),
             vector_writes: Default::default(),
+            lexical: Default::default(),
         }
     }
 
@@ -225,6 +228,15 @@ impl CatalogService {
             .unwrap_or(u64::MAX)
     }
 
+    /// The shop's lexical index, for search (`lexical`).
+    pub async fn lexical_index(
+        &self,
+        shop: &ShopDomain,
+    ) -> Result<Arc<kindred_retriever::search::LexicalIndex>, AppError> {
+        let writes = self.vector_write_count(shop);
+        self.lexical.of(&self.stores, shop, writes).await
+    }
+
     /// Removes a product from the index and the catalogue.
     pub async fn delete_product(&self, shop: &ShopDomain, id: ProductId) -> Result<bool, AppError> {
         let _writer = self.write_lock.lock().await;
@@ -242,6 +254,7 @@ impl CatalogService {
         let _writer = self.write_lock.lock().await;
         self.index.drop_shop(shop.as_str()).await?;
         self.index.flush().await?;
+        self.lexical.forget(shop);
         self.stores.shops.delete_shop(shop).await
     }
 

@@ -13,6 +13,7 @@
 
 mod data;
 pub mod next_basket;
+pub mod search;
 mod served;
 mod tuning;
 

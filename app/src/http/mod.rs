@@ -17,6 +17,7 @@ mod preview;
 mod proof;
 mod proxy;
 mod routes;
+mod search;
 mod shopify;
 mod storefront;
 pub mod views;
@@ -41,6 +42,8 @@ pub use limits::{Budgets, RateLimit, RateLimits};
 pub struct AppState {
     pub catalog: CatalogService,
     pub recommender: crate::recommend::Recommender,
+    /// Product search for shoppers.
+    pub search: crate::search::Search,
     pub keys: KeyCache,
     pub metrics: PrometheusHandle,
     pub model_id: String,
@@ -116,6 +119,8 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
             "/recommendations",
             get(storefront::recommendations).options(preflight),
         )
+        .route("/search", get(search::search).options(preflight))
+        .route("/search/suggest", get(search::suggest).options(preflight))
         .route(
             "/recommendations/cart",
             get(storefront::cart).options(preflight),
@@ -215,6 +220,8 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
     let proxy = Router::new()
         .route("/proxy/recommendations", get(proxy::proxy_recommendations))
         .route("/proxy/events", post(proxy::proxy_events))
+        .route("/proxy/search", get(search::proxy_search))
+        .route("/proxy/search/suggest", get(search::proxy_suggest))
         .layer(DefaultBodyLimit::max(limits.max_storefront_body_bytes));
 
     // Webhook bodies have their own (smaller) limit; they are read whole to check the HMAC.

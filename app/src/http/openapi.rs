@@ -19,12 +19,14 @@ use utoipa::{Modify, OpenApi};
         super::storefront::recommendations,
         super::storefront::recommendations_by_path,
         super::storefront::cart,
+        super::search::search,
+        super::search::suggest,
         super::events::record_events,
         super::routes::get_product,
         super::routes::similar_products,
     ),
     modifiers(&StorefrontKey),
-    tags((name = "storefront", description = "Recommendations and events, for shoppers' browsers and headless frontends"))
+    tags((name = "storefront", description = "Recommendations, search and events, for shoppers' browsers and headless frontends"))
 )]
 pub struct ApiDoc;
 

@@ -10,7 +10,7 @@ use crate::error::AppError;
 pub const MAX_LIMIT: usize = 50;
 // A page of similar products can always come from a stored list.
 const _: () = assert!(MAX_LIMIT <= crate::recommend::similar_lists::LIST_LENGTH);
-const DEFAULT_LIMIT: usize = 10;
+pub const DEFAULT_LIMIT: usize = 10;
 const MAX_CART_ITEMS: usize = 50;
 
 /// Items wanted: 10 unless asked, at most 50.

@@ -62,7 +62,7 @@ impl axum::extract::FromRequestParts<AppState> for ProxyShop {
 }
 
 /// The storefront's own parameters as the query struct (all of them strings).
-fn parameters_of<T: serde::de::DeserializeOwned>(
+pub(super) fn parameters_of<T: serde::de::DeserializeOwned>(
     parameters: &[(String, String)],
 ) -> Result<T, AppError> {
     let mut object = Map::new();
@@ -89,15 +89,19 @@ pub async fn proxy_recommendations(
     // Only Shopify's signed word says who is logged in.
     asked.context.customer_id = request.customer_id;
     let body = answer(&state, &request.shop, asked).await?;
-    // Personal answers must not sit in a shared cache between Shopify and the shopper.
-    Ok((
+    Ok(private(body))
+}
+
+/// Personal answers must not sit in a shared cache between Shopify and the shopper.
+pub(super) fn private(body: impl IntoResponse) -> Response {
+    (
         [(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-store"),
         )],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// `POST /proxy/events` (the storefront's `/apps/kindred/events`): the same events as

@@ -168,7 +168,7 @@ pub async fn recommendations(
 }
 
 /// The customer a headless request's `X-Kindred-Customer-Token` vouches for, if it sent one.
-fn signed_customer(
+pub(super) fn signed_customer(
     state: &AppState,
     shop: &ShopDomain,
     headers: &HeaderMap,

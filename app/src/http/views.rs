@@ -103,3 +103,25 @@ pub struct RecommendationsResponse {
     #[schema(value_type = Option<Object>)]
     pub experiment: Option<crate::proof::experiments::Treatment>,
 }
+
+/// Search results, best first, each with why it matched.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResponse {
+    /// The query as searched (trimmed).
+    pub query: String,
+    /// Whether the shopper's live session re-ranked the results (never for a shopper in the
+    /// holdout, nor one Kindred has no session for).
+    pub personalised: bool,
+    pub results: Vec<RecommendationView>,
+}
+
+/// As-you-type suggestions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestResponse {
+    pub query: String,
+    /// Whole queries completing the last word, most products first; each finds a product.
+    pub queries: Vec<String>,
+    /// Products the query already finds, the last word taken as still being typed.
+    pub products: Vec<RecommendationView>,
+    pub personalised: bool,
+}

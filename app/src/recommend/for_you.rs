@@ -151,6 +151,19 @@ impl Recommender {
         ))
     }
 
+    /// The shopper's live session as one unit vector (what search re-ranks by); `None` when
+    /// their history has nothing to build one from.
+    pub(crate) async fn session_vector(
+        &self,
+        shop: &ShopDomain,
+        context: &ShoppingContext,
+    ) -> Result<Option<Vec<f32>>, AppError> {
+        Ok(match self.live_session(shop, context).await? {
+            Prepared::Session(session) => Some(session.vector),
+            Prepared::NoSession { .. } => None,
+        })
+    }
+
     /// The session vector and what goes with it, from the shopper's history.
     pub(crate) async fn live_session(
         &self,
@@ -359,7 +372,7 @@ impl Recommender {
     }
 
     /// The stored vectors of these products, by id, in one read.
-    async fn vectors_of(
+    pub(crate) async fn vectors_of(
         &self,
         shop: &ShopDomain,
         ids: &[u64],

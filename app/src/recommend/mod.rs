@@ -15,13 +15,13 @@ mod history;
 mod interactions;
 mod list_cache;
 mod low_priority;
-mod ranked;
+pub(crate) mod ranked;
 mod shared_models;
-mod shelf;
+pub(crate) mod shelf;
 pub use shared_models::{ModelBuilds, ModelSharing};
 pub mod rules;
-mod searches;
-mod shop_cache;
+pub(crate) mod searches;
+pub(crate) mod shop_cache;
 mod similar;
 pub mod similar_lists;
 pub mod strategies;
@@ -132,11 +132,11 @@ impl Recommender {
         &self.catalog
     }
 
-    fn stores(&self) -> &Stores {
+    pub(crate) fn stores(&self) -> &Stores {
         self.catalog.stores()
     }
 
-    fn index(&self) -> &Arc<dyn VectorIndex> {
+    pub(crate) fn index(&self) -> &Arc<dyn VectorIndex> {
         self.catalog.index()
     }
 

@@ -297,6 +297,19 @@ impl CompiledRules {
         self.diversity
     }
 
+    /// The rules as they shape search results: what the merchant excludes, boosts and
+    /// buries; not what makes a shelf (pins, the vendor cap, variety), since a shopper who
+    /// searched asked for the matches themselves.
+    pub fn for_search(self) -> Self {
+        Self {
+            pins: Vec::new(),
+            max_per_vendor: None,
+            collapse_variants: false,
+            diversity: 0.0,
+            ..self
+        }
+    }
+
     /// Never recommended under these rules (on top of sold-out, unpublished and on-screen).
     pub fn excludes(&self, product: &Product, purchased: &HashSet<u64>) -> bool {
         (self.exclude_gift_cards && product.gift_card)

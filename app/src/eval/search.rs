@@ -1,0 +1,249 @@
+//! Offline evaluation of search (`kindred eval --search`): NDCG@10 of the lexical half
+//! alone, the semantic half alone and the served hybrid, on queries made from the real
+//! catalogues themselves, with the same index, fusion and weights as serving. Two kinds
+//! of query, both what shoppers type:
+//!
+//! - a product's title without its brand, variant, option values and numbers ("Warrior
+//!   Mat - Black" by Alo is "warrior mat"): the product is highly relevant, the other
+//!   colourways of its line relevant;
+//! - a tag a few products share ("cork", "travel"): those products are relevant.
+//!
+//! Deterministic: no sampling, ties broken by product id.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use kindred_embedder::Embedder;
+use kindred_retriever::recommend::Candidate;
+use kindred_retriever::search::text::{is_stop_word, words};
+use kindred_retriever::search::{fuse, LexicalIndex};
+
+use crate::catalog::service::text_of;
+use crate::catalog::{read_catalogue, searchable_text};
+use crate::domain::Product;
+use crate::error::AppError;
+use crate::recommend::diversity::variant_family;
+use crate::search::WEIGHTS;
+
+const CUTOFF: usize = 10;
+/// A tag is a query when this many products share it, at most: wider tags are categories
+/// ("yoga", "sale") that any ranking of many products satisfies.
+const TAG_PRODUCTS: std::ops::RangeInclusive<usize> = 2..=20;
+
+/// A query and the grade of each relevant product (2: the one meant, 1: relevant).
+struct Query {
+    kind: &'static str,
+    text: String,
+    relevant: HashMap<u64, f64>,
+}
+
+/// One row of the table: a catalogue, a kind of query, NDCG@10 of each method.
+pub struct SearchRow {
+    pub catalogue: String,
+    pub kind: &'static str,
+    pub queries: usize,
+    pub lexical: f64,
+    pub semantic: f64,
+    pub hybrid: f64,
+}
+
+/// Evaluates search on one catalogue file or folder.
+pub fn evaluate(name: &str, path: &Path, model: &dyn Embedder) -> Result<Vec<SearchRow>, AppError> {
+    let products = read_catalogue(path)?.products;
+    let queries = queries(&products);
+    let index = LexicalIndex::build(&products.iter().map(searchable_text).collect::<Vec<_>>());
+    let product_vectors = model.embed(&products.iter().map(text_of).collect::<Vec<_>>())?;
+    let texts: Vec<String> = queries.iter().map(|q| q.text.clone()).collect();
+    let query_vectors = model.embed(&texts)?;
+    let ids: Vec<u64> = products.iter().map(|p| p.id).collect();
+    let mut totals: BTreeMap<&'static str, [f64; 4]> = BTreeMap::new();
+    for (query, vector) in queries.iter().zip(&query_vectors) {
+        let lexical = index.search(&query.text, false, WEIGHTS.depth);
+        let semantic = nearest(vector, &ids, &product_vectors, WEIGHTS.depth);
+        let hybrid: Vec<u64> = fuse(&lexical, &semantic, &WEIGHTS, CUTOFF)
+            .iter()
+            .map(|h| h.item)
+            .collect();
+        let semantic_kept: Vec<u64> = semantic
+            .iter()
+            .filter(|c| c.score >= f64::from(WEIGHTS.min_similarity))
+            .map(|c| c.item)
+            .collect();
+        let lexical: Vec<u64> = lexical.iter().map(|c| c.item).collect();
+        for kind in [query.kind, "all"] {
+            let sums = totals.entry(kind).or_default();
+            sums[0] += 1.0;
+            sums[1] += ndcg(&lexical, &query.relevant);
+            sums[2] += ndcg(&semantic_kept, &query.relevant);
+            sums[3] += ndcg(&hybrid, &query.relevant);
+        }
+    }
+    Ok(totals
+        .into_iter()
+        .map(|(kind, [n, lexical, semantic, hybrid])| SearchRow {
+            catalogue: format!("{name} ({} products)", products.len()),
+            kind,
+            queries: n as usize,
+            lexical: lexical / n,
+            semantic: semantic / n,
+            hybrid: hybrid / n,
+        })
+        .collect())
+}
+
+/// The markdown table of the rows.
+pub fn table(rows: &[SearchRow]) -> String {
+    let mut out = String::from(
+        "| catalogue | queries | n | NDCG@10 lexical | NDCG@10 semantic | NDCG@10 hybrid |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.4} | {:.4} | {:.4} |\n",
+            r.catalogue, r.kind, r.queries, r.lexical, r.semantic, r.hybrid
+        ));
+    }
+    out
+}
+
+/// The catalogue's title and tag queries, each text once.
+fn queries(products: &[Product]) -> Vec<Query> {
+    let mut by_text: BTreeMap<(&'static str, String), HashMap<u64, f64>> = BTreeMap::new();
+    let families: HashMap<u64, String> = products
+        .iter()
+        .map(|p| (p.id, variant_family(&p.title)))
+        .collect();
+    for product in products {
+        let Some(text) = title_query(product) else {
+            continue;
+        };
+        let relevant = by_text.entry(("title", text)).or_default();
+        let family = &families[&product.id];
+        for other in products.iter().filter(|o| &families[&o.id] == family) {
+            relevant.entry(other.id).or_insert(1.0);
+        }
+        relevant.insert(product.id, 2.0);
+    }
+    let vendors: HashSet<String> = products
+        .iter()
+        .filter_map(|p| p.vendor.as_deref())
+        .map(|v| words(v).join(" "))
+        .collect();
+    let mut tagged: BTreeMap<String, HashSet<u64>> = BTreeMap::new();
+    for product in products {
+        for tag in &product.tags {
+            let text = words(tag).join(" ");
+            let plain = tag
+                .chars()
+                .all(|c| c.is_alphabetic() || c == ' ' || c == '-');
+            if plain && text.len() >= 3 && !vendors.contains(&text) {
+                tagged.entry(text).or_default().insert(product.id);
+            }
+        }
+    }
+    for (text, ids) in tagged {
+        if TAG_PRODUCTS.contains(&ids.len()) {
+            by_text.insert(("tag", text), ids.into_iter().map(|id| (id, 1.0)).collect());
+        }
+    }
+    by_text
+        .into_iter()
+        .map(|((kind, text), relevant)| Query {
+            kind,
+            text,
+            relevant,
+        })
+        .collect()
+}
+
+/// The title as a shopper would put it: no brand, no variant part, no option values, no
+/// sizes or codes; `None` when fewer than two words are left.
+fn title_query(product: &Product) -> Option<String> {
+    let brand: HashSet<String> = product.vendor.iter().flat_map(|v| words(v)).collect();
+    let options: HashSet<String> = product
+        .options
+        .iter()
+        .flat_map(|o| o.values.iter().flat_map(|v| words(v)))
+        .collect();
+    let kept: Vec<String> = words(&variant_family(&product.title))
+        .into_iter()
+        .filter(|w| !brand.contains(w) && !options.contains(w) && !is_stop_word(w))
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    (kept.len() >= 2).then(|| kept.join(" "))
+}
+
+/// Exact cosine nearest products, best first.
+fn nearest(query: &[f32], ids: &[u64], vectors: &[Vec<f32>], k: usize) -> Vec<Candidate> {
+    let norm = |v: &[f32]| {
+        v.iter()
+            .map(|x| x * x)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::EPSILON)
+    };
+    let q = norm(query);
+    let mut scored: Vec<Candidate> = ids
+        .iter()
+        .zip(vectors)
+        .map(|(&item, v)| {
+            let dot: f32 = v.iter().zip(query).map(|(a, b)| a * b).sum();
+            Candidate {
+                item,
+                score: f64::from(dot / (q * norm(v))),
+            }
+        })
+        .collect();
+    scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+    scored.truncate(k);
+    scored
+}
+
+/// NDCG at the cutoff, graded gains `2^grade - 1`.
+fn ndcg(ranked: &[u64], relevant: &HashMap<u64, f64>) -> f64 {
+    let gain = |grade: f64| grade.exp2() - 1.0;
+    let discount = |rank: usize| 1.0 / (rank as f64 + 2.0).log2();
+    let dcg: f64 = ranked
+        .iter()
+        .take(CUTOFF)
+        .enumerate()
+        .map(|(rank, id)| relevant.get(id).map_or(0.0, |&g| gain(g) * discount(rank)))
+        .sum();
+    let mut grades: Vec<f64> = relevant.values().copied().collect();
+    grades.sort_by(|a, b| b.total_cmp(a));
+    let ideal: f64 = grades
+        .iter()
+        .take(CUTOFF)
+        .enumerate()
+        .map(|(rank, &g)| gain(g) * discount(rank))
+        .sum();
+    if ideal > 0.0 {
+        dcg / ideal
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ndcg_is_one_for_the_ideal_order_and_less_otherwise() {
+        let relevant = HashMap::from([(1, 2.0), (2, 1.0)]);
+        assert!((ndcg(&[1, 2, 3], &relevant) - 1.0).abs() < 1e-9);
+        let swapped = ndcg(&[2, 1, 3], &relevant);
+        assert!(swapped < 1.0 && swapped > 0.5, "{swapped}");
+        assert_eq!(ndcg(&[3, 4], &relevant), 0.0);
+    }
+
+    #[test]
+    fn a_title_query_drops_brand_variant_options_and_sizes() {
+        let product: Product = crate::catalog::product_from_json(&serde_json::json!({
+            "id": 1, "title": "Alo Warrior Mat 6mm - Espresso", "vendor": "Alo Yoga",
+            "options": [{"name": "Color", "values": ["Espresso", "Black"]}]
+        }))
+        .unwrap();
+        assert_eq!(title_query(&product).as_deref(), Some("warrior mat"));
+    }
+}

@@ -1,0 +1,199 @@
+//! Hybrid retrieval: the lexical and the semantic lists fused by reciprocal rank (neither
+//! source's scores are comparable with the other's, their ranks are), then re-ranked for
+//! one shopper by how close each result is to their live session. The session only
+//! re-orders what the query found: it never brings in a product the query did not.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::recommend::{Blender, Candidate, Fusion, ItemId, RankedList, SourceWeight};
+
+/// How the lists are weighed; serving and the offline evaluation read the same values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HybridWeights {
+    pub lexical: f64,
+    pub semantic: f64,
+    /// The session's order against the query's, in the re-rank.
+    pub session: f64,
+    /// Reciprocal-rank constant: larger flattens the difference between ranks.
+    pub constant: f64,
+    /// How deep each list is read.
+    pub depth: usize,
+    /// Semantic hits less similar than this to the query are not results (a nearest
+    /// neighbour always exists, even of nonsense).
+    pub min_similarity: f32,
+}
+
+/// What the served search uses (`kindred eval --search` measures it).
+pub const SERVED: HybridWeights = HybridWeights {
+    lexical: 1.0,
+    semantic: 1.0,
+    session: 0.5,
+    constant: 20.0,
+    depth: 50,
+    min_similarity: 0.2,
+};
+
+/// A result and which of the lists found it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub item: ItemId,
+    pub score: f64,
+    pub lexical: bool,
+    pub semantic: bool,
+}
+
+/// The two lists fused, best first, at most `k`.
+pub fn fuse(
+    lexical: &[Candidate],
+    semantic: &[Candidate],
+    weights: &HybridWeights,
+    k: usize,
+) -> Vec<Hit> {
+    let semantic: Vec<Candidate> = semantic
+        .iter()
+        .filter(|c| c.score >= f64::from(weights.min_similarity))
+        .copied()
+        .collect();
+    let in_lexical: HashSet<ItemId> = lexical.iter().map(|c| c.item).collect();
+    let in_semantic: HashSet<ItemId> = semantic.iter().map(|c| c.item).collect();
+    let fused = rrf(
+        [
+            ("lexical", lexical.to_vec(), weights.lexical),
+            ("semantic", semantic, weights.semantic),
+        ],
+        weights,
+        k,
+    );
+    fused
+        .into_iter()
+        .map(|c| Hit {
+            item: c.item,
+            score: c.score,
+            lexical: in_lexical.contains(&c.item),
+            semantic: in_semantic.contains(&c.item),
+        })
+        .collect()
+}
+
+/// The hits re-ordered by fusing their order with their closeness to the session
+/// (`closeness`, by item; an item without one keeps only its query rank).
+pub fn rerank_for_session(
+    hits: Vec<Hit>,
+    closeness: &HashMap<ItemId, f32>,
+    weights: &HybridWeights,
+) -> Vec<Hit> {
+    if closeness.is_empty() || hits.len() < 2 {
+        return hits;
+    }
+    let query_order: Vec<Candidate> = hits
+        .iter()
+        .map(|h| Candidate {
+            item: h.item,
+            score: h.score,
+        })
+        .collect();
+    let mut session_order: Vec<Candidate> = hits
+        .iter()
+        .filter_map(|h| {
+            closeness.get(&h.item).map(|&score| Candidate {
+                item: h.item,
+                score: f64::from(score),
+            })
+        })
+        .collect();
+    session_order.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+    let by_item: HashMap<ItemId, Hit> = hits.iter().map(|h| (h.item, *h)).collect();
+    let depth = hits.len();
+    rrf(
+        [
+            ("query", query_order, 1.0),
+            ("session", session_order, weights.session),
+        ],
+        &HybridWeights { depth, ..*weights },
+        depth,
+    )
+    .into_iter()
+    .filter_map(|c| {
+        by_item.get(&c.item).map(|h| Hit {
+            score: c.score,
+            ..*h
+        })
+    })
+    .collect()
+}
+
+fn rrf<const N: usize>(
+    lists: [(&'static str, Vec<Candidate>, f64); N],
+    weights: &HybridWeights,
+    k: usize,
+) -> Vec<Candidate> {
+    let sources = lists
+        .into_iter()
+        .map(|(name, candidates, weight)| SourceWeight {
+            source: Box::new(RankedList { name, candidates }),
+            weight,
+        })
+        .collect();
+    let blender = Blender::new(
+        sources,
+        Fusion::ReciprocalRank {
+            constant: weights.constant,
+        },
+        weights.depth,
+    );
+    blender
+        .recommend_explained(&[], k, &HashSet::new())
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(items: &[(u64, f64)]) -> Vec<Candidate> {
+        items
+            .iter()
+            .map(|&(item, score)| Candidate { item, score })
+            .collect()
+    }
+
+    #[test]
+    fn a_product_both_lists_found_leads_and_weak_meanings_are_dropped() {
+        let lexical = list(&[(1, 9.0), (2, 8.0), (3, 1.0)]);
+        let semantic = list(&[(3, 0.8), (4, 0.7), (5, 0.1)]);
+        let hits = fuse(&lexical, &semantic, &SERVED, 10);
+        let items: Vec<u64> = hits.iter().map(|h| h.item).collect();
+        assert_eq!(items[0], 3, "{hits:?}");
+        assert!(!items.contains(&5), "below the similarity floor");
+        let three = hits.iter().find(|h| h.item == 3).unwrap();
+        assert!(three.lexical && three.semantic);
+        let four = hits.iter().find(|h| h.item == 4).unwrap();
+        assert!(!four.lexical && four.semantic);
+    }
+
+    #[test]
+    fn the_session_reorders_but_never_adds() {
+        let lexical: Vec<(u64, f64)> = (1..=10).map(|i| (i, 20.0 - i as f64)).collect();
+        let hits = fuse(&list(&lexical), &[], &SERVED, 10);
+        // The shopper's session is about product 8, a little about the rest, and about a
+        // product the query did not find.
+        let mut closeness: HashMap<u64, f32> = (1..=10).map(|i| (i, 0.1)).collect();
+        closeness.insert(8, 0.9);
+        closeness.insert(99, 1.0);
+        let reranked = rerank_for_session(hits, &closeness, &SERVED);
+        let items: Vec<u64> = reranked.iter().map(|h| h.item).collect();
+        assert_eq!(items.len(), 10);
+        assert!(!items.contains(&99));
+        let eighth = items.iter().position(|&i| i == 8).unwrap();
+        assert!(
+            eighth <= 4,
+            "the session's product rose from 8th: {items:?}"
+        );
+        assert_eq!(
+            items[0], 1,
+            "a half-weight session does not overturn the query's first"
+        );
+    }
+}
