@@ -192,9 +192,19 @@ fn evaluate_search(settings: &Settings, catalogs: &std::path::Path) -> Result<()
         ("admin samples", catalogs.join("admin-format")),
     ] {
         tracing::info!(catalogue = name, "evaluating search");
-        rows.extend(crate::eval::search::evaluate(name, &path, model.as_ref())?);
+        let evaluation = crate::eval::search::evaluate(name, &path, model.as_ref())?;
+        let tried: Vec<String> = evaluation
+            .tuning
+            .iter()
+            .map(|(share, ndcg)| format!("{share:.1}: {ndcg:.4}"))
+            .collect();
+        println!(
+            "{name}, tuning half, NDCG@10 by lexical share: {}",
+            tried.join(", ")
+        );
+        rows.extend(evaluation.rows);
     }
-    println!("{}", crate::eval::search::table(&rows));
+    println!("\n{}", crate::eval::search::table(&rows));
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 mod common;
 mod fake_shopify;
+mod headless_client;
 mod kindred_process;
 
 mod abuse;

@@ -1,22 +1,28 @@
 //! Offline evaluation of search (`kindred eval --search`): NDCG@10 of the lexical half
 //! alone, the semantic half alone and the served hybrid, on queries made from the real
-//! catalogues themselves, with the same index, fusion and weights as serving. Two kinds
-//! of query, both what shoppers type:
+//! catalogues themselves, with the same index, fusion and weights as serving. Four kinds
+//! of query, all of them what shoppers type:
 //!
 //! - a product's title without its brand, variant, option values and numbers ("Warrior
 //!   Mat - Black" by Alo is "warrior mat"): the product is highly relevant, the other
 //!   colourways of its line relevant;
+//! - the same title query misspelt (its longest word missing its middle letter: "warior
+//!   mat"), as shoppers type in a hurry;
+//! - the product in its description's words: the first six words of its description that
+//!   its title does not use (the product highly relevant, its line relevant);
 //! - a tag a few products share ("cork", "travel"): those products are relevant.
 //!
-//! Deterministic: no sampling, ties broken by product id.
+//! The queries are split in two by their order (kind, then text): the lexical share of the
+//! fusion is chosen on the first half (`tuning`), every figure of the table is measured on
+//! the second. Deterministic: no sampling, ties broken by product id.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use kindred_embedder::Embedder;
 use kindred_retriever::recommend::Candidate;
-use kindred_retriever::search::text::{is_stop_word, words};
-use kindred_retriever::search::{fuse, LexicalIndex};
+use kindred_retriever::search::text::{is_stop_word, query_for_model, words};
+use kindred_retriever::search::{fuse, HybridWeights, LexicalIndex};
 
 use crate::catalog::service::text_of;
 use crate::catalog::{read_catalogue, searchable_text};
@@ -29,6 +35,8 @@ const CUTOFF: usize = 10;
 /// A tag is a query when this many products share it, at most: wider tags are categories
 /// ("yoga", "sale") that any ranking of many products satisfies.
 const TAG_PRODUCTS: std::ops::RangeInclusive<usize> = 2..=20;
+/// The lexical shares tried on the tuning half.
+const SHARES: [f64; 6] = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 
 /// A query and the grade of each relevant product (2: the one meant, 1: relevant).
 struct Query {
@@ -47,48 +55,105 @@ pub struct SearchRow {
     pub hybrid: f64,
 }
 
+/// What one catalogue measured: the table's rows (second half), and NDCG@10 of each
+/// lexical share on the tuning half.
+pub struct SearchEvaluation {
+    pub rows: Vec<SearchRow>,
+    pub tuning: Vec<(f64, f64)>,
+}
+
+/// A query's two lists, as serving reads them.
+struct Lists<'q> {
+    query: &'q Query,
+    lexical: Vec<Candidate>,
+    semantic: Vec<Candidate>,
+}
+
 /// Evaluates search on one catalogue file or folder.
-pub fn evaluate(name: &str, path: &Path, model: &dyn Embedder) -> Result<Vec<SearchRow>, AppError> {
+pub fn evaluate(
+    name: &str,
+    path: &Path,
+    model: &dyn Embedder,
+) -> Result<SearchEvaluation, AppError> {
     let products = read_catalogue(path)?.products;
     let queries = queries(&products);
     let index = LexicalIndex::build(&products.iter().map(searchable_text).collect::<Vec<_>>());
     let product_vectors = model.embed(&products.iter().map(text_of).collect::<Vec<_>>())?;
-    let texts: Vec<String> = queries.iter().map(|q| q.text.clone()).collect();
+    let texts: Vec<String> = queries.iter().map(|q| query_for_model(&q.text)).collect();
     let query_vectors = model.embed(&texts)?;
     let ids: Vec<u64> = products.iter().map(|p| p.id).collect();
+    let lists: Vec<Lists> = queries
+        .iter()
+        .zip(&query_vectors)
+        .map(|(query, vector)| Lists {
+            query,
+            lexical: index.search(&query.text, false, WEIGHTS.depth),
+            semantic: nearest(vector, &ids, &product_vectors, WEIGHTS.depth),
+        })
+        .collect();
+    let (tuning_half, test_half): (Vec<(usize, &Lists)>, Vec<(usize, &Lists)>) =
+        lists.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let tuning = SHARES
+        .iter()
+        .map(|&share| {
+            let weights = HybridWeights {
+                lexical_share: share,
+                ..WEIGHTS
+            };
+            let total: f64 = tuning_half
+                .iter()
+                .map(|(_, l)| ndcg(&hybrid(l, &weights), &l.query.relevant))
+                .sum();
+            (share, total / tuning_half.len().max(1) as f64)
+        })
+        .collect();
+    let catalogue = format!("{name} ({} products)", products.len());
+    Ok(SearchEvaluation {
+        rows: rows(&catalogue, test_half.iter().map(|(_, l)| *l)),
+        tuning,
+    })
+}
+
+/// The served hybrid's order for a query's lists.
+fn hybrid(lists: &Lists, weights: &HybridWeights) -> Vec<u64> {
+    fuse(&lists.lexical, &lists.semantic, weights, CUTOFF)
+        .iter()
+        .map(|h| h.item)
+        .collect()
+}
+
+/// Mean NDCG@10 of each method, per kind of query and over all.
+fn rows<'a>(catalogue: &str, measured: impl Iterator<Item = &'a Lists<'a>>) -> Vec<SearchRow> {
     let mut totals: BTreeMap<&'static str, [f64; 4]> = BTreeMap::new();
-    for (query, vector) in queries.iter().zip(&query_vectors) {
-        let lexical = index.search(&query.text, false, WEIGHTS.depth);
-        let semantic = nearest(vector, &ids, &product_vectors, WEIGHTS.depth);
-        let hybrid: Vec<u64> = fuse(&lexical, &semantic, &WEIGHTS, CUTOFF)
-            .iter()
-            .map(|h| h.item)
-            .collect();
-        let semantic_kept: Vec<u64> = semantic
+    for lists in measured {
+        let relevant = &lists.query.relevant;
+        let lexical: Vec<u64> = lists.lexical.iter().map(|c| c.item).collect();
+        let semantic: Vec<u64> = lists
+            .semantic
             .iter()
             .filter(|c| c.score >= f64::from(WEIGHTS.min_similarity))
             .map(|c| c.item)
             .collect();
-        let lexical: Vec<u64> = lexical.iter().map(|c| c.item).collect();
-        for kind in [query.kind, "all"] {
+        let hybrid = hybrid(lists, &WEIGHTS);
+        for kind in [lists.query.kind, "all"] {
             let sums = totals.entry(kind).or_default();
             sums[0] += 1.0;
-            sums[1] += ndcg(&lexical, &query.relevant);
-            sums[2] += ndcg(&semantic_kept, &query.relevant);
-            sums[3] += ndcg(&hybrid, &query.relevant);
+            sums[1] += ndcg(&lexical, relevant);
+            sums[2] += ndcg(&semantic, relevant);
+            sums[3] += ndcg(&hybrid, relevant);
         }
     }
-    Ok(totals
+    totals
         .into_iter()
         .map(|(kind, [n, lexical, semantic, hybrid])| SearchRow {
-            catalogue: format!("{name} ({} products)", products.len()),
+            catalogue: catalogue.to_owned(),
             kind,
             queries: n as usize,
             lexical: lexical / n,
             semantic: semantic / n,
             hybrid: hybrid / n,
         })
-        .collect())
+        .collect()
 }
 
 /// The markdown table of the rows.
@@ -114,15 +179,22 @@ fn queries(products: &[Product]) -> Vec<Query> {
         .map(|p| (p.id, variant_family(&p.title)))
         .collect();
     for product in products {
-        let Some(text) = title_query(product) else {
-            continue;
-        };
-        let relevant = by_text.entry(("title", text)).or_default();
-        let family = &families[&product.id];
-        for other in products.iter().filter(|o| &families[&o.id] == family) {
-            relevant.entry(other.id).or_insert(1.0);
+        let title = title_query(product);
+        let misspelt = title.as_deref().and_then(misspelt);
+        let described = description_query(product);
+        for (kind, text) in [
+            ("title", title),
+            ("misspelt", misspelt),
+            ("described", described),
+        ] {
+            let Some(text) = text else { continue };
+            let relevant = by_text.entry((kind, text)).or_default();
+            let family = &families[&product.id];
+            for other in products.iter().filter(|o| &families[&o.id] == family) {
+                relevant.entry(other.id).or_insert(1.0);
+            }
+            relevant.insert(product.id, 2.0);
         }
-        relevant.insert(product.id, 2.0);
     }
     let vendors: HashSet<String> = products
         .iter()
@@ -171,6 +243,45 @@ fn title_query(product: &Product) -> Option<String> {
         .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
         .collect();
     (kept.len() >= 2).then(|| kept.join(" "))
+}
+
+/// The title query as typed in a hurry: its longest word (five letters or more) missing
+/// its middle letter (`warrior mat` is `warior mat`); `None` when no word is that long.
+fn misspelt(query: &str) -> Option<String> {
+    let words: Vec<&str> = query.split(' ').collect();
+    let (at, longest) = words
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, w)| (w.chars().count(), std::cmp::Reverse(*i)))?;
+    let letters: Vec<char> = longest.chars().collect();
+    if letters.len() < 5 {
+        return None;
+    }
+    let middle = letters.len() / 2;
+    let typo: String = letters[..middle]
+        .iter()
+        .chain(&letters[middle + 1..])
+        .collect();
+    let mut typed: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    typed[at] = typo;
+    Some(typed.join(" "))
+}
+
+/// The product as its description puts it, in words its title does not use: the first
+/// six such words of the description (no brand, no numbers); `None` when it has fewer.
+fn description_query(product: &Product) -> Option<String> {
+    let taken: HashSet<String> = words(&product.title)
+        .into_iter()
+        .chain(product.vendor.iter().flat_map(|v| words(v)))
+        .collect();
+    let text = kindred_embedder::product_text::html_to_text(&product.description_html);
+    let kept: Vec<String> = words(&text)
+        .into_iter()
+        .filter(|w| !taken.contains(w) && !is_stop_word(w) && w.len() > 2)
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+        .take(6)
+        .collect();
+    (kept.len() == 6).then(|| kept.join(" "))
 }
 
 /// Exact cosine nearest products, best first.
@@ -245,5 +356,7 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(title_query(&product).as_deref(), Some("warrior mat"));
+        assert_eq!(misspelt("warrior mat").as_deref(), Some("warior mat"));
+        assert_eq!(misspelt("big mat"), None);
     }
 }

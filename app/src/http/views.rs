@@ -121,7 +121,7 @@ pub struct SuggestResponse {
     pub query: String,
     /// Whole queries completing the last word, most products first; each finds a product.
     pub queries: Vec<String>,
-    /// Products the query already finds, the last word taken as still being typed.
+    /// Products the first completion finds (with none, the words typed so far), best first.
     pub products: Vec<RecommendationView>,
     pub personalised: bool,
 }

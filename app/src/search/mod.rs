@@ -36,7 +36,7 @@ pub struct SearchRequest {
 #[derive(Debug, Clone)]
 pub struct Found {
     pub results: Vec<Recommendation>,
-    /// Whether the shopper's session re-ranked them.
+    /// Whether the shopper's session re-ranked them (they had one, and were not held out).
     pub personalised: bool,
 }
 
@@ -126,8 +126,7 @@ impl Search {
         request: &SearchRequest,
         hits: Vec<Hit>,
     ) -> Result<Found, AppError> {
-        let (hits, moved_up) = self.for_the_shopper(shop, request, hits).await?;
-        let personalised = !moved_up.is_empty();
+        let (hits, moved_up, personalised) = self.for_the_shopper(shop, request, hits).await?;
         let limit = request.context.limit;
         let ids: Vec<u64> = hits.iter().map(|h| h.item).collect();
         let rules = self
@@ -168,21 +167,21 @@ impl Search {
         })
     }
 
-    /// The hits re-ranked by the shopper's session where there is one, and which of them it
-    /// moved up (by id).
+    /// The hits re-ranked by the shopper's session where there is one, which of them it
+    /// moved up (by id), and whether it re-ranked at all.
     async fn for_the_shopper(
         &self,
         shop: &ShopDomain,
         request: &SearchRequest,
         hits: Vec<Hit>,
-    ) -> Result<(Vec<Hit>, HashSet<u64>), AppError> {
+    ) -> Result<(Vec<Hit>, HashSet<u64>, bool), AppError> {
         let context = &request.context;
         let known = context.client_id.is_some() || context.customer_id.is_some();
         if !request.personalise || !known || hits.len() < 2 {
-            return Ok((hits, HashSet::new()));
+            return Ok((hits, HashSet::new(), false));
         }
         let Some(session) = self.recommender.session_vector(shop, context).await? else {
-            return Ok((hits, HashSet::new()));
+            return Ok((hits, HashSet::new(), false));
         };
         let ids: Vec<u64> = hits.iter().map(|h| h.item).collect();
         let vectors = self.recommender.vectors_of(shop, &ids).await?;
@@ -198,6 +197,6 @@ impl Search {
             .filter(|(rank, h)| before.get(&h.item).is_some_and(|b| b > rank))
             .map(|(_, h)| h.item)
             .collect();
-        Ok((reranked, moved_up))
+        Ok((reranked, moved_up, true))
     }
 }

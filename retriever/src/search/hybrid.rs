@@ -1,7 +1,10 @@
-//! Hybrid retrieval: the lexical and the semantic lists fused by reciprocal rank (neither
-//! source's scores are comparable with the other's, their ranks are), then re-ranked for
-//! one shopper by how close each result is to their live session. The session only
-//! re-orders what the query found: it never brings in a product the query did not.
+//! Hybrid retrieval: the lexical and the semantic lists fused by a convex combination of
+//! their scores, each scaled to 0..1 (the lexical score as a share of the best match, the
+//! cosine above the similarity floor as a share of the best neighbour's), so a strong word
+//! match leads and meaning breaks its ties and finds what the words miss; then re-ranked for
+//! one shopper by fusing that order with how close each result is to their live session.
+//! The session only re-orders what the query found: it never brings in a product the query
+//! did not.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,11 +13,11 @@ use crate::recommend::{Blender, Candidate, Fusion, ItemId, RankedList, SourceWei
 /// How the lists are weighed; serving and the offline evaluation read the same values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HybridWeights {
-    pub lexical: f64,
-    pub semantic: f64,
-    /// The session's order against the query's, in the re-rank.
+    /// The lexical score's share of the fused score; the semantic score has the rest.
+    pub lexical_share: f64,
+    /// The session's order against the query's, in the re-rank (reciprocal-rank fusion).
     pub session: f64,
-    /// Reciprocal-rank constant: larger flattens the difference between ranks.
+    /// The re-rank's reciprocal-rank constant: larger flattens the difference between ranks.
     pub constant: f64,
     /// How deep each list is read.
     pub depth: usize,
@@ -23,10 +26,9 @@ pub struct HybridWeights {
     pub min_similarity: f32,
 }
 
-/// What the served search uses (`kindred eval --search` measures it).
+/// What the served search uses (`kindred eval --search` measures it and the other shares).
 pub const SERVED: HybridWeights = HybridWeights {
-    lexical: 1.0,
-    semantic: 1.0,
+    lexical_share: 0.9,
     session: 0.5,
     constant: 20.0,
     depth: 50,
@@ -42,37 +44,43 @@ pub struct Hit {
     pub semantic: bool,
 }
 
-/// The two lists fused, best first, at most `k`.
+/// The two lists (each best first) fused, best first, at most `k`.
 pub fn fuse(
     lexical: &[Candidate],
     semantic: &[Candidate],
     weights: &HybridWeights,
     k: usize,
 ) -> Vec<Hit> {
-    let semantic: Vec<Candidate> = semantic
-        .iter()
-        .filter(|c| c.score >= f64::from(weights.min_similarity))
-        .copied()
-        .collect();
-    let in_lexical: HashSet<ItemId> = lexical.iter().map(|c| c.item).collect();
-    let in_semantic: HashSet<ItemId> = semantic.iter().map(|c| c.item).collect();
-    let fused = rrf(
-        [
-            ("lexical", lexical.to_vec(), weights.lexical),
-            ("semantic", semantic, weights.semantic),
-        ],
-        weights,
-        k,
-    );
-    fused
-        .into_iter()
-        .map(|c| Hit {
-            item: c.item,
-            score: c.score,
-            lexical: in_lexical.contains(&c.item),
-            semantic: in_semantic.contains(&c.item),
-        })
-        .collect()
+    let floor = f64::from(weights.min_similarity);
+    let best_lexical = lexical.first().map_or(1.0, |c| c.score).max(f64::EPSILON);
+    let best_semantic = semantic.first().map_or(1.0, |c| c.score);
+    let semantic_span = (best_semantic - floor).max(f64::EPSILON);
+    let mut fused: HashMap<ItemId, Hit> = HashMap::new();
+    for c in lexical {
+        let hit = fused.entry(c.item).or_insert_with(|| Hit::of(c.item));
+        hit.lexical = true;
+        hit.score += weights.lexical_share * c.score / best_lexical;
+    }
+    for c in semantic.iter().filter(|c| c.score >= floor) {
+        let hit = fused.entry(c.item).or_insert_with(|| Hit::of(c.item));
+        hit.semantic = true;
+        hit.score += (1.0 - weights.lexical_share) * (c.score - floor) / semantic_span;
+    }
+    let mut hits: Vec<Hit> = fused.into_values().collect();
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+    hits.truncate(k);
+    hits
+}
+
+impl Hit {
+    fn of(item: ItemId) -> Self {
+        Self {
+            item,
+            score: 0.0,
+            lexical: false,
+            semantic: false,
+        }
+    }
 }
 
 /// The hits re-ordered by fusing their order with their closeness to the session
@@ -160,17 +168,16 @@ mod tests {
     }
 
     #[test]
-    fn a_product_both_lists_found_leads_and_weak_meanings_are_dropped() {
-        let lexical = list(&[(1, 9.0), (2, 8.0), (3, 1.0)]);
-        let semantic = list(&[(3, 0.8), (4, 0.7), (5, 0.1)]);
+    fn words_lead_meaning_breaks_their_ties_and_weak_meanings_are_dropped() {
+        let lexical = list(&[(1, 5.0), (2, 5.0), (3, 1.0)]);
+        let semantic = list(&[(2, 0.8), (4, 0.7), (5, 0.1)]);
         let hits = fuse(&lexical, &semantic, &SERVED, 10);
         let items: Vec<u64> = hits.iter().map(|h| h.item).collect();
-        assert_eq!(items[0], 3, "{hits:?}");
+        // A weak word match still leads a product only the meaning found.
+        assert_eq!(items, [2, 1, 3, 4], "{hits:?}");
+        assert!(hits[0].lexical && hits[0].semantic);
+        assert!(!hits[3].lexical && hits[3].semantic);
         assert!(!items.contains(&5), "below the similarity floor");
-        let three = hits.iter().find(|h| h.item == 3).unwrap();
-        assert!(three.lexical && three.semantic);
-        let four = hits.iter().find(|h| h.item == 4).unwrap();
-        assert!(!four.lexical && four.semantic);
     }
 
     #[test]
