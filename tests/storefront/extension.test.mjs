@@ -55,7 +55,7 @@ const product = loadCatalog().find((p) => p.id === '4357742755898');
 const objects = {
   shop: { name: 'Yoga Store', currency: 'USD' },
   request: { locale: { iso_code: 'fr' }, page_type: 'product', design_mode: false },
-  routes: { root_url: '/', cart_url: '/cart', cart_add_url: '/cart/add' },
+  routes: { root_url: '/', cart_url: '/cart', cart_add_url: '/cart/add', search_url: '/search' },
   cart: { currency: { iso_code: 'EUR' }, item_count: 0 },
   product: productDrop(product),
 };
@@ -100,7 +100,7 @@ const catalog = loadCatalog();
 const [MAT, STRAP, BLOCKS] = ['4357742690362', '876111003695', '6857887940772'].map((id) => catalog.find((p) => p.id === id));
 
 const dataAttribute = (key) => `data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-const unescapeHtml = (text) => text.replace(/&(quot|#39|lt|gt|amp);/g, (_, e) => ({ quot: '"', '#39': "'", lt: '<', gt: '>', amp: '&' })[e]);
+const unescapeHtml = (text) => text.replace(/&(quot|#34|#39|lt|gt|amp);/g, (_, e) => ({ quot: '"', '#34': '"', '#39': "'", lt: '<', gt: '>', amp: '&' })[e]);
 
 class FakeElement {
   constructor(tag, attributes = {}) {
@@ -148,7 +148,7 @@ class FakeElement {
 
 /** The rendered block's `<section>` as an element holding its (skeleton-free) grid. */
 const blockElement = (html) => {
-  const [, attributes] = /<section\s+(class="kindred-recommendations"[^>]*)>/.exec(html);
+  const [, attributes] = /<section\s+(class="kindred-recommendations[^"]*"[^>]*)>/.exec(html);
   const root = new FakeElement('section', Object.fromEntries(
     [...attributes.matchAll(/([\w-]+)(?:="([^"]*)")?/g)].map(([, name, value]) => [name, unescapeHtml(value ?? '')]),
   ));
@@ -158,11 +158,14 @@ const blockElement = (html) => {
 
 /**
  * Renders the block for `request`, runs its script on it and answers its requests: `kindred`
- * is the recommendations answer, `shopify` the Product Recommendations API's.
+ * is the recommendations answer (or the search answer, on the `search` template with the
+ * `search` object), `shopify` the Product Recommendations API's.
  */
-async function runBlock({ kindred, shopify = { products: [] }, request = {}, product = objects.product, routes = {}, blockSettings = {} }) {
-  const page = { ...objects, request: { ...objects.request, ...request }, routes: { ...objects.routes, ...routes }, product };
-  const root = blockElement(await renderer.renderPage('product', page, { blockSettings }));
+async function runBlock({
+  kindred, shopify = { products: [] }, request = {}, product = objects.product, routes = {}, blockSettings = {}, template = 'product', search,
+}) {
+  const page = { ...objects, request: { ...objects.request, ...request }, routes: { ...objects.routes, ...routes }, product, search };
+  const root = blockElement(await renderer.renderPage(template, page, { blockSettings }));
   const requests = [];
   const timers = [];
   const observers = new Set();
@@ -183,7 +186,7 @@ async function runBlock({ kindred, shopify = { products: [] }, request = {}, pro
     },
     fetch: async (url, options = {}) => {
       requests.push({ url, body: options.body });
-      if (url.startsWith('/apps/kindred/recommendations?')) return json(kindred);
+      if (url.startsWith('/apps/kindred/recommendations?') || url.startsWith('/apps/kindred/search?')) return json(kindred);
       if (url.includes('/recommendations/products.json?')) return json(shopify);
       return json({ accepted: 1 });
     },
@@ -219,6 +222,8 @@ async function runBlock({ kindred, shopify = { products: [] }, request = {}, pro
     click: (card) => root.querySelector('.kindred-grid').dispatch('click', { target: card.querySelector('.kindred-card__link'), button: 0 }),
     leave: () => root.dispatch('window:pagehide'),
     recommendationsQuery: () => new URL(requests.find((r) => r.url.startsWith('/apps/kindred/recommendations?')).url, 'https://shop').searchParams,
+    kindredPaths: () => requests.map((r) => r.url.split('?')[0]).filter((url) => url.startsWith('/apps/kindred/')),
+    searchQuery: () => new URL(requests.find((r) => r.url.startsWith('/apps/kindred/search?')).url, 'https://shop').searchParams,
     shopifyRequests: () => requests.filter((r) => r.url.includes('/recommendations/products.json')).map((r) => r.url),
     events: async () => (await Promise.all(requests.filter((r) => r.url.endsWith('/events')).map((r) => r.body)))
       .flatMap((body) => JSON.parse(body).events),
@@ -367,4 +372,128 @@ test("in the theme editor the merchant's previews show Kindred's cards but count
   block.runTimers();
   block.click(block.root.querySelector('.kindred-card'));
   assert.deepEqual(await block.events(), []);
+});
+
+// Search: the results block on the search template and the suggestions embed on every page.
+
+const searchPage = (terms, request = {}) => ({
+  ...objects,
+  product: null,
+  request: { ...objects.request, page_type: 'search', ...request },
+  search: { terms, performed: terms !== '', results_count: 0 },
+});
+const section = (html, marker) => new RegExp(`<section\\s+class="kindred-recommendations[^"]*"[^>]*${marker}[\\s\\S]*?</section>`).exec(html)?.[0];
+const grid = (html) => /<ul class="kindred-grid"[\s\S]*?<\/ul>/.exec(html)?.[0];
+const translations = readJson(path.join(EXTENSION_DIR, 'locales/en.default.json'));
+
+test('the search block renders a skeleton of `limit` cards and hands the escaped terms to the script', async () => {
+  const terms = 'cork "block" & <strap>';
+  const html = await renderer.renderPage('search', searchPage(terms), { blockSettings: { limit: 6 } });
+  const block = section(html, 'data-kindred-search');
+  assert.ok(block, 'no search block in the page');
+  assert.equal(block.match(/kindred-card--skeleton/g).length, 6);
+  const written = /data-terms="([^"]*)"/.exec(block)[1];
+  assert.doesNotMatch(written, /[<>]/);
+  assert.equal(unescapeHtml(written), terms);
+  assert.match(block, /data-strategy="search"/);
+  assert.match(block, /data-placement="search"/);
+  assert.match(block, /data-limit="6"/);
+  assert.match(block, /data-proxy-base="\/apps\/kindred"/);
+  assert.match(block, new RegExp(`>${translations.search_results.heading}</h2>`));
+  assert.doesNotMatch(block, /data-label-empty/);
+  assert.doesNotMatch(html, /translation missing/);
+  // Kindred reads 200 characters of a query: the block sends no more.
+  const long = await renderer.renderPage('search', searchPage(`${'a'.repeat(250)}`));
+  assert.match(long, new RegExp(`data-terms="a{200}"`));
+});
+
+test("the search block's skeleton is the recommendations block's, card for card", async () => {
+  const settings = { limit: 5, show_vendor: true, show_price: false };
+  const recommendations = grid(section(await renderer.renderPage('product', objects, { blockSettings: settings }), 'data-kindred-recommendations'));
+  const search = grid(section(await renderer.renderPage('search', searchPage('mat'), { blockSettings: settings }), 'data-kindred-search'));
+  assert.ok(recommendations && search);
+  assert.equal(search, recommendations);
+  assert.match(search, /kindred-card__vendor/);
+  assert.doesNotMatch(search, /kindred-card__price/);
+});
+
+test('without terms the search block renders nothing for shoppers and a note for the merchant', async () => {
+  const html = await renderer.renderPage('search', searchPage('   '));
+  assert.doesNotMatch(html, /data-kindred-search|kindred-card/);
+  const editor = await renderer.renderPage('search', searchPage('', { design_mode: true }));
+  assert.match(editor, new RegExp(`kindred-recommendations__note">${translations.search_results.editor_no_terms.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}<`));
+  assert.doesNotMatch(editor, /data-kindred-search/);
+});
+
+test('the search page loads the shared card script and stylesheet once, and the suggestions embed', async () => {
+  const html = await renderer.renderPage('search', searchPage('mat'));
+  const head = html.slice(0, html.indexOf('</head>'));
+  for (const css of ['kindred-recommendations.css', 'kindred-search-suggestions.css']) {
+    assert.equal(head.match(new RegExp(css.replace('.', '\\.'), 'g'))?.length, 1, css);
+  }
+  for (const script of ['kindred-recommendations.js', 'kindred-search-suggestions.js', 'kindred-tracking.js']) {
+    const tags = html.match(new RegExp(`<script[^>]*${script.replace('.', '\\.')}[^>]*>`, 'g'));
+    assert.equal(tags?.length, 1, script);
+    assert.match(tags[0], /\sdefer[\s>]/, script);
+  }
+  // What the suggestions script attaches to: the theme's search forms' `q` boxes.
+  assert.equal(html.match(/<form[^>]*action="\/search"[\s\S]*?name="q"/g)?.length, 2);
+  const config = /<div\s+hidden\s+data-kindred-suggestions[^>]*>/.exec(html)?.[0];
+  assert.ok(config, 'no suggestions embed in the page');
+  assert.match(config, /data-proxy-base="\/apps\/kindred"/);
+  assert.match(config, /data-limit="4"/);
+  assert.match(config, /data-show-price/);
+  assert.match(config, /data-currency="EUR"/);
+  for (const [key, text] of Object.entries(translations.search_suggestions)) {
+    assert.match(config, new RegExp(`data-label-${key}="${text}"`), key);
+  }
+  // The tracking embed reports the search itself.
+  assert.match(html, /data-kindred-tracking[^>]*data-search-terms="mat"/);
+});
+
+test("the search block asks Kindred's search with the terms alone and shows its results as cards", async () => {
+  const results = [MAT, STRAP, BLOCKS].map(kindredItem);
+  const block = await runBlock({
+    template: 'search', product: null, request: { page_type: 'search' }, search: { terms: 'cork & strap', performed: true },
+    kindred: { query: 'cork & strap', personalised: true, results },
+    blockSettings: { limit: 2 },
+  });
+  assert.equal(block.root.dataset.placement, 'search');
+  await block.scrollIntoView();
+  assert.deepEqual(block.kindredPaths(), ['/apps/kindred/search']);
+  const query = block.searchQuery();
+  // The search API takes q, limit and client_id, and refuses any other parameter.
+  assert.deepEqual([...query.keys()].sort(), ['client_id', 'limit', 'q']);
+  assert.equal(query.get('q'), 'cork & strap');
+  assert.equal(query.get('limit'), '2');
+  assert.equal(block.root.dataset.kindredState, 'loaded');
+  assert.equal(block.root.getAttribute('aria-busy'), 'false');
+  assert.deepEqual(block.cards().map((c) => [c.id, c.title, c.href]), [MAT, STRAP].map((p) => [p.id, p.title, p.url]));
+
+  block.runTimers();
+  block.click(block.root.querySelectorAll('.kindred-card')[1]);
+  assert.deepEqual((await block.events()).map((e) => [e.type, e.product_id, e.strategy, e.placement]), [
+    ['recommendation_viewed', MAT.id, 'search', 'search'],
+    ['recommendation_viewed', STRAP.id, 'search', 'search'],
+    ['recommendation_clicked', STRAP.id, 'search', 'search'],
+  ]);
+  assert.deepEqual(block.warnings, []);
+});
+
+test('a search with no results hides the block, but for the note in the theme editor', async () => {
+  const run = (request = {}) => runBlock({
+    template: 'search', product: null, request: { page_type: 'search', ...request }, search: { terms: 'zzz', performed: true },
+    kindred: { query: 'zzz', personalised: false, results: [] },
+  });
+  const block = await run();
+  await block.scrollIntoView();
+  assert.equal(block.root.dataset.kindredState, 'empty');
+  assert.equal(block.root.hidden, true);
+  block.runTimers();
+  assert.deepEqual(await block.events(), []);
+
+  const preview = await run({ design_mode: true });
+  await preview.scrollIntoView();
+  assert.equal(preview.root.hidden, false);
+  assert.equal(preview.root.querySelector('.kindred-recommendations__note').textContent, translations.search_results.editor_empty);
 });

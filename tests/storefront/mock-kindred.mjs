@@ -2,7 +2,8 @@
 // the Rust server. It answers the same JSON contract on the real yoga-store catalogue, checks
 // every request's app proxy signature as the server must, and keeps shopper events in memory
 // so that "for you", "recently viewed" and "trending" react to them. Its recommendations are
-// plain word overlap: a development aid, not a measure of Kindred's quality.
+// plain word overlap, and its search and suggestions plain word matching (re-ranked towards
+// what the browser looked at): a development aid, not a measure of Kindred's quality.
 //
 //   node mock-kindred.mjs      (env: KINDRED_PROXY_SECRET, SHOP, KINDRED_CATALOG, PORT)
 //
@@ -23,6 +24,11 @@ const MAX_BODY_BYTES = 1 << 20;
 // Where a block stands (`product`, `cart`, a merchant's own name), as the server takes it.
 const PLACEMENT = /^[a-z0-9_]{1,40}$/;
 const PLACEMENT_ERROR = '`placement` must be 1 to 40 characters of a-z, 0-9 and _';
+// What the app proxy adds to every request; search takes nothing else beside its own.
+const PROXY_PARAMETERS = ['shop', 'logged_in_customer_id', 'path_prefix', 'timestamp', 'signature'];
+const SEARCH_PARAMETERS = ['q', 'client_id', 'limit'];
+const MAX_QUERY_CHARS = 200;
+const MAX_COMPLETIONS = 5;
 
 class HttpError extends Error {
   constructor(status, code, message) {
@@ -39,6 +45,9 @@ const words = (product) => new Set(
     .split(/[^\p{L}\p{N}]+/u)
     .filter((word) => word.length > 2),
 );
+
+// Search reads every word, short ones too ("5mm", "xl").
+const tokens = (text) => text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 
 const jaccard = (a, b) => {
   let shared = 0;
@@ -167,6 +176,72 @@ export function createMockKindred({ secret, shop, catalog = DEFAULT_CATALOG }) {
     return { strategy: requested, requested_strategy: requested, recommendations: [] };
   };
 
+  // Search: the share of the query's words a product has (a last word still being typed
+  // counts by its start), a little more when the title holds the whole query, then for a
+  // browser with history a little more again for what resembles the product it last viewed.
+  const searchWords = new Map(products.map((p) => [p.id, new Set(tokens([p.title, p.product_type, p.vendor, ...p.tags].join(' ')))]));
+  const titleWords = new Map(products.map((p) => [p.id, tokens(p.title)]));
+  const searchParams = (params, defaultLimit) => {
+    for (const name of params.keys()) {
+      if (!SEARCH_PARAMETERS.includes(name) && !PROXY_PARAMETERS.includes(name)) {
+        throw new HttpError(400, 'invalid_request', `unknown parameter \`${name}\``);
+      }
+    }
+    const q = (params.get('q') ?? '').trim();
+    if (!q) throw new HttpError(400, 'invalid_request', '`q` is required');
+    if ([...q].length > MAX_QUERY_CHARS) throw new HttpError(400, 'invalid_request', `\`q\` must be at most ${MAX_QUERY_CHARS} characters`);
+    const limit = Number(params.get('limit') ?? defaultLimit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
+      throw new HttpError(400, 'invalid_request', '`limit` must be a whole number from 1 to 50');
+    }
+    const clientId = params.get('client_id');
+    if (clientId !== null && !boundedString(clientId, 128)) throw new HttpError(400, 'invalid_request', '`client_id` must be 1 to 128 characters');
+    return { q, limit, clientId };
+  };
+  const find = ({ q, limit, clientId }, { partial = false } = {}) => {
+    const words = tokens(q);
+    const last = partial && !/\s$/.test(q) ? words.pop() : null;
+    const has = (id, word) => searchWords.get(id).has(word);
+    const starts = (id, prefix) => [...searchWords.get(id)].some((word) => word.startsWith(prefix));
+    const viewed = clientId ? viewedByClient(clientId) : [];
+    const anchor = viewed.length ? byId.get(viewed[0]) : null;
+    const phrase = q.toLowerCase();
+    const scored = products.filter((p) => p.available).map((p) => {
+      const matched = words.filter((word) => has(p.id, word)).length + (last && starts(p.id, last) ? 1 : 0);
+      const total = words.length + (last ? 1 : 0);
+      if (!matched || (partial && matched < total)) return [p, 0, ''];
+      let score = matched / total + (p.title.toLowerCase().includes(phrase) ? 0.25 : 0);
+      const reason = matched === total ? `matches “${q}”` : `close in meaning to “${q}”`;
+      const near = anchor && anchor.id !== p.id ? jaccard(wordsOf.get(anchor.id), wordsOf.get(p.id)) : 0;
+      score += 0.2 * near;
+      return [p, score, near > 0.2 ? `${reason}, close to what you looked at` : reason];
+    });
+    const results = ranked(scored, limit).map(([p, score, reason]) => item([p, score], reason));
+    return { results, personalised: Boolean(anchor), words, last };
+  };
+  const search = (params) => {
+    const asked = searchParams(params, 10);
+    const { results, personalised } = find(asked);
+    return { query: asked.q, personalised, results };
+  };
+  // Completions: the typed words, then each title word that starts as the last one does,
+  // most found first.
+  const suggest = (params) => {
+    const asked = searchParams(params, 4);
+    const { results, personalised, words, last } = find(asked, { partial: true });
+    const counts = new Map();
+    if (last) {
+      for (const p of products.filter((product) => product.available && words.every((word) => searchWords.get(product.id).has(word)))) {
+        for (const word of new Set(titleWords.get(p.id))) {
+          if (word.startsWith(last) && word.length > 1) counts.set(word, (counts.get(word) ?? 0) + 1);
+        }
+      }
+    }
+    const queries = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_COMPLETIONS)
+      .map(([word]) => [...words, word].join(' '));
+    return { query: asked.q, queries, personalised, products: results };
+  };
+
   const accept = (body) => {
     if (!Array.isArray(body?.events)) throw new HttpError(400, 'invalid_request', 'the body is {"events": [...]}');
     if (body.events.length > MAX_EVENTS) throw new HttpError(400, 'invalid_request', `at most ${MAX_EVENTS} events per request`);
@@ -220,6 +295,8 @@ export function createMockKindred({ secret, shop, catalog = DEFAULT_CATALOG }) {
     if (url.searchParams.get('shop') !== shop) throw new HttpError(404, 'unknown_shop', 'this shop has not installed the app');
     const route = `${request.method} ${url.pathname}`;
     if (route === 'GET /proxy/recommendations') return [200, recommend(url.searchParams)];
+    if (route === 'GET /proxy/search') return [200, search(url.searchParams)];
+    if (route === 'GET /proxy/search/suggest') return [200, suggest(url.searchParams)];
     if (route === 'POST /proxy/events') return [200, accept(await readJson(request))];
     throw new HttpError(404, 'not_found', 'no such route');
   };

@@ -8,9 +8,22 @@
 // with analytics allowed, the events come under one id kept in localStorage, which the cart's
 // attributes carry too; refused, the cards still show but nothing is stored or sent and the
 // recommendations request names no browser; not yet answered, the same until the page says
-// yes, when that page's events go. Prints a JSON summary as the last line of stdout (the
-// first full run's fields, and `consent` with what each state showed); any failed check
-// exits 1 with the reason on stderr.
+// yes, when that page's events go.
+//
+// Then, in each consent state again, a search page (`/search?q=SEARCH_TERMS`) with the search
+// results block and the search suggestions embed: the block's skeleton holds `limit` cards
+// until Kindred's search answers, its cards are the results (same products, same links), the
+// page does not shift, and a shopper who allowed analytics and viewed a product first gets
+// results personalised under their browser id, with impressions and a click reported under
+// the placement `search`; without consent no id goes with any request and nothing is sent or
+// kept. Typing in the theme's search box opens the suggestion listbox with Kindred's completed
+// queries and products, a keystroke aborts the request before it, opening the list moves
+// nothing on the page, and the combobox follows the arrow keys, Escape and Enter (a query is
+// searched through the theme's form; a product opens).
+//
+// Prints a JSON summary as the last line of stdout (the first full run's fields, `consent`
+// with what each state showed, and `search` with what each state's search page showed); any
+// failed check exits 1 with the reason on stderr.
 //
 // Environment:
 //   KINDRED_URL            Kindred's base URL (the stand-in proxy forwards to $KINDRED_URL/proxy/*)
@@ -29,6 +42,12 @@
 //   CHROMIUM               the browser (/usr/bin/chromium)
 //   CONSENT                the consent states to run, comma separated (given,refused,unanswered);
 //                          `absent` is also one: a page without Shopify's consent API
+//   SEARCH                 1: the search page too, in each consent state (default); 0: not
+//   SEARCH_TERMS           what the search page searched for (cork yoga block)
+//   SUGGEST_TEXT           what is typed in the header's search box, a word and the start of
+//                          another (yoga st)
+//   SEARCH_SCREENSHOT      a PNG path for a full-page screenshot of the search page (none if unset)
+//   SUGGESTIONS_SCREENSHOT a PNG path for a screenshot of the open suggestions (none if unset)
 
 import { fileURLToPath } from 'node:url';
 
@@ -71,6 +90,11 @@ const settings = () => ({
   port: Number(env('PORT', '0')),
   chromium: CHROMIUM_PATH,
   consent: [...new Set(env('CONSENT', 'given,refused,unanswered').split(',').map((state) => state.trim()).filter(Boolean))],
+  search: env('SEARCH', '1') !== '0',
+  searchTerms: env('SEARCH_TERMS', 'cork yoga block'),
+  suggestText: env('SUGGEST_TEXT', 'yoga st'),
+  searchScreenshot: env('SEARCH_SCREENSHOT', ''),
+  suggestionsScreenshot: env('SUGGESTIONS_SCREENSHOT', ''),
 });
 
 // Runs in the page before any of its scripts: every layout shift not caused by input.
@@ -90,11 +114,12 @@ const observeLayoutShifts = () => {
 
 const accepted = ({ record }) => record.status >= 200 && record.status < 300;
 const isEventPost = (request) => request.method() === 'POST' && new URL(request.url()).pathname === `${PROXY_PREFIX}/events`;
+const isSuggestion = (request) => new URL(request.url()).pathname === `${PROXY_PREFIX}/search/suggest`;
 const totalShift = (shifts) => shifts.reduce((sum, shift) => sum + shift.value, 0);
 
 /** Records what a shopper would never see but a test must: console errors, lost requests. */
 function watchProblems(page) {
-  const problems = { console_errors: [], console_warnings: [], failed_requests: [], event_posts: 0 };
+  const problems = { console_errors: [], console_warnings: [], failed_requests: [], aborted_suggestions: [], event_posts: 0 };
   page.on('console', (message) => {
     if (message.type() === 'error') problems.console_errors.push(message.text());
     if (message.type() === 'warning') problems.console_warnings.push(message.text());
@@ -107,6 +132,11 @@ function watchProblems(page) {
     // Chromium reports a beacon or keepalive request as aborted when its page unloads, even
     // though it goes on to the server: those are counted at the proxy instead.
     if (isEventPost(request) && request.failure()?.errorText === 'net::ERR_ABORTED') return;
+    // A keystroke aborts the suggestions asked for before it, on purpose: noted, not a failure.
+    if (isSuggestion(request) && request.failure()?.errorText === 'net::ERR_ABORTED') {
+      problems.aborted_suggestions.push(new URL(request.url()).searchParams.get('q'));
+      return;
+    }
     problems.failed_requests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
   });
   page.on('response', (response) => {
@@ -128,7 +158,7 @@ const visitorView = (storefront, visitor) => ({
 });
 
 /** A fresh browser context (its own storage, cookies and cart) for one consent state. */
-async function openPage(browser, config, storefront, state) {
+async function openPage(browser, config, storefront, state, visitor) {
   const context = await browser.newContext({ viewport: { width: config.viewport[0], height: config.viewport[1] } });
   // This machine cannot reach Shopify's CDN: its images are answered here, URLs unchanged.
   await context.route('https://cdn.shopify.com/**', (route) => {
@@ -136,21 +166,25 @@ async function openPage(browser, config, storefront, state) {
     return route.fulfill({ status: 200, contentType: image.contentType, body: image.body });
   });
   await context.addInitScript(observeLayoutShifts);
-  const cookies = [{ name: VISITOR_COOKIE, value: state || 'shopper', url: storefront.origin }];
+  const cookies = [{ name: VISITOR_COOKIE, value: visitor, url: storefront.origin }];
   if (CONSENT_VALUES[state]) cookies.push({ name: CONSENT_COOKIE, value: CONSENT_VALUES[state], url: storefront.origin });
   await context.addCookies(cookies);
   const page = await context.newPage();
   return { context, page, problems: watchProblems(page) };
 }
 
-/** Opens the product page as one shopper, runs `exercise` on it, then checks its problems. */
-async function visit(browser, config, storefront, state, exercise) {
-  const { context, page, problems } = await openPage(browser, config, storefront, state);
-  const view = visitorView(storefront, state || 'shopper');
+/**
+ * Opens `url` (the product page unless told) as one shopper, runs `exercise` on it, then checks its
+ * problems. `hold` names the proxy paths held until the exercise releases them; `visitor`
+ * tells this browser's requests from the others'.
+ */
+async function visit(browser, config, storefront, state, exercise, { url = storefront.url, visitor = state || 'shopper', hold } = {}) {
+  const { context, page, problems } = await openPage(browser, config, storefront, state, visitor);
+  const view = visitorView(storefront, visitor);
   try {
-    const release = config.withApp ? storefront.holdRecommendations() : null;
-    await page.goto(storefront.url, { waitUntil: 'load' });
-    const result = await exercise(page, view, release);
+    const release = config.withApp ? storefront.holdRecommendations(hold) : null;
+    await page.goto(url, { waitUntil: 'load' });
+    const result = await exercise(page, view, release, problems);
     const delivered = view.forwarded.filter(isEventsRecord).length;
     check(delivered === problems.event_posts, `${state}: the page sent ${problems.event_posts} event requests, ${delivered} reached Kindred`);
     check(problems.console_errors.length === 0, `${state}: console errors: ${problems.console_errors.join(' | ')}`);
@@ -163,8 +197,9 @@ async function visit(browser, config, storefront, state, exercise) {
 }
 
 const withoutApp = async (page) => {
-  check(await page.locator('[data-kindred-recommendations], [data-kindred-tracking]').count() === 0,
-    'BLOCK=0 still rendered the app block or embed');
+  check(await page.locator('[data-kindred-recommendations], [data-kindred-tracking], [data-kindred-suggestions]').count() === 0,
+    'BLOCK=0 still rendered the app block or an embed');
+  check(await page.locator('[role="combobox"]').count() === 0, 'BLOCK=0 still made a search box a combobox');
   await page.waitForLoadState('networkidle');
   const cls = totalShift(await page.evaluate(() => window.kindredLayoutShifts));
   check(cls < CLS_LIMIT, `layout shift ${cls.toFixed(4)} without the block`);
@@ -220,10 +255,21 @@ async function runBrowser(config, storefront) {
     const runs = {};
     // One page each, one after the other: they share the stand-in proxy's held answer.
     for (const state of config.consent) runs[state] = await visit(browser, config, storefront, state, EXERCISES[state](config));
+    const searches = {};
+    for (const [index, state] of (config.search ? config.consent : []).entries()) {
+      // A shopper who allows analytics comes from a product page, for the search to personalise.
+      searches[state] = await visit(browser, config, storefront, state, searchJourney(config, state, index === 0), {
+        url: PERSONAL_STATES.includes(state) ? storefront.url : `${storefront.origin}/search?${new URLSearchParams({ q: config.searchTerms })}`,
+        visitor: `search-${state}`,
+        hold: ['/search'],
+      });
+    }
     // The first full journey is the summary, as it was before the consent states.
     const main = runs.given ?? runs.absent ?? Object.values(runs)[0];
-    const all = (field) => Object.entries(runs).flatMap(([state, run]) => run[field].map((text) => `${state}: ${text}`));
-    const { consent: _, ...fields } = main;
+    const every = [...Object.entries(runs), ...Object.entries(searches).map(([state, run]) => [`search ${state}`, run])];
+    const all = (field) => every.flatMap(([state, run]) => run[field].map((text) => `${state}: ${text}`));
+    const { consent: _, aborted_suggestions: _aborted, ...fields } = main;
+    const PAGE_FIELDS = ['console_errors', 'console_warnings', 'failed_requests'];
     return {
       ...base,
       ...fields,
@@ -231,31 +277,40 @@ async function runBrowser(config, storefront) {
       console_warnings: all('console_warnings'),
       failed_requests: all('failed_requests'),
       consent: Object.fromEntries(Object.entries(runs).map(([state, run]) => [state, run.consent])),
+      search: Object.fromEntries(Object.entries(searches).map(([state, run]) => [
+        state, Object.fromEntries(Object.entries(run).filter(([field]) => !PAGE_FIELDS.includes(field))),
+      ])),
     };
   } finally {
     await browser.close();
   }
 }
 
+// The two kinds of card block: where each asks Kindred, and where the answer's products are.
+const SHELVES = {
+  recommendations: { selector: '[data-kindred-recommendations]', path: '/proxy/recommendations', items: 'recommendations' },
+  search: { selector: '[data-kindred-search]', path: '/proxy/search', items: 'results' },
+};
+
 /**
  * Scrolls to the block with Kindred's answer held at the proxy, checks the skeleton, lets the
  * answer through and checks the cards against it.
  */
-async function loadBlock(page, block, config, storefront, release) {
+async function loadBlock(page, block, config, storefront, release, shelf = SHELVES.recommendations) {
   const limit = Number(await block.getAttribute('data-limit'));
   // Loading waits for the block to come within 200px of the viewport.
   const blockTop = await block.evaluate((element) => element.getBoundingClientRect().top);
   const lazy = blockTop > config.viewport[1] + 200;
   if (lazy) {
     await page.waitForTimeout(500);
-    check(!storefront.arrived.some((r) => r.path === '/proxy/recommendations'),
-      'recommendations were fetched before the block neared the viewport');
+    check(!storefront.arrived.some((r) => r.path === shelf.path),
+      `${shelf.path} was asked before the block neared the viewport`);
   }
   await block.scrollIntoViewIfNeeded();
   await storefront.waitFor(
-    () => storefront.arrived.some((r) => r.path === '/proxy/recommendations'),
+    () => storefront.arrived.some((r) => r.path === shelf.path),
     STEP_TIMEOUT_MS,
-    'the recommendations request',
+    `the ${shelf.path} request`,
   );
 
   // What the shopper sees while the answer is on its way.
@@ -264,15 +319,15 @@ async function loadBlock(page, block, config, storefront, release) {
   const reservedHeight = (await block.boundingBox()).height;
   release();
   await page.waitForFunction(
-    () => ['loaded', 'empty'].includes(document.querySelector('[data-kindred-recommendations]')?.dataset.kindredState),
-    null,
+    (selector) => ['loaded', 'empty'].includes(document.querySelector(selector)?.dataset.kindredState),
+    shelf.selector,
     { timeout: STEP_TIMEOUT_MS },
   );
 
-  const answer = storefront.forwarded.find((r) => r.path === '/proxy/recommendations');
+  const answer = storefront.forwarded.find((r) => r.path === shelf.path);
   check(answer.status === 200, `Kindred answered ${answer.status}: ${JSON.stringify(answer.response_body)}`);
-  const served = answer.response_body?.recommendations;
-  check(Array.isArray(served) && served.length > 0, `Kindred recommended nothing: ${JSON.stringify(answer.response_body)}`);
+  const served = answer.response_body?.[shelf.items];
+  check(Array.isArray(served) && served.length > 0, `Kindred answered no products: ${JSON.stringify(answer.response_body)}`);
   const cards = await block.locator('.kindred-card').evaluateAll((items) => items.map((item) => ({
     id: item.dataset.productId,
     title: item.querySelector('.kindred-card__title')?.textContent.trim(),
@@ -290,6 +345,7 @@ async function loadBlock(page, block, config, storefront, release) {
   return {
     lazy, limit, reservedHeight, strategy: answer.response_body.strategy, servedCount: served.length,
     cards: cards.map(({ id, title, url }) => ({ id, title, url })),
+    answer,
   };
 }
 
@@ -394,6 +450,271 @@ async function exerciseBlock(page, config, storefront, release, beforeClick = as
     ...checkEvents(storefront, loaded),
   };
 }
+
+// Search: the results block and the suggestions embed, on the stand-in's search page.
+
+const PERSONAL_STATES = ['given', 'absent'];
+const CLIENT_ID_KEY = 'kindred_client_id';
+const isSuggest = (record) => record.path === '/proxy/search/suggest';
+const signedParam = (record, name) => new URLSearchParams(record.query).get(name);
+
+/** Where the page's parts stand: opening the suggestions must move none of them. */
+const layoutBoxes = (page) => page.evaluate(() => [...document.querySelectorAll('header, main, main > *, .kindred-card, footer')]
+  .map((element) => {
+    const box = element.getBoundingClientRect();
+    return [box.x, box.y + scrollY, box.width, box.height].map(Math.round).join(',');
+  }));
+
+/** The combobox's state as assistive technology reads it. */
+const comboState = (input) => input.evaluate((element) => {
+  const list = document.getElementById(element.getAttribute('aria-controls'));
+  return {
+    role: element.getAttribute('role'),
+    expanded: element.getAttribute('aria-expanded'),
+    autocomplete: element.getAttribute('aria-autocomplete'),
+    active: element.getAttribute('aria-activedescendant'),
+    focused: document.activeElement === element,
+    value: element.value,
+    list_role: list?.getAttribute('role'),
+    list_visible: !!list && !list.hidden && list.getBoundingClientRect().height > 0,
+    list_position: list && getComputedStyle(list).position,
+    selected: list ? [...list.querySelectorAll('[aria-selected="true"]')].map((option) => option.id) : [],
+  };
+});
+
+/**
+ * Types SUGGEST_TEXT into the header's search box with Kindred's suggestions held at the
+ * proxy: its first word, until that request is on its way, then the rest, which must abort
+ * it. Checks the list against Kindred's answer, that opening it moved nothing, and the keys.
+ */
+async function exerciseSuggestions(page, config, view, problems, { personal, screenshot }) {
+  const input = page.locator('#HeaderSearch');
+  const text = config.suggestText;
+  const [firstWord] = text.split(' ');
+  check(firstWord.length >= 2 && firstWord.length < text.length, `SUGGEST_TEXT ${JSON.stringify(text)} must be a word and the start of another`);
+  const closed = await comboState(input);
+  check(closed.role === 'combobox' && closed.autocomplete === 'list' && closed.expanded === 'false' && closed.list_role === 'listbox',
+    `the search box is not a closed list combobox: ${JSON.stringify(closed)}`);
+
+  const before = await layoutBoxes(page);
+  const release = view.holdRecommendations(['/search/suggest']);
+  await input.click();
+  await input.fill('');
+  const arrivedFor = (q) => view.arrived.some((record) => isSuggest(record) && record.asked.q === q);
+  await input.pressSequentially(firstWord, { delay: 30 });
+  await view.waitFor(() => arrivedFor(firstWord), STEP_TIMEOUT_MS, `the suggestions request for ${JSON.stringify(firstWord)}`);
+  await input.pressSequentially(text.slice(firstWord.length), { delay: 30 });
+  await view.waitFor(() => arrivedFor(text), STEP_TIMEOUT_MS, `the suggestions request for ${JSON.stringify(text)}`);
+  check(problems.aborted_suggestions.includes(firstWord),
+    `typing on did not abort the request for ${JSON.stringify(firstWord)} (aborted: ${JSON.stringify(problems.aborted_suggestions)})`);
+  release();
+  const asked = view.arrived.filter(isSuggest);
+  check(asked.every((record) => record.asked.q.length >= 2), `suggestions were asked for under two characters: ${asked.map((r) => r.asked.q).join(', ')}`);
+  check(asked.length < text.length - 1, `${asked.length} suggestion requests for ${text.length} keystrokes: no debounce`);
+
+  await view.waitFor(() => view.forwarded.some((record) => isSuggest(record) && signedParam(record, 'q') === text), STEP_TIMEOUT_MS, 'the answer');
+  const record = view.forwarded.filter((r) => isSuggest(r) && signedParam(r, 'q') === text).at(-1);
+  check(record.status === 200, `Kindred answered suggestions with ${record.status}: ${JSON.stringify(record.response_body)}`);
+  const { queries, products } = record.response_body;
+  const limit = Number(signedParam(record, 'limit'));
+  check(queries.length > 0 && products.length > 0, `Kindred suggested nothing for ${JSON.stringify(text)}: ${JSON.stringify(record.response_body)}`);
+  const clientIds = view.arrived.filter(isSuggest).map((r) => r.asked.client_id ?? null);
+  const stored = await page.evaluate((key) => localStorage.getItem(key), CLIENT_ID_KEY);
+  if (personal) check(stored && clientIds.every((id) => id === stored), `suggestions asked under ${clientIds.join(', ')}, the browser is ${stored}`);
+  else check(clientIds.every((id) => id === null), `suggestions asked under ${clientIds.join(', ')} without consent`);
+
+  const list = page.locator(`[id="${await input.getAttribute('aria-controls')}"]`);
+  await list.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+  const expected = [
+    ...queries.slice(0, 5).map((query) => ({ query, product: null, text: query })),
+    ...products.slice(0, limit).map((product) => ({ query: null, product: String(product.id), text: product.title, url: product.url })),
+  ];
+  await page.waitForFunction((n) => document.querySelectorAll('.kindred-suggest:not([hidden]) [role="option"]').length === n, expected.length, { timeout: STEP_TIMEOUT_MS });
+  const options = await list.locator('[role="option"]').evaluateAll((elements) => elements.map((element) => ({
+    id: element.id,
+    query: element.dataset.query ?? null,
+    product: element.dataset.productId ?? null,
+    text: (element.querySelector('.kindred-suggest__title') ?? element).textContent.trim(),
+    href: element.getAttribute('href'),
+  })));
+  check(options.length === expected.length, `${options.length} options for ${expected.length} suggestions`);
+  expected.forEach((want, index) => {
+    const got = options[index];
+    const href = new URL(got.href, page.url());
+    const linked = want.query === null
+      ? got.href === want.url
+      : href.pathname === '/search' && href.searchParams.get('q') === want.query && href.searchParams.get('options[prefix]') === 'last';
+    check(got.query === want.query && got.product === want.product && got.text === want.text && linked,
+      `option ${index} is ${JSON.stringify(got)}, Kindred suggested ${JSON.stringify(want)}`);
+  });
+
+  const open = await comboState(input);
+  check(open.expanded === 'true' && open.list_visible && open.list_position === 'fixed' && open.active === null,
+    `the open list: ${JSON.stringify(open)}`);
+  const after = await layoutBoxes(page);
+  const moved = before.filter((box, index) => box !== after[index]);
+  check(before.length === after.length && moved.length === 0, `opening the suggestions moved ${moved.length} parts of the page`);
+  const listBox = await list.boundingBox();
+  const inputBox = await input.boundingBox();
+  check(listBox.y >= inputBox.y + inputBox.height, 'the list covers its search box');
+  if (screenshot) await page.screenshot({ path: screenshot });
+
+  // The arrow keys go round the options, Escape closes, an arrow opens again.
+  const keys = [];
+  const press = async (key, want) => {
+    await input.press(key);
+    const state = await comboState(input);
+    keys.push(`${key}: ${state.active ?? 'none'}`);
+    const wanted = want === null ? null : options[want].id;
+    check(state.active === wanted && state.focused && state.value === text
+      && JSON.stringify(state.selected) === JSON.stringify(wanted ? [wanted] : []),
+    `after ${key}, ${JSON.stringify(state)}; expected option ${want}`);
+    return state;
+  };
+  const last = options.length - 1;
+  await press('ArrowDown', 0);
+  await press('ArrowDown', 1);
+  await press('ArrowUp', 0);
+  await press('ArrowUp', last);
+  await press('ArrowDown', 0);
+  const escaped = await press('Escape', null);
+  check(escaped.expanded === 'false' && !escaped.list_visible, `Escape left the list open: ${JSON.stringify(escaped)}`);
+  const reopened = await press('ArrowDown', 0);
+  check(reopened.expanded === 'true' && reopened.list_visible, `ArrowDown did not open the list again: ${JSON.stringify(reopened)}`);
+  return {
+    options, keys, press,
+    summary: {
+      typed: text,
+      requests: asked.map((r) => r.asked.q),
+      aborted: [...problems.aborted_suggestions],
+      client_id: clientIds.at(-1),
+      queries: options.filter((o) => o.query).map((o) => o.query),
+      products: options.filter((o) => o.product).map((o) => o.text),
+      keys,
+    },
+  };
+}
+
+/** The arrow keys down to option `index` (the first is active), then Enter: the page it leads to. */
+async function enter(page, input, options, index, press) {
+  for (let at = 0; at < index; at += 1) await press('ArrowDown', at + 1);
+  const from = page.url();
+  await Promise.all([page.waitForURL((url) => url.href !== from, { timeout: STEP_TIMEOUT_MS }), input.press('Enter')]);
+  const url = new URL(page.url());
+  return { option: options[index], url: decodeURIComponent(url.pathname + url.search) };
+}
+
+/**
+ * The search page for one consent state: the results block, the suggestions, then Enter. A
+ * shopper who allows analytics has viewed a product first (the page `visit` opened), so the
+ * search is personalised; theirs picks a completed query, searched through the theme's form,
+ * and clicks a card of that search; the others pick a product.
+ */
+const searchJourney = (config, state, screenshots) => async (page, view, release, problems) => {
+  const personal = PERSONAL_STATES.includes(state);
+  if (personal) {
+    await view.waitFor(() => eventsOf(view.forwarded, 'product_viewed').length > 0, STEP_TIMEOUT_MS, 'the product view before the search');
+    // Leaving sooner would abort the product page's own images.
+    await page.waitForLoadState('networkidle');
+    await page.goto(new URL(`/search?${new URLSearchParams({ q: config.searchTerms })}`, page.url()).href, { waitUntil: 'load' });
+  }
+  const block = page.locator(SHELVES.search.selector);
+  check(await block.count() === 1, 'the search page has no Kindred search block');
+  const loaded = await loadBlock(page, block, config, view, release, SHELVES.search);
+  const layout = await checkLayout(page, block, loaded);
+  // The search block stands high on its page: not the least shift is allowed there.
+  check(layout.cls === 0, `the search page shifted: ${JSON.stringify(layout.shifts)}`);
+  const asked = loaded.answer;
+  check(signedParam(asked, 'q') === config.searchTerms, `the block searched for ${signedParam(asked, 'q')}`);
+  const stored = await page.evaluate((key) => localStorage.getItem(key), CLIENT_ID_KEY);
+  const personalised = asked.response_body.personalised;
+  if (personal) {
+    check(stored && signedParam(asked, 'client_id') === stored, `the search named ${signedParam(asked, 'client_id')}, the browser is ${stored}`);
+    check(personalised === true, 'the search was not personalised for a shopper who viewed a product first');
+    const visible = await visibleCards(block);
+    await view.waitFor(
+      () => visible.every((id) => eventsOf(view.forwarded, 'recommendation_viewed').some(({ event }) => event.product_id === id)),
+      STEP_TIMEOUT_MS,
+      `impressions of ${visible.join(', ')}`,
+    );
+  } else {
+    check(signedParam(asked, 'client_id') === null, `the search named the browser (${signedParam(asked, 'client_id')}) without consent`);
+    check(personalised === false, 'the search was personalised without consent');
+  }
+  if (screenshots && config.searchScreenshot) await page.screenshot({ path: config.searchScreenshot, fullPage: true });
+
+  const input = page.locator('#HeaderSearch');
+  const suggestions = await exerciseSuggestions(page, config, view, problems, {
+    personal, screenshot: screenshots && config.suggestionsScreenshot,
+  });
+  const { options, press } = suggestions;
+  const result = {
+    terms: config.searchTerms, personalised, cards: loaded.cards, cls: layout.cls, reserved_height: loaded.reservedHeight,
+    loaded_height: layout.loadedHeight, suggestions: suggestions.summary,
+  };
+
+  if (!personal) {
+    const index = options.findIndex((option) => option.product);
+    const landed = await enter(page, input, options, index, press);
+    check(landed.url === options[index].href, `Enter on ${JSON.stringify(options[index])} went to ${landed.url}`);
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(QUIET_MS);
+    const { local, session } = await page.evaluate(() => ({ local: { ...localStorage }, session: { ...sessionStorage } }));
+    check(Object.keys(local).length === 0 && Object.keys(session).length === 0, `storage without consent: ${JSON.stringify({ local, session })}`);
+    const posts = view.arrived.filter(isEventsRecord);
+    check(posts.length === 0, `${posts.length} event requests without consent`);
+    const named = view.arrived.filter((r) => r.asked.client_id);
+    check(named.length === 0, `${named.map((r) => r.path).join(', ')} named the browser without consent`);
+    return { ...result, entered: landed };
+  }
+
+  // Enter on a completed query: the theme's form searches it, and the block with it.
+  const index = options.findIndex((option) => option.query);
+  const landed = await enter(page, input, options, index, press);
+  const query = options[index].query;
+  const url = new URL(page.url());
+  check(url.pathname === '/search' && url.searchParams.get('q') === query && url.searchParams.get('options[prefix]') === 'last',
+    `Enter on the query ${JSON.stringify(query)} went to ${page.url()}`);
+  await page.waitForFunction((selector) => document.querySelector(selector)?.dataset.kindredState === 'loaded', SHELVES.search.selector, { timeout: STEP_TIMEOUT_MS });
+  const second = view.forwarded.filter((r) => r.path === SHELVES.search.path).at(-1);
+  check(signedParam(second, 'q') === query, `the search page for ${JSON.stringify(query)} asked Kindred for ${signedParam(second, 'q')}`);
+
+  // A card of that search, clicked once the page has loaded (leaving sooner aborts its images):
+  // the click is Kindred's, with the placement `search`.
+  await page.waitForLoadState('networkidle');
+  const card = page.locator(`${SHELVES.search.selector} .kindred-card__link`).first();
+  const target = await card.evaluate((link) => ({ id: link.closest('.kindred-card').dataset.productId, url: link.getAttribute('href') }));
+  await Promise.all([page.waitForURL((next) => decodeURIComponent(next.pathname) === target.url, { timeout: STEP_TIMEOUT_MS }), card.click()]);
+  await view.waitFor(
+    () => eventsOf(view.forwarded, 'recommendation_clicked').some(({ event }) => event.product_id === target.id),
+    STEP_TIMEOUT_MS,
+    `the click on ${target.id}`,
+  );
+  await page.waitForLoadState('networkidle');
+
+  const searchEvents = [...eventsOf(view.forwarded, 'recommendation_viewed'), ...eventsOf(view.forwarded, 'recommendation_clicked')]
+    .filter(({ event }) => event.placement === 'search');
+  const results = new Set(view.forwarded.filter((r) => r.path === SHELVES.search.path)
+    .flatMap((r) => r.response_body.results.map((item) => String(item.id))));
+  for (const { event } of searchEvents) {
+    check(event.strategy === 'search' && results.has(event.product_id), `a search event: ${JSON.stringify(event)}`);
+  }
+  const clicks = searchEvents.filter(({ event }) => event.type === 'recommendation_clicked');
+  check(clicks.length === 1, `${clicks.length} clicks reported from the search page`);
+  // The embed reports a search once the page is idle: the first page stayed long enough.
+  const submitted = eventsOf(view.forwarded, 'search_submitted').map(({ event }) => event.query);
+  check(submitted.includes(config.searchTerms), `search_submitted for ${JSON.stringify(submitted)}`);
+  checkAccepted(view.forwarded);
+  const others = eventsOf(view.forwarded).filter(({ event }) => event.client_id !== stored);
+  check(others.length === 0, `events under another id than ${stored}`);
+  return {
+    ...result,
+    client_id: stored,
+    entered: landed,
+    clicked: target,
+    events: eventsOf(view.forwarded).reduce((counts, { event }) => ({ ...counts, [event.type]: (counts[event.type] ?? 0) + 1 }), {}),
+  };
+};
 
 async function main() {
   const config = settings();

@@ -1,4 +1,4 @@
-/* Kindred's "Recommended products" block: its cards as it nears the viewport, then their views and clicks. */
+/* Kindred's "Recommended products" and search results: cards near the viewport, then their views and clicks. */
 (() => {
   'use strict';
   if (window.kindredRecommendations) return;
@@ -21,8 +21,7 @@
     }
   };
 
-  // Consent as kindred-tracking.js reads it; the cards wait 3 s at most, as only their
-  // personal part needs a yes.
+  // Consent as kindred-tracking.js reads it, awaited 3 s at most: only the personal part needs a yes.
   const shopify = window.Shopify;
   let consented = !shopify?.loadFeatures;
   const consentKnown = consented || new Promise((resolve) => {
@@ -32,7 +31,7 @@
   });
   document.addEventListener('visitorConsentCollected', (e) => { consented = !!e.detail?.analyticsAllowed; });
 
-  // A beacon outlives the page a click leaves, else fetch keepalive; a block's 13 events fit.
+  // A beacon outlives the page a click leaves, else fetch keepalive; a block's events fit.
   const send = (url, events, beacon) => {
     const body = JSON.stringify({ events });
     if (beacon && navigator.sendBeacon?.(url, new Blob([body], { type: 'application/json' }))) return;
@@ -91,7 +90,7 @@
     'showVendor' in o.d && h('p', { class: 'kindred-card__vendor' }, item.vendor || ''),
     'showPrice' in o.d && price(item, o));
 
-  // Shopify's own recommendations, a holdout's control; its prices are in cents.
+  // Shopify's related products, a holdout's control; prices in cents.
   const shopifyProducts = async (o, productId, limit) => {
     const response = await fetch(`${o.root.replace(/\/?$/, '/')}recommendations/products.json?product_id=${productId}&limit=${limit}&intent=related`);
     if (!response.ok) throw new Error(`Shopify HTTP ${response.status}`);
@@ -124,7 +123,7 @@
     const onClick = (e) => {
       const link = e.target.closest('.kindred-card__link');
       if (!link || (e.type === 'auxclick' && e.button !== 1)) return;
-      // Waiting impressions go first: no click arrives before its card's view.
+      // Waiting impressions go first: no click before its card's view.
       pending.push(event('recommendation_clicked', link.closest('.kindred-card')));
       flush(true);
     };
@@ -156,13 +155,14 @@
     const load = async () => {
       d.kindredState = 'loading';
       await consentKnown;
-      const query = new URLSearchParams({ strategy: d.strategy, limit });
+      const q = d.terms; // a search block's terms, sent alone
+      const query = new URLSearchParams(q ? { q, limit } : { strategy: d.strategy, limit });
       if (consented) query.set('client_id', clientId());
       if (d.fallback && d.fallback !== 'none') query.set('fallback', d.fallback);
       if (d.productId) query.set('product_id', d.productId);
-      if (placement) query.set('placement', placement);
+      if (placement && !q) query.set('placement', placement);
       try {
-        const response = await fetch(`${d.proxyBase}/recommendations?${query}`, {
+        const response = await fetch(`${d.proxyBase}/${q ? 'search' : 'recommendations'}?${query}`, {
           headers: { Accept: 'application/json' },
           signal: AbortSignal.timeout?.(10000),
         });
@@ -172,7 +172,7 @@
         if (x?.arm) d.kindredArm = x.arm;
         // A holdout is measured by its orders: its cards send no events.
         const held = x?.holdout;
-        let items = body?.recommendations;
+        let items = body?.[q ? 'results' : 'recommendations'];
         if (held) items = x.control === 'shopify' && d.productId ? await shopifyProducts(o, d.productId, limit) : [];
         items = (items || []).slice(0, limit);
         if (!items.length) return collapse();
@@ -182,7 +182,7 @@
         // The merchant's previews in the theme editor are not shopper activity.
         if (!held && !shopify?.designMode) trackInteractions(list, `${d.proxyBase}/events`, strategy, placement);
       } catch (error) {
-        console.warn('Kindred recommendations unavailable:', error.message);
+        console.warn('Kindred unavailable:', error.message);
         collapse();
       } finally {
         root.setAttribute('aria-busy', 'false');
@@ -200,6 +200,6 @@
   const initAll = (scope) => scope.querySelectorAll('[data-kindred-recommendations]').forEach(init);
   if (document.readyState !== 'loading') initAll(document);
   else document.addEventListener('DOMContentLoaded', () => initAll(document));
-  // The theme editor re-renders a section in place when a setting changes.
+  // The theme editor re-renders a section when its settings change.
   document.addEventListener('shopify:section:load', (e) => initAll(e.target));
 })();

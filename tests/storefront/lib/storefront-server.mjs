@@ -1,5 +1,5 @@
-// A local stand-in for a Shopify storefront: product pages rendered from the test theme with
-// the real theme app extension in them, the extension's assets, Shopify's app proxy, which
+// A local stand-in for a Shopify storefront: product and search pages rendered from the test
+// theme with the real theme app extension in them, the extension's assets, Shopify's app proxy, which
 // forwards /apps/kindred/* to Kindred's /proxy/* signed as Shopify signs it, the cart's Ajax
 // API (/cart.js, /cart/update.js) and a stand-in of Shopify's Customer Privacy API.
 
@@ -95,13 +95,22 @@ export async function startStorefront({
 
   const localise = (text) => (localImages ? text.split(CDN_ORIGIN).join(LOCAL_CDN_PREFIX) : text);
 
-  const pageObjects = (product) => ({
+  const pageObjects = (pageType, objects) => ({
     shop: { name: 'Yoga Store', permanent_domain: shop, currency },
-    request: { locale: { iso_code: 'en' }, page_type: 'product', design_mode: false, host: '127.0.0.1' },
-    routes: { root_url: '/', cart_url: '/cart', cart_add_url: '/cart/add' },
+    request: { locale: { iso_code: 'en' }, page_type: pageType, design_mode: false, host: '127.0.0.1' },
+    routes: { root_url: '/', cart_url: '/cart', cart_add_url: '/cart/add', search_url: '/search' },
     cart: { currency: { iso_code: currency }, item_count: 0 },
+    ...objects,
+  });
+  const productObjects = (product) => pageObjects('product', {
     product: productDrop({ ...product, image_url: product.image_url && localise(product.image_url) }),
   });
+  // Shopify's own search, as much of it as the theme shows: every word in the title.
+  const searchObjects = (terms) => {
+    const words = terms.toLowerCase().split(/\s+/).filter(Boolean);
+    const found = words.length ? products.filter((p) => words.every((word) => p.title.toLowerCase().includes(word))) : [];
+    return pageObjects('search', { search: { terms, performed: words.length > 0, results_count: found.length } });
+  };
 
   const send = (request, response, status, headers, body) => {
     const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body ?? '');
@@ -121,9 +130,10 @@ export async function startStorefront({
     const target = new URL(`/proxy${rest}?${query}`, kindredUrl);
     const body = ['GET', 'HEAD'].includes(request.method) ? undefined : await readBody(request);
     const visitor = cookies(request)[VISITOR_COOKIE] ?? '';
-    arrived.push({ method: request.method, path: `/proxy${rest}`, visitor });
+    // What the browser asked, before the proxy signs it.
+    arrived.push({ method: request.method, path: `/proxy${rest}`, visitor, asked: Object.fromEntries(url.searchParams) });
     notify();
-    if (held && rest === '/recommendations') await held.promise;
+    if (held?.paths.includes(rest)) await held.promise;
     const record = {
       method: request.method,
       path: `/proxy${rest}`,
@@ -154,7 +164,9 @@ export async function startStorefront({
     }
     record.status = status;
     record.response_body = parseJson(Buffer.from(responseText));
-    for (const item of record.response_body?.recommendations ?? []) {
+    const answered = record.response_body;
+    // Search results and suggested products get a page to land on too.
+    for (const item of [...(answered?.recommendations ?? []), ...(answered?.results ?? []), ...(answered?.products ?? [])]) {
       if (item?.handle) recommended.set(item.handle, item);
     }
     forwarded.push(record);
@@ -197,10 +209,10 @@ export async function startStorefront({
     return send(request, response, 200, headers, JSON.stringify(state));
   };
 
-  const productPage = async (request, response, product) => {
+  const themePage = async (request, response, template, objects) => {
     // Every Online Store page has Shopify's Customer Privacy API; a test can ask for a page without.
     const head = cookies(request)[CONSENT_COOKIE] === CONSENT_VALUES.absent ? '' : customerPrivacyScript();
-    const html = await renderer.renderPage('product', pageObjects(product), { withApp, blockSettings, head });
+    const html = await renderer.renderPage(template, objects, { withApp, blockSettings, head });
     send(request, response, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, html);
   };
 
@@ -212,8 +224,9 @@ export async function startStorefront({
     if (pathname.startsWith('/products/')) {
       const handle = decodeURIComponent(pathname.slice('/products/'.length));
       const product = byHandle.get(handle) ?? recommended.get(handle);
-      if (product) return productPage(request, response, product);
+      if (product) return themePage(request, response, 'product', productObjects(product));
     }
+    if (pathname === '/search') return themePage(request, response, 'search', searchObjects(url.searchParams.get('q') ?? ''));
     for (const [prefix, dir] of ASSET_ROOTS) {
       if (pathname.startsWith(prefix)) return staticAsset(request, response, dir, pathname.slice(prefix.length));
     }
@@ -247,12 +260,13 @@ export async function startStorefront({
     /** Requests to the cart's Ajax API: who sent them, their body, the attributes after. */
     cartRequests,
     /**
-     * Keeps recommendation requests waiting at the proxy until the returned function is
-     * called, so that a test sees the block as a slow network would show it.
+     * Keeps recommendation requests (or those to the other proxy `paths`, such as `/search`)
+     * waiting at the proxy until the returned function is called, so that a test sees the
+     * block as a slow network would show it.
      */
-    holdRecommendations() {
+    holdRecommendations(paths = ['/recommendations']) {
       let release;
-      held = { promise: new Promise((resolve) => { release = resolve; }) };
+      held = { paths, promise: new Promise((resolve) => { release = resolve; }) };
       return () => {
         held = null;
         release();

@@ -58,7 +58,8 @@ export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', 
   const translations = readJson(path.join(extensionDir, 'locales/en.default.json'));
   const liquid = new Liquid({
     root: [themeDir],
-    partials: path.join(themeDir, 'snippets'),
+    // An app block's `{% render %}` finds the extension's snippets; the theme's own, its own.
+    partials: [path.join(themeDir, 'snippets'), path.join(extensionDir, 'snippets')],
     extname: '.liquid',
     strictFilters: true,
     jsTruthy: false,
