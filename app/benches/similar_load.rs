@@ -15,7 +15,7 @@ use http_body_util::Empty;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 mod support;
 use support::load::{closed_loop, open_loop};
@@ -53,7 +53,7 @@ fn main() {
     });
     let yoga_products = 508.0;
 
-    let (seed_path, ids) = write_seed_catalogue(&yoga, work.path());
+    let (seed_path, ids) = support::seed_catalogue(&yoga, work.path());
     let seed_seconds = timed(|| {
         run(
             kindred,
@@ -123,37 +123,6 @@ fn main() {
             "NOT met"
         }
     );
-}
-
-/// Each real product in 20 colourways, as one storefront `products.json`.
-fn write_seed_catalogue(yoga: &Path, dir: &Path) -> (std::path::PathBuf, Vec<u64>) {
-    let mut products = Vec::new();
-    let mut ids = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(yoga)
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    for file in files
-        .iter()
-        .filter(|f| !f.file_name().unwrap().to_str().unwrap().starts_with('_'))
-    {
-        let doc: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-        for product in doc["products"].as_array().unwrap() {
-            for variant in support::colourways(product) {
-                ids.push(variant["id"].as_u64().unwrap());
-                products.push(variant);
-            }
-        }
-    }
-    let path = dir.join("seed-products.json");
-    std::fs::write(
-        &path,
-        serde_json::to_vec(&json!({ "products": products })).unwrap(),
-    )
-    .unwrap();
-    (path, ids)
 }
 
 fn ids_len(path: &Path) -> usize {

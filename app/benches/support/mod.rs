@@ -181,3 +181,35 @@ pub fn colourways(product: &serde_json::Value) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+/// The 10,160-product catalogue of the large benchmarks: each real yoga-store product in
+/// 20 colourways, as one storefront `products.json`; its path and the product ids.
+pub fn seed_catalogue(yoga: &Path, dir: &Path) -> (std::path::PathBuf, Vec<u64>) {
+    let mut products = Vec::new();
+    let mut ids = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(yoga)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for file in files
+        .iter()
+        .filter(|f| !f.file_name().unwrap().to_str().unwrap().starts_with('_'))
+    {
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        for product in doc["products"].as_array().unwrap() {
+            for variant in colourways(product) {
+                ids.push(variant["id"].as_u64().unwrap());
+                products.push(variant);
+            }
+        }
+    }
+    let path = dir.join("seed-products.json");
+    std::fs::write(
+        &path,
+        serde_json::to_vec(&serde_json::json!({ "products": products })).unwrap(),
+    )
+    .unwrap();
+    (path, ids)
+}
