@@ -477,6 +477,17 @@ pub async fn fresh_database(database: &Database, data_dir: &Path) -> String {
 }
 
 /// The error body's stable code.
+/// A Node package of the repository the tests drive (`rel` from the workspace root), its
+/// development packages installed (`scripts/storefront-tools.sh` runs `npm ci` in each).
+pub fn node_package(rel: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
+    assert!(
+        dir.join("node_modules").is_dir(),
+        "{rel}: its Node packages are not installed: run scripts/storefront-tools.sh"
+    );
+    dir
+}
+
 pub fn error_code(body: &Value) -> &str {
     body["error"]["code"]
         .as_str()

@@ -4,7 +4,7 @@
 //! storefront endpoint as a headless frontend would, with the shapes the server answers.
 //! `scripts/storefront-tools.sh` installs its development packages with `npm ci`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::common::{databases, TestApp};
@@ -13,12 +13,7 @@ const SHOP: &str = "headless-yoga.myshopify.com";
 const MAT: &str = "4357742755898";
 
 fn package() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shopify-extension/headless");
-    assert!(
-        dir.join("node_modules").is_dir(),
-        "the headless package's tools are not installed: run scripts/storefront-tools.sh"
-    );
-    dir
+    crate::common::node_package("shopify-extension/headless")
 }
 
 /// `npm run <script>` in the package; its output, or a panic with everything it said.

@@ -27,12 +27,7 @@ const SHOP: &str = "yoga-store.myshopify.com";
 const MAT: &str = "4357742755898";
 
 fn storefront_tools() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/storefront");
-    assert!(
-        dir.join("node_modules").is_dir(),
-        "the storefront test tools are not installed: run scripts/test.sh (it runs `npm ci` in tests/storefront)"
-    );
-    dir
+    crate::common::node_package("tests/storefront")
 }
 
 /// Runs a Node script of `tests/storefront`; its stdout, or a panic with everything it said.

@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use kindred_retriever::exact_batched::ResidentVectors;
 use kindred_retriever::recommend::{distinct, Blender, Candidate, RankedList, SourceWeight};
-use kindred_retriever::{SearchFilter, SearchQuery};
 
 use super::ranked::on_sale;
 use super::searches::MAX_SESSION_SEARCHES;
@@ -124,25 +123,9 @@ impl Recommender {
         let content = match content {
             Some(content) => content.clone(),
             None => {
-                let query = SearchQuery {
-                    vector: session.vector.clone(),
-                    limit: content_depth(limit),
-                    filter: SearchFilter {
-                        available_only: true,
-                        exclude_product_ids: session.exclude.iter().copied().collect(),
-                        status: Some("active".to_owned()),
-                        ..SearchFilter::default()
-                    },
-                };
-                self.index()
-                    .search(shop.as_str(), &query)
-                    .await?
-                    .iter()
-                    .map(|h| Candidate {
-                        item: h.product_id,
-                        score: f64::from(h.score),
-                    })
-                    .collect()
+                let exclude = session.exclude.iter().copied().collect();
+                let (vector, depth) = (session.vector.clone(), content_depth(limit));
+                self.nearest_on_sale(shop, vector, depth, exclude).await?
             }
         };
         Ok((

@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 
+use kindred_retriever::recommend::Candidate;
+use kindred_retriever::{SearchFilter, SearchQuery};
+
 use super::Recommender;
 use crate::domain::{Product, ProductStatus, ShopDomain};
 use crate::error::AppError;
@@ -35,5 +38,35 @@ impl Recommender {
             found.extend(products.into_iter().filter(|(_, p)| admit(p)));
         }
         Ok(found)
+    }
+
+    /// The on-sale products nearest to `vector` in the index, best first, none of `exclude`.
+    pub(crate) async fn nearest_on_sale(
+        &self,
+        shop: &ShopDomain,
+        vector: Vec<f32>,
+        limit: usize,
+        exclude: Vec<u64>,
+    ) -> Result<Vec<Candidate>, AppError> {
+        let query = SearchQuery {
+            vector,
+            limit,
+            filter: SearchFilter {
+                available_only: true,
+                exclude_product_ids: exclude,
+                status: Some(ProductStatus::Active.as_str().to_owned()),
+                ..SearchFilter::default()
+            },
+        };
+        Ok(self
+            .index()
+            .search(shop.as_str(), &query)
+            .await?
+            .iter()
+            .map(|h| Candidate {
+                item: h.product_id,
+                score: f64::from(h.score),
+            })
+            .collect())
     }
 }

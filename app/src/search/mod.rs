@@ -10,7 +10,6 @@ use std::collections::{HashMap, HashSet};
 
 use kindred_retriever::recommend::Candidate;
 use kindred_retriever::search::{fuse, hybrid, rerank_for_session, Hit, HybridWeights};
-use kindred_retriever::{SearchFilter, SearchQuery};
 
 use crate::domain::ShopDomain;
 use crate::error::AppError;
@@ -97,26 +96,9 @@ impl Search {
         let Some(Some(vector)) = vectors.into_iter().next() else {
             return Ok(Vec::new());
         };
-        let query = SearchQuery {
-            vector: vector.as_ref().clone(),
-            limit: WEIGHTS.depth,
-            filter: SearchFilter {
-                available_only: true,
-                status: Some("active".to_owned()),
-                ..SearchFilter::default()
-            },
-        };
-        Ok(self
-            .recommender
-            .index()
-            .search(shop.as_str(), &query)
-            .await?
-            .iter()
-            .map(|h| Candidate {
-                item: h.product_id,
-                score: f64::from(h.score),
-            })
-            .collect())
+        self.recommender
+            .nearest_on_sale(shop, vector.as_ref().clone(), WEIGHTS.depth, Vec::new())
+            .await
     }
 
     /// The hits re-ranked for the shopper, read fresh (on sale only), under the rules.
