@@ -78,7 +78,11 @@ pub fn evaluate(
     let products = read_catalogue(path)?.products;
     let queries = queries(&products);
     let index = LexicalIndex::build(&products.iter().map(searchable_text).collect::<Vec<_>>());
-    let product_vectors = model.embed(&products.iter().map(text_of).collect::<Vec<_>>())?;
+    let product_vectors: Vec<Vec<f32>> = model
+        .embed(&products.iter().map(text_of).collect::<Vec<_>>())?
+        .into_iter()
+        .map(unit)
+        .collect();
     let texts: Vec<String> = queries.iter().map(|q| query_for_model(&q.text)).collect();
     let query_vectors = model.embed(&texts)?;
     let ids: Vec<u64> = products.iter().map(|p| p.id).collect();
@@ -284,30 +288,31 @@ fn description_query(product: &Product) -> Option<String> {
     (kept.len() == 6).then(|| kept.join(" "))
 }
 
-/// Exact cosine nearest products, best first.
+/// Exact cosine nearest products, best first (`vectors` of unit length).
 fn nearest(query: &[f32], ids: &[u64], vectors: &[Vec<f32>], k: usize) -> Vec<Candidate> {
-    let norm = |v: &[f32]| {
-        v.iter()
-            .map(|x| x * x)
-            .sum::<f32>()
-            .sqrt()
-            .max(f32::EPSILON)
-    };
-    let q = norm(query);
+    let q = unit(query.to_vec());
     let mut scored: Vec<Candidate> = ids
         .iter()
         .zip(vectors)
-        .map(|(&item, v)| {
-            let dot: f32 = v.iter().zip(query).map(|(a, b)| a * b).sum();
-            Candidate {
-                item,
-                score: f64::from(dot / (q * norm(v))),
-            }
+        .map(|(&item, v)| Candidate {
+            item,
+            score: f64::from(v.iter().zip(&q).map(|(a, b)| a * b).sum::<f32>()),
         })
         .collect();
     scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
     scored.truncate(k);
     scored
+}
+
+fn unit(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
+        .max(f32::EPSILON);
+    v.iter_mut().for_each(|x| *x /= norm);
+    v
 }
 
 /// NDCG at the cutoff, graded gains `2^grade - 1`.

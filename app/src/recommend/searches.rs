@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use kindred_embedder::{EmbedError, Lane};
+use kindred_retriever::search::text::query_for_model;
 
 use super::Recommender;
 use crate::error::AppError;
@@ -36,6 +37,8 @@ impl Recommender {
         &self,
         texts: &[String],
     ) -> Result<Vec<Option<Arc<Vec<f32>>>>, AppError> {
+        // The ways one text is typed (case, spacing, full-width letters) share one vector.
+        let texts: Vec<String> = texts.iter().map(|t| query_for_model(t)).collect();
         let mut found: Vec<Option<Arc<Vec<f32>>>> =
             texts.iter().map(|t| self.search_cache.get(t)).collect();
         let missing: Vec<usize> = (0..texts.len()).filter(|&i| found[i].is_none()).collect();

@@ -91,8 +91,7 @@ impl Search {
     /// The query's nearest products in meaning; none when the model's storefront lane is
     /// full (the lexical half answers alone rather than failing the search).
     async fn semantic(&self, shop: &ShopDomain, query: &str) -> Result<Vec<Candidate>, AppError> {
-        let text = kindred_retriever::search::text::query_for_model(query);
-        let vectors = self.recommender.search_vectors(&[text]).await?;
+        let vectors = self.recommender.search_vectors(&[query.to_owned()]).await?;
         let Some(Some(vector)) = vectors.into_iter().next() else {
             return Ok(Vec::new());
         };
