@@ -107,7 +107,9 @@ impl Search {
         request: &SearchRequest,
         hits: Vec<Hit>,
     ) -> Result<Found, AppError> {
-        let (hits, moved_up, personalised) = self.for_the_shopper(shop, request, hits).await?;
+        let (hits, moved_up) = self.for_the_shopper(shop, request, hits).await?;
+        let personalised = moved_up.is_some();
+        let moved_up = moved_up.unwrap_or_default();
         let limit = request.context.limit;
         let ids: Vec<u64> = hits.iter().map(|h| h.item).collect();
         let rules = self
@@ -148,21 +150,21 @@ impl Search {
         })
     }
 
-    /// The hits re-ranked by the shopper's session where there is one, which of them it
-    /// moved up (by id), and whether it re-ranked at all.
+    /// The hits re-ranked by the shopper's session where there is one, with which of them it
+    /// moved up (by id); `None` where no session re-ranked them.
     async fn for_the_shopper(
         &self,
         shop: &ShopDomain,
         request: &SearchRequest,
         hits: Vec<Hit>,
-    ) -> Result<(Vec<Hit>, HashSet<u64>, bool), AppError> {
+    ) -> Result<(Vec<Hit>, Option<HashSet<u64>>), AppError> {
         let context = &request.context;
         let known = context.client_id.is_some() || context.customer_id.is_some();
         if !request.personalise || !known || hits.len() < 2 {
-            return Ok((hits, HashSet::new(), false));
+            return Ok((hits, None));
         }
         let Some(session) = self.recommender.session_vector(shop, context).await? else {
-            return Ok((hits, HashSet::new(), false));
+            return Ok((hits, None));
         };
         let ids: Vec<u64> = hits.iter().map(|h| h.item).collect();
         let vectors = self.recommender.vectors_of(shop, &ids).await?;
@@ -178,6 +180,6 @@ impl Search {
             .filter(|(rank, h)| before.get(&h.item).is_some_and(|b| b > rank))
             .map(|(_, h)| h.item)
             .collect();
-        Ok((reranked, moved_up, true))
+        Ok((reranked, Some(moved_up)))
     }
 }
