@@ -4,6 +4,7 @@ mod admin;
 mod admin_ui;
 pub mod auth;
 mod billing;
+mod cards;
 pub mod error;
 mod events;
 mod extract;
@@ -219,9 +220,18 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
     // Shopify's App Proxy: the storefront's `/apps/kindred/...`, signed by Shopify.
     let proxy = Router::new()
         .route("/proxy/recommendations", get(proxy::proxy_recommendations))
+        .route(
+            "/proxy/recommendations/cards",
+            get(proxy::proxy_recommendation_cards),
+        )
         .route("/proxy/events", post(proxy::proxy_events))
         .route("/proxy/search", get(search::proxy_search))
         .route("/proxy/search/suggest", get(search::proxy_suggest))
+        .route("/proxy/search/cards", get(search::proxy_search_cards))
+        .route(
+            "/proxy/search/suggest/cards",
+            get(search::proxy_suggest_cards),
+        )
         .layer(DefaultBodyLimit::max(limits.max_storefront_body_bytes));
 
     // Webhook bodies have their own (smaller) limit; they are read whole to check the HMAC.

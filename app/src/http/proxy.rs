@@ -84,12 +84,29 @@ pub async fn proxy_recommendations(
     State(state): State<AppState>,
     ProxyShop(request): ProxyShop,
 ) -> Result<Response, AppError> {
+    Ok(private(proxied_answer(&state, request).await?))
+}
+
+/// `GET /proxy/recommendations/cards` (the storefront's
+/// `{locale root}apps/kindred/recommendations/cards`): the same shelf as Liquid that Shopify
+/// renders in the shopper's market and language.
+pub async fn proxy_recommendation_cards(
+    State(state): State<AppState>,
+    ProxyShop(request): ProxyShop,
+) -> Result<Response, AppError> {
+    let Json(answer) = proxied_answer(&state, request).await?;
+    Ok(super::cards::recommendations(&answer))
+}
+
+async fn proxied_answer(
+    state: &AppState,
+    request: ProxiedRequest,
+) -> Result<Json<super::views::RecommendationsResponse>, AppError> {
     let params: RecommendationParams = parameters_of(&request.parameters)?;
     let mut asked = params.parse(None)?;
     // Only Shopify's signed word says who is logged in.
     asked.context.customer_id = request.customer_id;
-    let body = answer(&state, &request.shop, asked).await?;
-    Ok(private(body))
+    answer(state, &request.shop, asked).await
 }
 
 /// Personal answers must not sit in a shared cache between Shopify and the shopper.

@@ -187,6 +187,33 @@ pub async fn proxy_search(
     )))
 }
 
+/// `GET /proxy/search/cards` (the storefront's `{locale root}apps/kindred/search/cards`): the
+/// results as Liquid that Shopify renders in the shopper's market and language.
+pub async fn proxy_search_cards(
+    State(state): State<AppState>,
+    ProxyShop(request): ProxyShop,
+) -> Result<Response, AppError> {
+    let params: SearchParams = parameters_of(&request.parameters)?;
+    let asked = params.parse(super::params::DEFAULT_LIMIT, request.customer_id)?;
+    Ok(super::cards::search(
+        &search_answer(&state, &request.shop, asked).await?,
+    ))
+}
+
+/// `GET /proxy/search/suggest/cards` (the storefront's
+/// `{locale root}apps/kindred/search/suggest/cards`): the suggestions as Liquid that Shopify
+/// renders in the shopper's market and language.
+pub async fn proxy_suggest_cards(
+    State(state): State<AppState>,
+    ProxyShop(request): ProxyShop,
+) -> Result<Response, AppError> {
+    let params: SearchParams = parameters_of(&request.parameters)?;
+    let asked = params.parse(DEFAULT_SUGGESTED_PRODUCTS, request.customer_id)?;
+    Ok(super::cards::suggestions(
+        &suggest_answer(&state, &request.shop, asked).await?,
+    ))
+}
+
 /// `GET /proxy/search/suggest` (the storefront's `/apps/kindred/search/suggest`).
 pub async fn proxy_suggest(
     State(state): State<AppState>,
