@@ -122,19 +122,23 @@ async fn shoppers_see_the_block_in_a_real_browser_and_the_server_records_what_th
     let router = app.router.clone();
     tokio::spawn(async move { axum::serve(listener, router).await });
 
-    let (_, product) = app.get(&format!("/api/v1/products/{MAT}"), &key).await;
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/storefront");
     std::fs::create_dir_all(&artifacts).unwrap();
-    let product_json = artifacts.join("product.json");
-    std::fs::write(&product_json, serde_json::to_vec(&product).unwrap()).unwrap();
+    // The stand-in storefront sells the catalogue the server imported, as Shopify would: the
+    // proxy's Liquid cards read their products from it (`all_products`).
+    let catalogue = crate::fake_shopify::shared_data("catalogs/yoga-stores/2026-01-13");
     let screenshot = artifacts.join("product-page.png");
+    let market_screenshot = artifacts.join("product-page-fr.png");
+    let cart_screenshot = artifacts.join("cart-drawer.png");
     let env = vec![
         ("KINDRED_URL", format!("http://{address}")),
         ("KINDRED_PROXY_SECRET", SECRET.to_owned()),
         ("SHOP", SHOP.to_owned()),
         ("PRODUCT_ID", MAT.to_owned()),
-        ("PRODUCT_JSON", product_json.display().to_string()),
+        ("PRODUCT_JSON", catalogue.display().to_string()),
         ("SCREENSHOT", screenshot.display().to_string()),
+        ("MARKET_SCREENSHOT", market_screenshot.display().to_string()),
+        ("CART_SCREENSHOT", cart_screenshot.display().to_string()),
         ("BLOCK", "1".to_owned()),
     ];
     let stdout = tokio::task::spawn_blocking(move || node("storefront.mjs", &[], &env))
@@ -175,6 +179,43 @@ async fn shoppers_see_the_block_in_a_real_browser_and_the_server_records_what_th
     assert_eq!(summary["console_errors"], json!([]), "{summary}");
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000);
 
+    // The same page in the French market: the server's products, shown as that market shows
+    // them (euros, French titles, `/fr` links), which the browser run checked card by card.
+    let market = &summary["market"];
+    let market_cards: Vec<&str> = market["cards"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no market run: {summary}"))
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(market_cards, expected, "{market}");
+    assert_eq!(market["currency"], "EUR", "{market}");
+    assert!(market["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["url"].as_str().unwrap().starts_with("/fr/products/")
+            && c["price"].as_str().unwrap().contains('€')));
+    assert!(std::fs::metadata(&market_screenshot).unwrap().len() > 10_000);
+
+    // The cart: the drawer's shelf and the cart page's offered what goes with the cart, never
+    // what it held, and each card's button put its product in the cart.
+    let cart = &summary["cart"];
+    let in_cart: Vec<&str> = cart["cart"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no cart run: {summary}"))
+        .iter()
+        .map(|id| id.as_str().unwrap())
+        .collect();
+    assert_eq!(in_cart.len(), 3, "{cart}");
+    for surface in ["drawer", "cart_page"] {
+        let added = cart[surface]["added"].as_str().unwrap();
+        assert!(in_cart.contains(&added), "{cart}");
+        assert!(!cart[surface]["after"].as_array().unwrap().contains(&json!(added)));
+    }
+    assert!(cart["drawer"]["cls"].as_f64().unwrap() < 0.01, "{cart}");
+    assert!(std::fs::metadata(&cart_screenshot).unwrap().len() > 10_000);
+
     // What the shopper did reached the server: the view of the product page, the cards seen,
     // the card clicked.
     let (status, performance) = app
@@ -197,6 +238,15 @@ async fn shoppers_see_the_block_in_a_real_browser_and_the_server_records_what_th
         "{performance}"
     );
     assert_eq!(similar["clicks"].as_i64(), Some(1), "{performance}");
+    // The cart shelves' adds count as their strategy's clicks (complementary, or its fallback).
+    let cart_clicks: i64 = performance["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["strategy"] != "similar")
+        .map(|s| s["clicks"].as_i64().unwrap_or(0))
+        .sum();
+    assert!(cart_clicks >= 2, "{performance}");
     let shop = ShopDomain::parse(SHOP).unwrap();
     let viewed = app
         .store

@@ -7,9 +7,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import vm from 'node:vm';
 
+import { cardsLiquid } from './lib/cards-liquid.mjs';
 import { loadCatalog } from './lib/catalog.mjs';
+import { FRANCE, inMarket } from './lib/markets.mjs';
 import { EXTENSION_DIR, THEME_DIR } from './lib/storefront-server.mjs';
-import { createThemeRenderer, productDrop, readSchema } from './lib/theme.mjs';
+import { AllProducts, createThemeRenderer, productDrop, readSchema } from './lib/theme.mjs';
 
 const files = (dir) => fs.readdirSync(path.join(EXTENSION_DIR, dir)).map((name) => path.join(EXTENSION_DIR, dir, name));
 const keys = (node, prefix = '') => Object.entries(node).flatMap(([key, value]) => (
@@ -51,6 +53,8 @@ test('every locale has exactly the keys of the default one', () => {
 });
 
 const renderer = createThemeRenderer({ themeDir: THEME_DIR, extensionDir: EXTENSION_DIR });
+// The pages below are in French (`request.locale`), as are the extension's words on them.
+const translations = readJson(path.join(EXTENSION_DIR, 'locales/fr.json'));
 const product = loadCatalog().find((p) => p.id === '4357742755898');
 const objects = {
   shop: { name: 'Yoga Store', currency: 'USD' },
@@ -70,7 +74,8 @@ test('the app block renders a skeleton of `limit` cards and hands its settings t
   assert.match(block, /data-locale="fr"/);
   assert.match(block, /data-limit="6"/);
   assert.match(block, /data-proxy-base="\/apps\/kindred"/);
-  assert.match(block, />Recommended products<\/h2>/);
+  // The page is in French: so are the block's words.
+  assert.match(block, new RegExp(`>${translations.recommendations.heading}</h2>`));
   assert.doesNotMatch(html, /translation missing/);
 });
 
@@ -96,11 +101,13 @@ test('without the app, the page has none of it', async () => {
 // are the test's to drive.
 
 const SCRIPT = fs.readFileSync(path.join(EXTENSION_DIR, 'assets/kindred-recommendations.js'), 'utf8');
+const CONTROL_SCRIPT = fs.readFileSync(path.join(EXTENSION_DIR, 'assets/kindred-control.js'), 'utf8');
 const catalog = loadCatalog();
 const [MAT, STRAP, BLOCKS] = ['4357742690362', '876111003695', '6857887940772'].map((id) => catalog.find((p) => p.id === id));
 
 const dataAttribute = (key) => `data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 const unescapeHtml = (text) => text.replace(/&(quot|#34|#39|lt|gt|amp);/g, (_, e) => ({ quot: '"', '#34': '"', '#39': "'", lt: '<', gt: '>', amp: '&' })[e]);
+const VOID_ELEMENTS = new Set(['img', 'br', 'input', 'meta', 'link']);
 
 class FakeElement {
   constructor(tag, attributes = {}) {
@@ -129,10 +136,18 @@ class FakeElement {
   }
 
   replaceChildren(...nodes) { this.children = []; this.append(...nodes); }
+  remove() { if (this.parent) this.parent.children = this.parent.children.filter((c) => c !== this); }
+  get lastChild() { return this.children.at(-1) ?? null; }
+  get classList() { return { contains: (name) => (this.getAttribute('class') ?? '').split(/\s+/).includes(name) }; }
   get textContent() { return this.children.map((c) => c.text ?? c.textContent).join(''); }
+  set textContent(text) { this.replaceChildren(String(text)); }
+  // `.class`, `[attribute]` or a tag name, or a comma-separated list of them.
   matches(selector) {
-    const [, kind, name] = /^([.[])([\w-]+)\]?$/.exec(selector);
-    return kind === '.' ? (this.getAttribute('class') ?? '').split(' ').includes(name) : this.attributes.has(name);
+    return selector.split(',').some((one) => {
+      const [, kind, name] = /^([.[]?)([\w-]+)\]?$/.exec(one.trim());
+      if (kind === '.') return this.classList.contains(name);
+      return kind === '[' ? this.attributes.has(name) : this.tagName === name.toUpperCase();
+    });
   }
 
   querySelectorAll(selector) {
@@ -144,7 +159,30 @@ class FakeElement {
   closest(selector) { return this.matches(selector) ? this : this.parent?.closest?.(selector) ?? null; }
   addEventListener(type, listener) { (this.listeners[type] ??= []).push(listener); }
   dispatch(type, event = {}) { for (const listener of this.listeners[type] ?? []) listener({ type, target: this, ...event }); }
+  dispatchEvent(event) { this.dispatch(event.type, { detail: event.detail }); }
 }
+
+/** Well-formed HTML (what the storefront renders of Kindred's cards) as fake elements. */
+const parseHtml = (html) => {
+  const document = new FakeElement('#document');
+  let open = document;
+  for (const [, closing, tag, attributes, text] of html.matchAll(/<(\/?)([a-z][\w-]*)([^>]*)>|([^<]+)/gi)) {
+    if (text !== undefined) {
+      if (text.trim()) open.append(unescapeHtml(text));
+      continue;
+    }
+    if (closing) {
+      open = open.parent ?? document;
+      continue;
+    }
+    const element = new FakeElement(tag, Object.fromEntries(
+      [...attributes.matchAll(/([\w-]+)(?:="([^"]*)")?/g)].map(([, name, value]) => [name, unescapeHtml(value ?? '')]),
+    ));
+    open.append(element);
+    if (!VOID_ELEMENTS.has(tag.toLowerCase())) open = element;
+  }
+  return document;
+};
 
 /** The rendered block's `<section>` as an element holding its (skeleton-free) grid. */
 const blockElement = (html) => {
@@ -170,7 +208,25 @@ async function runBlock({
   const timers = [];
   const observers = new Set();
   const warnings = [];
+  const scripts = [];
   const json = (body) => new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
+  // Kindred's Liquid answer, rendered as the storefront renders it, in the page's market.
+  const market = page.routes.root_url === FRANCE.prefix ? FRANCE : null;
+  const lookup = (handle) => {
+    const found = catalog.find((p) => p.handle === handle);
+    return found && (market ? inMarket(found, market) : found);
+  };
+  const cards = async (search) => {
+    const liquid = cardsLiquid({
+      strategy: search ? 'search' : kindred.strategy,
+      items: (search ? kindred.results : kindred.recommendations) ?? [],
+      experiment: kindred.experiment,
+      personalised: search ? kindred.personalised : undefined,
+    });
+    const html = await renderer.renderProxyAnswer(liquid, { ...page, all_products: new AllProducts(lookup) });
+    return new Response(html, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+  };
+  const proxied = (url) => url.replace(/^\/fr\//, '/');
   const window = {
     document: {
       readyState: 'complete',
@@ -178,7 +234,12 @@ async function runBlock({
       createElement: (tag) => new FakeElement(tag),
       querySelectorAll: (selector) => (root.matches(selector) ? [root] : []),
       addEventListener() {},
+      importNode: (node) => node,
+      // The control's script, loaded as the block asks for it.
+      head: { append: (script) => { vm.runInContext(CONTROL_SCRIPT, window); scripts.push(script.src); script.onload(); } },
     },
+    DOMParser: class { parseFromString(html) { return parseHtml(html); } },
+    CustomEvent: class { constructor(type, init = {}) { this.type = type; this.detail = init.detail; } },
     localStorage: { items: new Map(), getItem(key) { return this.items.get(key) ?? null; }, setItem(key, value) { this.items.set(key, value); } },
     location: { href: 'https://yoga-store.myshopify.com/products/prolite-yoga-mat' },
     navigator: {
@@ -186,7 +247,8 @@ async function runBlock({
     },
     fetch: async (url, options = {}) => {
       requests.push({ url, body: options.body });
-      if (url.startsWith('/apps/kindred/recommendations?') || url.startsWith('/apps/kindred/search?')) return json(kindred);
+      if (proxied(url).startsWith('/apps/kindred/recommendations/cards?')) return cards(false);
+      if (proxied(url).startsWith('/apps/kindred/search/cards?')) return cards(true);
       if (url.includes('/recommendations/products.json?')) return json(shopify);
       return json({ accepted: 1 });
     },
@@ -205,7 +267,8 @@ async function runBlock({
     Shopify: page.request.design_mode ? { designMode: true } : undefined,
   };
   window.window = window;
-  vm.runInNewContext(SCRIPT, window);
+  vm.createContext(window);
+  vm.runInContext(SCRIPT, window);
 
   return {
     root,
@@ -221,9 +284,10 @@ async function runBlock({
     runTimers: () => timers.splice(0).forEach((callback) => callback?.()),
     click: (card) => root.querySelector('.kindred-grid').dispatch('click', { target: card.querySelector('.kindred-card__link'), button: 0 }),
     leave: () => root.dispatch('window:pagehide'),
-    recommendationsQuery: () => new URL(requests.find((r) => r.url.startsWith('/apps/kindred/recommendations?')).url, 'https://shop').searchParams,
-    kindredPaths: () => requests.map((r) => r.url.split('?')[0]).filter((url) => url.startsWith('/apps/kindred/')),
-    searchQuery: () => new URL(requests.find((r) => r.url.startsWith('/apps/kindred/search?')).url, 'https://shop').searchParams,
+    scripts,
+    recommendationsQuery: () => new URL(requests.find((r) => proxied(r.url).startsWith('/apps/kindred/recommendations/cards?')).url, 'https://shop').searchParams,
+    kindredPaths: () => requests.map((r) => r.url.split('?')[0]).filter((url) => /^(\/fr)?\/apps\/kindred\//.test(url)),
+    searchQuery: () => new URL(requests.find((r) => proxied(r.url).startsWith('/apps/kindred/search/cards?')).url, 'https://shop').searchParams,
     shopifyRequests: () => requests.filter((r) => r.url.includes('/recommendations/products.json')).map((r) => r.url),
     events: async () => (await Promise.all(requests.filter((r) => r.url.endsWith('/events')).map((r) => r.body)))
       .flatMap((body) => JSON.parse(body).events),
@@ -237,7 +301,7 @@ async function runBlock({
   };
 }
 
-const kindredItem = (p) => ({ id: p.id, title: p.title, vendor: p.vendor, url: p.url, price: p.price, compare_at_price: p.compare_at_price, image_url: p.image_url });
+const kindredItem = (p) => ({ id: p.id, handle: p.handle, title: p.title, vendor: p.vendor, url: p.url, price: p.price, compare_at_price: p.compare_at_price, image_url: p.image_url });
 // The Product Recommendations API's shape: numeric ids, prices in cents, protocol-relative images.
 const shopifyProduct = (p) => ({
   id: Number(p.id), title: p.title, handle: p.handle, vendor: p.vendor, url: `${p.url}?pr_prod_strat=collection_fallback&pr_seq=uniform`,
@@ -350,9 +414,11 @@ test("under a language's root URL, Shopify's control is asked there and every li
   assert.match(held.shopifyRequests()[0], /^\/fr\/recommendations\/products\.json\?/);
   assert.deepEqual(held.cards().map((c) => c.href.split('?')[0]), [`/fr${MAT.url}`, `/fr${STRAP.url}`]);
 
+  // Kindred's cards are asked under the root too, and Shopify renders their links in it.
   const tested = await runBlock({ kindred: { recommendations: [kindredItem(MAT)] }, routes: { root_url: '/fr' } });
   await tested.scrollIntoView();
-  assert.deepEqual(tested.cards().map((c) => c.href), [`/fr${MAT.url}`]);
+  assert.deepEqual(tested.kindredPaths(), ['/fr/apps/kindred/recommendations/cards']);
+  assert.deepEqual(tested.cards().map((c) => [c.title, c.href]), [[inMarket(MAT, FRANCE).title, `/fr${MAT.url}`]]);
 });
 
 test("an A/B test's arm marks the block, and its cards are measured as any Kindred cards are", async () => {
@@ -384,7 +450,6 @@ const searchPage = (terms, request = {}) => ({
 });
 const section = (html, marker) => new RegExp(`<section\\s+class="kindred-recommendations[^"]*"[^>]*${marker}[\\s\\S]*?</section>`).exec(html)?.[0];
 const grid = (html) => /<ul class="kindred-grid"[\s\S]*?<\/ul>/.exec(html)?.[0];
-const translations = readJson(path.join(EXTENSION_DIR, 'locales/en.default.json'));
 
 test('the search block renders a skeleton of `limit` cards and hands the escaped terms to the script', async () => {
   const terms = 'cork "block" & <strap>';
@@ -418,7 +483,8 @@ test("the search block's skeleton is the recommendations block's, card for card"
 });
 
 test('without terms the search block renders nothing for shoppers and a note for the merchant', async () => {
-  const html = await renderer.renderPage('search', searchPage('   '));
+  // (The cart drawer embed's shelf waits in a template on every page, the search page too.)
+  const html = (await renderer.renderPage('search', searchPage('   '))).replace(/<template data-kindred-cart-drawer[\s\S]*?<\/template>/, '');
   assert.doesNotMatch(html, /data-kindred-search|kindred-card/);
   const editor = await renderer.renderPage('search', searchPage('', { design_mode: true }));
   assert.match(editor, new RegExp(`kindred-recommendations__note">${translations.search_results.editor_no_terms.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}<`));
@@ -460,7 +526,7 @@ test("the search block asks Kindred's search with the terms alone and shows its 
   });
   assert.equal(block.root.dataset.placement, 'search');
   await block.scrollIntoView();
-  assert.deepEqual(block.kindredPaths(), ['/apps/kindred/search']);
+  assert.deepEqual(block.kindredPaths(), ['/apps/kindred/search/cards']);
   const query = block.searchQuery();
   // The search API takes q, limit and client_id, and refuses any other parameter.
   assert.deepEqual([...query.keys()].sort(), ['client_id', 'limit', 'q']);

@@ -13,6 +13,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 
 import { verifyAppProxyQuery } from './lib/app-proxy.mjs';
+import { cardsLiquid } from './lib/cards-liquid.mjs';
 import { DEFAULT_CATALOG, loadCatalog } from './lib/catalog.mjs';
 
 const STRATEGIES = ['similar', 'for_you', 'complementary', 'trending', 'recently_viewed', 'new_arrivals'];
@@ -163,14 +164,18 @@ export function createMockKindred({ secret, shop, catalog = DEFAULT_CATALOG }) {
     const productId = params.get('product_id');
     const product = productId ? byId.get(parseId(productId)) : null;
     if (productId && !product) throw new HttpError(404, 'not_found', `no product ${productId}`);
-    const context = { product, limit, clientId: params.get('client_id') ?? '' };
+    // As the server does: what the cart holds is never offered, and goes-with reads the cart
+    // when there is no product on screen.
+    const cart = new Set((params.get('cart') ?? '').split(',').map(parseId).filter((id) => id && byId.has(id)));
+    const anchor = product ?? byId.get([...cart][0]) ?? null;
+    const context = { product: anchor, limit: limit + cart.size, clientId: params.get('client_id') ?? '' };
     const requested = order[0];
     for (const name of order) {
-      if (['similar', 'complementary'].includes(name) && !product) {
+      if (['similar', 'complementary'].includes(name) && !anchor) {
         if (order.length === 1) throw new HttpError(400, 'invalid_request', `\`${name}\` needs \`product_id\``);
         continue;
       }
-      const recommendations = strategies[name](context);
+      const recommendations = strategies[name](context).filter((r) => !cart.has(r.id)).slice(0, limit);
       if (recommendations.length) return { strategy: name, requested_strategy: requested, recommendations };
     }
     return { strategy: requested, requested_strategy: requested, recommendations: [] };
@@ -295,8 +300,20 @@ export function createMockKindred({ secret, shop, catalog = DEFAULT_CATALOG }) {
     if (url.searchParams.get('shop') !== shop) throw new HttpError(404, 'unknown_shop', 'this shop has not installed the app');
     const route = `${request.method} ${url.pathname}`;
     if (route === 'GET /proxy/recommendations') return [200, recommend(url.searchParams)];
+    if (route === 'GET /proxy/recommendations/cards') {
+      const answer = recommend(url.searchParams);
+      return [200, cardsLiquid({ ...answer, items: answer.recommendations }), 'application/liquid; charset=utf-8'];
+    }
     if (route === 'GET /proxy/search') return [200, search(url.searchParams)];
+    if (route === 'GET /proxy/search/cards') {
+      const answer = search(url.searchParams);
+      return [200, cardsLiquid({ strategy: 'search', items: answer.results, personalised: answer.personalised }), 'application/liquid; charset=utf-8'];
+    }
     if (route === 'GET /proxy/search/suggest') return [200, suggest(url.searchParams)];
+    if (route === 'GET /proxy/search/suggest/cards') {
+      const answer = suggest(url.searchParams);
+      return [200, cardsLiquid({ strategy: 'search', items: answer.products, personalised: answer.personalised, queries: answer.queries }), 'application/liquid; charset=utf-8'];
+    }
     if (route === 'POST /proxy/events') return [200, accept(await readJson(request))];
     throw new HttpError(404, 'not_found', 'no such route');
   };
@@ -304,15 +321,16 @@ export function createMockKindred({ secret, shop, catalog = DEFAULT_CATALOG }) {
   const server = http.createServer(async (request, response) => {
     let status;
     let body;
+    let type;
     try {
-      [status, body] = await handle(request);
+      [status, body, type] = await handle(request);
     } catch (error) {
       status = error instanceof HttpError ? error.status : 500;
       body = { error: { code: error.code ?? 'internal_error', message: error.message } };
       if (status === 500) console.error(error);
     }
-    response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-    response.end(JSON.stringify(body));
+    response.writeHead(status, { 'Content-Type': type ?? 'application/json', 'Cache-Control': 'no-store' });
+    response.end(type ? body : JSON.stringify(body));
   });
 
   return {

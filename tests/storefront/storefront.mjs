@@ -21,6 +21,18 @@
 // nothing on the page, and the combobox follows the arrow keys, Escape and Enter (a query is
 // searched through the theme's form; a product opens).
 //
+// Then the same product page in a second market (`/fr`: euros, French), where the cards must
+// show what the shop itself shows there: Kindred answers the cards as Liquid through the
+// locale's app proxy path, the storefront renders them in the market, and each card's title,
+// price and link are the market's (checked against the product page a card leads to).
+//
+// Then the cart, with analytics allowed: the product page's "Add to cart" opens the theme's
+// drawer (built as Dawn's is), where the "Complete your order" embed puts its shelf before the
+// drawer's footer: cards of what goes with the cart, none of them in it, each with an add
+// button. Adding one puts it in the cart, the theme re-renders the drawer, the shelf is put
+// back and asks again for the new cart, and the add is reported as a click; nothing shifts.
+// The cart page's block does the same under the theme's own cart list.
+//
 // Prints a JSON summary as the last line of stdout (the first full run's fields, `consent`
 // with what each state showed, and `search` with what each state's search page showed); any
 // failed check exits 1 with the reason on stderr.
@@ -48,7 +60,12 @@
 //                          another (yoga st)
 //   SEARCH_SCREENSHOT      a PNG path for a full-page screenshot of the search page (none if unset)
 //   SUGGESTIONS_SCREENSHOT a PNG path for a screenshot of the open suggestions (none if unset)
+//   MARKET                 1: the product page in the French market too (default); 0: not
+//   MARKET_SCREENSHOT      a PNG path for a full-page screenshot of that page (none if unset)
+//   CART                   1: the cart drawer and the cart page too (default); 0: not
+//   CART_SCREENSHOT        a PNG path for a screenshot of the open drawer with its shelf (none if unset)
 
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
@@ -60,6 +77,7 @@ import {
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './lib/chromium.mjs';
 import { CONSENT_COOKIE, CONSENT_VALUES } from './lib/consent-api.mjs';
 import { checkNothingPersonal, checkPersonal, giveConsent } from './lib/consent-checks.mjs';
+import { FRANCE, moneyFormat } from './lib/markets.mjs';
 import { placeholderImage } from './lib/placeholder.mjs';
 import { PROXY_PREFIX, VISITOR_COOKIE, startStorefront } from './lib/storefront-server.mjs';
 
@@ -95,6 +113,10 @@ const settings = () => ({
   suggestText: env('SUGGEST_TEXT', 'yoga st'),
   searchScreenshot: env('SEARCH_SCREENSHOT', ''),
   suggestionsScreenshot: env('SUGGESTIONS_SCREENSHOT', ''),
+  market: env('MARKET', '1') !== '0',
+  marketScreenshot: env('MARKET_SCREENSHOT', ''),
+  cart: env('CART', '1') !== '0',
+  cartScreenshot: env('CART_SCREENSHOT', ''),
 });
 
 // Runs in the page before any of its scripts: every layout shift not caused by input.
@@ -114,7 +136,7 @@ const observeLayoutShifts = () => {
 
 const accepted = ({ record }) => record.status >= 200 && record.status < 300;
 const isEventPost = (request) => request.method() === 'POST' && new URL(request.url()).pathname === `${PROXY_PREFIX}/events`;
-const isSuggestion = (request) => new URL(request.url()).pathname === `${PROXY_PREFIX}/search/suggest`;
+const isSuggestion = (request) => new URL(request.url()).pathname === `${PROXY_PREFIX}/search/suggest/cards`;
 const totalShift = (shifts) => shifts.reduce((sum, shift) => sum + shift.value, 0);
 
 /** Records what a shopper would never see but a test must: console errors, lost requests. */
@@ -261,12 +283,24 @@ async function runBrowser(config, storefront) {
       searches[state] = await visit(browser, config, storefront, state, searchJourney(config, state, index === 0), {
         url: PERSONAL_STATES.includes(state) ? storefront.url : `${storefront.origin}/search?${new URLSearchParams({ q: config.searchTerms })}`,
         visitor: `search-${state}`,
-        hold: ['/search'],
+        hold: ['/search/cards'],
       });
     }
+    const market = config.market ? await visit(browser, config, storefront, 'refused', marketJourney(config), {
+      url: `${storefront.origin}${FRANCE.prefix}${new URL(storefront.url).pathname}`,
+      visitor: 'market',
+    }) : null;
+    const cart = config.cart ? await visit(browser, config, storefront, 'given', cartJourney(config), {
+      visitor: 'cart', hold: ['/none'],
+    }) : null;
     // The first full journey is the summary, as it was before the consent states.
     const main = runs.given ?? runs.absent ?? Object.values(runs)[0];
-    const every = [...Object.entries(runs), ...Object.entries(searches).map(([state, run]) => [`search ${state}`, run])];
+    const every = [
+      ...Object.entries(runs),
+      ...Object.entries(searches).map(([state, run]) => [`search ${state}`, run]),
+      ...(market ? [['market fr', market]] : []),
+      ...(cart ? [['cart', cart]] : []),
+    ];
     const all = (field) => every.flatMap(([state, run]) => run[field].map((text) => `${state}: ${text}`));
     const { consent: _, aborted_suggestions: _aborted, ...fields } = main;
     const PAGE_FIELDS = ['console_errors', 'console_warnings', 'failed_requests'];
@@ -280,6 +314,8 @@ async function runBrowser(config, storefront) {
       search: Object.fromEntries(Object.entries(searches).map(([state, run]) => [
         state, Object.fromEntries(Object.entries(run).filter(([field]) => !PAGE_FIELDS.includes(field))),
       ])),
+      market: market && Object.fromEntries(Object.entries(market).filter(([field]) => !PAGE_FIELDS.includes(field))),
+      cart: cart && Object.fromEntries(Object.entries(cart).filter(([field]) => !PAGE_FIELDS.includes(field))),
     };
   } finally {
     await browser.close();
@@ -288,8 +324,8 @@ async function runBrowser(config, storefront) {
 
 // The two kinds of card block: where each asks Kindred, and where the answer's products are.
 const SHELVES = {
-  recommendations: { selector: '[data-kindred-recommendations]', path: '/proxy/recommendations', items: 'recommendations' },
-  search: { selector: '[data-kindred-search]', path: '/proxy/search', items: 'results' },
+  recommendations: { selector: '[data-kindred-recommendations]', path: '/proxy/recommendations/cards' },
+  search: { selector: '[data-kindred-search]', path: '/proxy/search/cards' },
 };
 
 /**
@@ -324,27 +360,33 @@ async function loadBlock(page, block, config, storefront, release, shelf = SHELV
     { timeout: STEP_TIMEOUT_MS },
   );
 
+  // Kindred answered Liquid, which the storefront rendered in the shopper's market: the
+  // products it showed, as that market shows them.
   const answer = storefront.forwarded.find((r) => r.path === shelf.path);
   check(answer.status === 200, `Kindred answered ${answer.status}: ${JSON.stringify(answer.response_body)}`);
-  const served = answer.response_body?.[shelf.items];
+  const served = answer.response_body?.products;
   check(Array.isArray(served) && served.length > 0, `Kindred answered no products: ${JSON.stringify(answer.response_body)}`);
+  const money = moneyFormat(answer.response_body);
   const cards = await block.locator('.kindred-card').evaluateAll((items) => items.map((item) => ({
     id: item.dataset.productId,
     title: item.querySelector('.kindred-card__title')?.textContent.trim(),
     url: item.querySelector('.kindred-card__link')?.getAttribute('href'),
+    price: item.querySelector('.kindred-price')?.lastChild?.textContent.trim() ?? null,
     skeleton: item.classList.contains('kindred-card--skeleton'),
   })));
   check(cards.every((card) => !card.skeleton), 'skeleton cards are left after loading');
   check(cards.length === Math.min(limit, served.length), `${cards.length} cards for ${served.length} recommendations (limit ${limit})`);
+  const showsPrice = await block.evaluate((element) => 'showPrice' in element.dataset);
   cards.forEach((card, index) => {
     const item = served[index];
-    check(card.id === String(item.id) && card.url === item.url && card.title === item.title,
-      `card ${index} is ${JSON.stringify(card)}, Kindred recommended ${JSON.stringify({ id: item.id, title: item.title, url: item.url })}`);
+    const price = showsPrice ? money(Number.parseFloat(item.price)) : null;
+    check(card.id === String(item.id) && card.url === item.url && card.title === item.title && card.price === price,
+      `card ${index} is ${JSON.stringify(card)}, the storefront shows ${JSON.stringify({ id: item.id, title: item.title, url: item.url, price })}`);
   });
   check(await block.getAttribute('aria-busy') === 'false', 'aria-busy is still true after loading');
   return {
     lazy, limit, reservedHeight, strategy: answer.response_body.strategy, servedCount: served.length,
-    cards: cards.map(({ id, title, url }) => ({ id, title, url })),
+    cards: cards.map(({ id, title, url, price }) => ({ id, title, url, price })),
     answer,
   };
 }
@@ -451,11 +493,151 @@ async function exerciseBlock(page, config, storefront, release, beforeClick = as
   };
 }
 
+/**
+ * The product page in the French market: the block's own words in French, and cards whose
+ * titles, euro prices and `/fr` links are those the market's pages show, down to the product
+ * page the first card opens.
+ */
+const marketJourney = (config) => async (page, view, release) => {
+  const block = page.locator(SHELVES.recommendations.selector);
+  const loaded = await loadBlock(page, block, config, view, release);
+  const layout = await checkLayout(page, block, loaded);
+  const asked = loaded.answer;
+  check(asked.market === FRANCE.locale && asked.response_body.currency === FRANCE.currency,
+    `the cards were rendered in ${asked.market}, ${asked.response_body.currency}`);
+  const heading = (await block.locator('.kindred-recommendations__heading').textContent()).trim();
+  const french = JSON.parse(fs.readFileSync(new URL('../../shopify-extension/theme/locales/fr.json', import.meta.url), 'utf8'));
+  check(heading === french.recommendations.heading, `the block's heading in the French market is ${JSON.stringify(heading)}`);
+  for (const card of loaded.cards) {
+    check(card.url.startsWith(`${FRANCE.prefix}/products/`), `a card links to ${card.url}, outside the market's ${FRANCE.prefix}`);
+    check(card.price.includes('€') && !card.price.includes('$'), `a card's price in the French market is ${card.price}`);
+  }
+  const translated = loaded.cards.filter((card) => /(^|\s)(tapis|blocs?|sangle|sac|serviette|liège|coussin|couverture|caoutchouc|naturel|noir|bleu|vert|gris|rouge)(\s|$)/i.test(card.title));
+  check(translated.length > 0, `no card's title is in French: ${loaded.cards.map((card) => card.title).join(' | ')}`);
+  if (config.marketScreenshot) await page.screenshot({ path: config.marketScreenshot, fullPage: true });
+
+  // The page the first card opens shows the same title and price.
+  const first = loaded.cards[0];
+  await page.waitForLoadState('networkidle');
+  await Promise.all([
+    page.waitForURL((url) => decodeURIComponent(url.pathname) === first.url, { timeout: STEP_TIMEOUT_MS }),
+    block.locator('.kindred-card__link').first().click(),
+  ]);
+  const shownThere = {
+    title: (await page.locator('.product__title').textContent()).trim(),
+    price: (await page.locator('.price__current').textContent()).trim(),
+  };
+  check(shownThere.title === first.title && shownThere.price === first.price,
+    `the card showed ${JSON.stringify({ title: first.title, price: first.price })}, its page ${JSON.stringify(shownThere)}`);
+  await page.waitForLoadState('networkidle');
+  return { market: FRANCE.locale, currency: FRANCE.currency, heading, cards: loaded.cards, cls: layout.cls, product_page: shownThere };
+};
+
+// The cart: the drawer embed and the cart page block.
+
+const CART_SHELF = '[data-kindred-cart]';
+const cartCardsPath = '/proxy/recommendations/cards';
+const askedFor = (record, placement) => record.path === cartCardsPath && signedParam(record, 'placement') === placement;
+
+/** What the cart holds, as the storefront's Ajax API says (product ids). */
+const cartProducts = (page) => page.evaluate(async () => (await (await fetch('/cart.js')).json()).items.map((item) => String(item.product_id)));
+
+/**
+ * Waits for the shelf's answer to the cart `ids` (the latest request of `placement`), then
+ * checks its cards: Kindred's products as the storefront rendered them, none in the cart,
+ * each with an add button for its variant.
+ */
+async function checkCartShelf(page, view, placement, ids) {
+  const want = [...ids].sort().join(',');
+  const sameCart = (record) => askedFor(record, placement) && (signedParam(record, 'cart') ?? '').split(',').sort().join(',') === want;
+  await view.waitFor(() => view.forwarded.some(sameCart), STEP_TIMEOUT_MS, `the ${placement} shelf asked for the cart ${want}`);
+  const answer = view.forwarded.filter(sameCart).at(-1);
+  check(answer.status === 200, `Kindred answered the ${placement} shelf ${answer.status}: ${JSON.stringify(answer.response_body)}`);
+  check(signedParam(answer, 'strategy') === 'complementary', `the ${placement} shelf asked for ${signedParam(answer, 'strategy')}`);
+  const served = answer.response_body.products.map((product) => product.id);
+  const selector = placement === 'cart_drawer' ? `cart-drawer ${CART_SHELF}` : `main ${CART_SHELF}`;
+  await page.waitForFunction(([sel, first]) => {
+    const shelf = document.querySelector(sel);
+    return shelf?.dataset.kindredState === 'loaded' && shelf.querySelector('.kindred-card')?.dataset.productId === first;
+  }, [selector, served[0]], { timeout: STEP_TIMEOUT_MS });
+  const cards = await page.locator(`${selector} .kindred-card`).evaluateAll((items) => items.map((item) => ({
+    id: item.dataset.productId,
+    title: item.querySelector('.kindred-card__title')?.textContent.trim(),
+    variant: item.querySelector('.kindred-card__add')?.dataset.variantId ?? null,
+    add: item.querySelector('.kindred-card__add')?.textContent.trim() ?? null,
+  })));
+  const limit = Number(await page.locator(selector).getAttribute('data-limit'));
+  check(cards.length === Math.min(limit, served.length) && cards.every((card, index) => card.id === served[index]),
+    `the ${placement} shelf shows ${cards.map((card) => card.id).join(', ')}, Kindred answered ${served.join(', ')}`);
+  check(cards.every((card) => !ids.includes(card.id)), `the ${placement} shelf offers what the cart holds: ${cards.map((card) => card.id)}`);
+  check(cards.every((card) => card.variant && card.add), `a card without its add button: ${JSON.stringify(cards)}`);
+  return { cards, strategy: answer.response_body.strategy, selector };
+}
+
+/** The drawer, then the cart page: each shelf follows the cart, and its buttons add to it. */
+const cartJourney = (config) => async (page, view) => {
+  const product = new URL(page.url()).pathname;
+  const homeId = await page.locator('.product-form input[name="product-id"]').getAttribute('value');
+  await page.waitForLoadState('networkidle');
+  const shiftsBefore = (await page.evaluate(() => window.kindredLayoutShifts)).length;
+
+  // The theme's own "Add to cart" opens its drawer, with the shelf before the footer.
+  await page.locator('.product-form button[name="add"]').click();
+  await page.waitForFunction(() => document.querySelector('cart-drawer')?.classList.contains('is-open'), null, { timeout: STEP_TIMEOUT_MS });
+  const placed = await page.evaluate((sel) => document.querySelector(sel)?.nextElementSibling?.className, `cart-drawer ${CART_SHELF}`);
+  check(placed === 'drawer__footer', `the drawer's shelf stands before ${placed}, not the drawer's footer`);
+  const first = await checkCartShelf(page, view, 'cart_drawer', [homeId]);
+  await page.waitForFunction((sel) => [...document.querySelectorAll(`${sel} img`)].every((img) => img.complete), first.selector);
+  if (config.cartScreenshot) await page.screenshot({ path: config.cartScreenshot });
+
+  // A card's button: its product joins the cart, the drawer is re-rendered with it and the
+  // shelf, put back, asks again for the cart of two.
+  const target = first.cards[0];
+  await page.locator(`${first.selector} .kindred-card__add`).first().click();
+  await page.waitForFunction((n) => document.querySelectorAll('cart-drawer .cart-item').length === n, 2, { timeout: STEP_TIMEOUT_MS });
+  const inCart = await cartProducts(page);
+  check(inCart.length === 2 && inCart.includes(target.id), `after the add the cart holds ${inCart.join(', ')}`);
+  const second = await checkCartShelf(page, view, 'cart_drawer', inCart);
+  await view.waitFor(
+    () => eventsOf(view.forwarded, 'recommendation_clicked').some(({ event }) => event.product_id === target.id && event.placement === 'cart_drawer'),
+    STEP_TIMEOUT_MS,
+    `the add of ${target.id} reported as a click on the drawer's shelf`,
+  );
+  const clicked = eventsOf(view.forwarded, 'recommendation_clicked').find(({ event }) => event.product_id === target.id).event;
+  check(clicked.strategy === first.strategy, `the add was reported under ${clicked.strategy}, the shelf's strategy is ${first.strategy}`);
+  const shifts = (await page.evaluate(() => window.kindredLayoutShifts)).slice(shiftsBefore);
+  const cls = totalShift(shifts);
+  check(cls < CLS_LIMIT, `the drawer shifted ${cls.toFixed(4)}: ${JSON.stringify(shifts)}`);
+
+  // The cart page: the block under the theme's list, the same buttons. (The drawer's
+  // impressions go first: a beacon sent as a page unloads is not one a test can count.)
+  await page.waitForTimeout(QUIET_MS);
+  await page.waitForLoadState('networkidle');
+  await page.goto(new URL('/cart', page.url()).href, { waitUntil: 'load' });
+  const page1 = await checkCartShelf(page, view, 'cart', inCart);
+  const next = page1.cards[0];
+  await page.waitForLoadState('networkidle');
+  await page.locator(`${page1.selector} .kindred-card__add`).first().click();
+  await page.waitForFunction((n) => document.querySelectorAll('cart-items .cart-item').length === n, 3, { timeout: STEP_TIMEOUT_MS });
+  const afterPage = await cartProducts(page);
+  check(afterPage.includes(next.id), `the cart page's add left the cart as ${afterPage.join(', ')}`);
+  const third = await checkCartShelf(page, view, 'cart', afterPage);
+  await page.waitForTimeout(QUIET_MS);
+  await page.waitForLoadState('networkidle');
+  checkAccepted(view.forwarded);
+  return {
+    product,
+    drawer: { first: first.cards.map((card) => card.id), added: target.id, after: second.cards.map((card) => card.id), strategy: first.strategy, cls },
+    cart_page: { first: page1.cards.map((card) => card.id), added: next.id, after: third.cards.map((card) => card.id) },
+    cart: afterPage,
+  };
+};
+
 // Search: the results block and the suggestions embed, on the stand-in's search page.
 
 const PERSONAL_STATES = ['given', 'absent'];
 const CLIENT_ID_KEY = 'kindred_client_id';
-const isSuggest = (record) => record.path === '/proxy/search/suggest';
+const isSuggest = (record) => record.path === '/proxy/search/suggest/cards';
 const signedParam = (record, name) => new URLSearchParams(record.query).get(name);
 
 /** Where the page's parts stand: opening the suggestions must move none of them. */
@@ -497,7 +679,7 @@ async function exerciseSuggestions(page, config, view, problems, { personal, scr
     `the search box is not a closed list combobox: ${JSON.stringify(closed)}`);
 
   const before = await layoutBoxes(page);
-  const release = view.holdRecommendations(['/search/suggest']);
+  const release = view.holdRecommendations(['/search/suggest/cards']);
   await input.click();
   await input.fill('');
   const arrivedFor = (q) => view.arrived.some((record) => isSuggest(record) && record.asked.q === q);
@@ -695,7 +877,7 @@ const searchJourney = (config, state, screenshots) => async (page, view, release
   const searchEvents = [...eventsOf(view.forwarded, 'recommendation_viewed'), ...eventsOf(view.forwarded, 'recommendation_clicked')]
     .filter(({ event }) => event.placement === 'search');
   const results = new Set(view.forwarded.filter((r) => r.path === SHELVES.search.path)
-    .flatMap((r) => r.response_body.results.map((item) => String(item.id))));
+    .flatMap((r) => r.response_body.products.map((item) => String(item.id))));
   for (const { event } of searchEvents) {
     check(event.strategy === 'search' && results.has(event.product_id), `a search event: ${JSON.stringify(event)}`);
   }

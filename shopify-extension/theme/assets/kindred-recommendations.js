@@ -1,8 +1,8 @@
-/* Kindred's "Recommended products" and search results: cards near the viewport, then their views and clicks. */
+/* Kindred's shelves (recommended products, search results, the cart's): cards that Shopify rendered
+   in the shopper's market, asked near the viewport, then their views and clicks. */
 (() => {
   'use strict';
   if (window.kindredRecommendations) return;
-  window.kindredRecommendations = true;
 
   const CLIENT_ID_KEY = 'kindred_client_id'; // shared with kindred-tracking.js
 
@@ -45,70 +45,48 @@
     return element;
   };
 
-  const currencyFormat = (locale, currency) => {
-    try {
-      const format = new Intl.NumberFormat(locale || undefined, { style: 'currency', currency });
-      return (amount) => format.format(amount);
-    } catch {
-      return (amount) => `${amount.toFixed(2)} ${currency}`;
+  /**
+   * A card as the proxy's Liquid answer has it (title, price and link in the shopper's market
+   * and language), fitted to this block: its labels (in the storefront's language), image
+   * sizes, vendor and price lines, and an add button where the block sells.
+   */
+  const fit = (rendered, o) => {
+    const item = document.importNode(rendered, true);
+    item.querySelectorAll('[data-kindred-label]').forEach((label) => { label.textContent = o.d[label.dataset.kindredLabel] || ''; });
+    item.querySelector('img')?.setAttribute('sizes', o.d.imageSizes);
+    if (!('showVendor' in o.d)) item.querySelector('.kindred-card__vendor')?.remove();
+    if (!('showPrice' in o.d)) item.querySelector('.kindred-card__price')?.remove();
+    if ('addToCart' in o.d && item.dataset.variantId) {
+      item.append(h('button', { type: 'button', class: 'kindred-card__add', 'data-variant-id': item.dataset.variantId }, o.d.labelAdd || '+'));
     }
+    return item;
   };
 
-  const image = (src, sizes) => {
-    const url = new URL(src, location.href);
-    // Only Shopify's CDN resizes on `width`.
-    const resizable = url.hostname === 'cdn.shopify.com' || url.pathname.startsWith('/cdn/shop/');
-    const at = (width) => (url.searchParams.set('width', width), url.href);
-    return h('img', {
-      src: resizable ? at(533) : url.href,
-      srcset: resizable ? [165, 360, 533, 720, 940].map((w) => `${at(w)} ${w}w`).join(', ') : null,
-      sizes: resizable ? sizes : null,
-      width: 533, height: 533, alt: '', loading: 'lazy', decoding: 'async', // its title names it
-    });
+  // The proxy's answer is Liquid that Shopify rendered: its cards, or what went wrong.
+  const cardsOf = async (response) => {
+    const text = await response.text();
+    if (!response.ok) throw new Error(/"message":"([^"]*)"/.exec(text)?.[1] || `HTTP ${response.status}`);
+    const cards = new DOMParser().parseFromString(text, 'text/html').querySelector('[data-kindred-cards]');
+    if (!cards) throw new Error('the app proxy answered without cards');
+    return cards;
   };
 
-  const price = (item, o) => {
-    const amount = parseFloat(item.price), compareAt = parseFloat(item.compare_at_price);
-    const line = h('p', { class: 'kindred-card__price' });
-    const label = (text) => h('span', { class: 'kindred-visually-hidden' }, `${text} `);
-    if (!Number.isFinite(amount)) return line;
-    line.append(...(compareAt > amount ? [
-      h('span', { class: 'kindred-badge' }, o.d.labelSale), ' ',
-      h('span', { class: 'kindred-price kindred-price--sale' }, label(o.d.labelSalePrice), o.money(amount)), ' ',
-      h('s', { class: 'kindred-price kindred-price--compare' }, label(o.d.labelRegularPrice), o.money(compareAt)),
-    ] : [h('span', { class: 'kindred-price' }, o.money(amount))]));
-    return line;
-  };
+  const loadScript = (src) => new Promise((resolve, reject) => {
+    document.head.append(Object.assign(document.createElement('script'), { src, onload: resolve, onerror: reject }));
+  });
 
-  // A root such as `/fr` prefixes the shop's paths, once.
-  const productUrl = (url, root) => (root !== '/' && url.startsWith('/') && !url.startsWith(`${root}/`) ? root + url : url);
-
-  const card = (item, o) => h('li', { class: 'kindred-card', 'data-product-id': String(item.id) },
-    h('div', { class: 'kindred-card__media' }, item.image_url && image(item.image_url, o.d.imageSizes)),
-    h('h3', { class: 'kindred-card__title' },
-      h('a', { class: 'kindred-card__link', href: productUrl(item.url, o.root) }, item.title)),
-    'showVendor' in o.d && h('p', { class: 'kindred-card__vendor' }, item.vendor || ''),
-    'showPrice' in o.d && price(item, o));
-
-  // Shopify's related products, a holdout's control; prices in cents.
-  const shopifyProducts = async (o, productId, limit) => {
-    const response = await fetch(`${o.root.replace(/\/?$/, '/')}recommendations/products.json?product_id=${productId}&limit=${limit}&intent=related`);
-    if (!response.ok) throw new Error(`Shopify HTTP ${response.status}`);
-    return (await response.json()).products.map((p) => ({
-      ...p, price: p.price / 100, compare_at_price: p.compare_at_price / 100, image_url: p.featured_image,
-    }));
-  };
-
-  const trackInteractions = (list, eventsUrl, strategy, placement) => {
+  // One per block: each load's cards are watched for views, clicks (and adds) reported.
+  const tracker = (list, eventsUrl, placement) => {
     const pending = [];
     let timer = 0;
+    const t = { strategy: '' };
     // Without consent they wait, sent only if the shopper agrees on this page.
     const flush = (beacon) => {
       clearTimeout(timer);
       timer = 0;
       if (consented && pending.length) send(eventsUrl, pending.splice(0).map((e) => ({ ...e, client_id: clientId() })), beacon);
     };
-    const event = (type, item) => ({ type, id: uuid(), product_id: item.dataset.productId, strategy, placement });
+    const event = (type, item) => ({ type, id: uuid(), product_id: item.dataset.productId, strategy: t.strategy, placement });
 
     const seen = new IntersectionObserver((entries) => {
       for (const { isIntersecting, target } of entries) {
@@ -118,11 +96,14 @@
       }
       if (pending.length && !timer) timer = setTimeout(flush, 1000); // one request a scroll
     }, { threshold: 0.5 });
-    list.querySelectorAll('.kindred-card').forEach((item) => seen.observe(item));
+    t.watch = (strategy) => {
+      t.strategy = strategy;
+      list.querySelectorAll('.kindred-card').forEach((item) => seen.observe(item));
+    };
 
     const onClick = (e) => {
-      const link = e.target.closest('.kindred-card__link');
-      if (!link || (e.type === 'auxclick' && e.button !== 1)) return;
+      const link = e.target.closest('.kindred-card__link, .kindred-card__add');
+      if (!link || !t.strategy || (e.type === 'auxclick' && e.button !== 1)) return;
       // Waiting impressions go first: no click before its card's view.
       pending.push(event('recommendation_clicked', link.closest('.kindred-card')));
       flush(true);
@@ -132,6 +113,7 @@
     addEventListener('pagehide', () => flush(true));
     document.addEventListener('visitorConsentCollected', () => flush());
     document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush(true));
+    return t;
   };
 
   const init = (root) => {
@@ -141,53 +123,65 @@
     const limit = parseInt(d.limit, 10) || 4;
     // As the server names placements: a-z, 0-9 and _, 40 at most.
     const placement = (d.placement || '').toLowerCase().replace(/\W+/g, '_').slice(0, 40) || undefined;
-    const o = { d, root: d.rootUrl || '/', money: currencyFormat(d.locale, d.currency || 'USD') };
+    const o = { d, root: d.rootUrl || '/' };
     const list = root.querySelector('.kindred-grid');
+    // The merchant's previews in the theme editor are not shopper activity.
+    const tracked = !shopify?.designMode && tracker(list, `${d.proxyBase}/events`, placement);
+    let asked = 0;
 
     // Nothing to show: the block gives its space back, mostly below the fold as it loads early.
     const collapse = () => {
       d.kindredState = 'empty';
-      if (!d.labelEmpty) return (root.hidden = true);
       list.replaceChildren();
-      root.append(h('p', { class: 'kindred-recommendations__note' }, d.labelEmpty));
+      if (!d.labelEmpty) return (root.hidden = true);
+      root.querySelector('.kindred-recommendations__note') || root.append(h('p', { class: 'kindred-recommendations__note' }, d.labelEmpty));
     };
 
+    // Asked again (`kindred:refresh`, as a cart changes) the cards stay until the new ones come.
     const load = async () => {
-      d.kindredState = 'loading';
+      const mine = (asked += 1);
+      if (d.kindredState === 'waiting') d.kindredState = 'loading';
       await consentKnown;
       const q = d.terms; // a search block's terms, sent alone
       const query = new URLSearchParams(q ? { q, limit } : { strategy: d.strategy, limit });
       if (consented) query.set('client_id', clientId());
       if (d.fallback && d.fallback !== 'none') query.set('fallback', d.fallback);
       if (d.productId) query.set('product_id', d.productId);
+      if (d.cart) query.set('cart', d.cart);
       if (placement && !q) query.set('placement', placement);
       try {
-        const response = await fetch(`${d.proxyBase}/${q ? 'search' : 'recommendations'}?${query}`, {
-          headers: { Accept: 'application/json' },
+        // Under the locale's root (`/fr/apps/...`), so that Shopify renders the cards in it.
+        const response = await fetch(`${o.root.replace(/\/$/, '')}${d.proxyBase}/${q ? 'search' : 'recommendations'}/cards?${query}`, {
+          headers: { Accept: 'text/html' },
           signal: AbortSignal.timeout?.(10000),
         });
-        const body = await response.json().catch(() => null);
-        if (!response.ok) throw new Error(body?.error?.message || `HTTP ${response.status}`);
-        const x = body?.experiment;
-        if (x?.arm) d.kindredArm = x.arm;
+        const cards = await cardsOf(response);
+        const x = cards.dataset;
+        if (x.arm) d.kindredArm = x.arm;
         // A holdout is measured by its orders: its cards send no events.
-        const held = x?.holdout;
-        let items = body?.[q ? 'results' : 'recommendations'];
-        if (held) items = x.control === 'shopify' && d.productId ? await shopifyProducts(o, d.productId, limit) : [];
-        items = (items || []).slice(0, limit);
+        const held = x.holdout === 'true';
+        let items = [];
+        if (!held) items = [...cards.querySelectorAll('.kindred-card')].slice(0, limit).map((item) => fit(item, o));
+        else if (x.control === 'shopify' && d.productId) {
+          if (!window.kindredShopifyControl) await loadScript(d.controlScript);
+          items = await window.kindredShopifyControl({ d, root: o.root, productId: d.productId, limit, shown: x });
+        }
+        if (mine !== asked) return; // a newer request answers
         if (!items.length) return collapse();
-        list.replaceChildren(...items.map((item) => card(item, o)));
+        root.hidden = false;
+        list.replaceChildren(...items);
         d.kindredState = 'loaded';
-        const strategy = (d.kindredStrategy = String(body.strategy || d.strategy).slice(0, 40));
-        // The merchant's previews in the theme editor are not shopper activity.
-        if (!held && !shopify?.designMode) trackInteractions(list, `${d.proxyBase}/events`, strategy, placement);
+        const strategy = (d.kindredStrategy = String(x.strategy || d.strategy).slice(0, 40));
+        if (!held && tracked) tracked.watch(strategy);
+        root.dispatchEvent(new CustomEvent('kindred:loaded', { bubbles: true }));
       } catch (error) {
         console.warn('Kindred unavailable:', error.message);
-        collapse();
+        if (mine === asked) collapse();
       } finally {
         root.setAttribute('aria-busy', 'false');
       }
     };
+    root.addEventListener('kindred:refresh', () => d.kindredState !== 'waiting' && load());
 
     const near = new IntersectionObserver((entries) => {
       if (!entries.some((e) => e.isIntersecting)) return;
@@ -198,6 +192,8 @@
   };
 
   const initAll = (scope) => scope.querySelectorAll('[data-kindred-recommendations]').forEach(init);
+  // For the cart's shelves (kindred-cart.js), which it builds where the theme's cart is.
+  window.kindredRecommendations = { initAll };
   if (document.readyState !== 'loading') initAll(document);
   else document.addEventListener('DOMContentLoaded', () => initAll(document));
   // The theme editor re-renders a section when its settings change.

@@ -9,7 +9,7 @@
   const INPUTS = 'form[action$="/search"] input[name="q"]';
   const shown = parseInt(d.limit, 10) || 0;
 
-  // Consent as kindred-tracking.js decides it: the Customer Privacy API's answer, then the banner's.
+  // Consent as kindred-tracking.js decides it.
   const shopify = window.Shopify;
   let allowed = !shopify?.loadFeatures;
   if (!allowed) {
@@ -17,14 +17,8 @@
       (error) => { allowed = !error && shopify.customerPrivacy.analyticsProcessingAllowed(); });
     document.addEventListener('visitorConsentCollected', (e) => { allowed = !!e.detail?.analyticsAllowed; });
   }
-  // The id the other scripts keep, once allowed; none is made here (no session to use yet).
-  const clientId = () => {
-    try {
-      return allowed && localStorage.getItem('kindred_client_id');
-    } catch {
-      return null;
-    }
-  };
+  // The id the other scripts keep, once allowed; none is made here.
+  const clientId = () => { try { return allowed && localStorage.getItem('kindred_client_id'); } catch { return null; } };
 
   const set = (element, attributes) => {
     for (const [name, value] of Object.entries(attributes)) if (value != null) element.setAttribute(name, value);
@@ -36,29 +30,27 @@
     return element;
   };
 
-  let money = (amount) => `${amount.toFixed(2)} ${d.currency}`;
-  try {
-    money = new Intl.NumberFormat(d.locale || undefined, { style: 'currency', currency: d.currency }).format;
-  } catch {
-    // An unknown currency: amount and code.
-  }
+  // Under the locale's root: Shopify renders the answer in the shopper's market.
+  const base = `${(d.rootUrl || '/').replace(/\/$/, '')}${d.proxyBase}`;
 
-  // A root such as `/fr` prefixes the shop's paths, once.
-  const root = d.rootUrl || '/';
-  const productUrl = (url) => (root !== '/' && url.startsWith('/') && !url.startsWith(`${root}/`) ? root + url : url);
-
-  // Shopify's CDN, where product images are, resizes to twice the 3rem box.
-  const thumbnail = (src) => {
-    const url = new URL(src, location.href);
-    url.searchParams.set('width', 96);
-    return h('img', { src: url.href, width: 48, height: 48, alt: '', loading: 'lazy' });
+  // Shopify's CDN resizes to twice the 3rem box.
+  const thumbnail = (img) => {
+    const url = img && new URL(img.getAttribute('src'), location.href);
+    url?.searchParams.set('width', 96);
+    return url && h('img', { src: url.href, width: 48, height: 48, alt: '', loading: 'lazy' });
   };
+
+  // Completed queries and product cards, as Shopify rendered them.
+  const read = (cards) => ({
+    queries: [...cards.querySelectorAll('[data-kindred-query]')].map((q) => q.dataset.kindredQuery),
+    products: [...cards.querySelectorAll('.kindred-card')],
+  });
 
   // What was typed stays plain, the rest is bold.
   const completion = (text, typed) => (text.toLowerCase().startsWith(typed.toLowerCase())
     ? [text.slice(0, typed.length), h('strong', {}, text.slice(typed.length))] : [text]);
 
-  // Fixed under the box (20rem wide at least), on screen.
+  // Fixed under the box, on screen.
   const place = (input, list) => {
     const box = input.getBoundingClientRect();
     const width = Math.min(Math.max(box.width, 320), innerWidth - 16);
@@ -72,7 +64,7 @@
 
   let count = 0;
   const attach = (input) => {
-    // A box the theme runs its own predictive search on is left to it.
+    // A box with the theme's own predictive search is left to it.
     if ('kindredSuggest' in input.dataset || input.getAttribute('role') === 'combobox') return;
     input.dataset.kindredSuggest = '';
     const { form } = input;
@@ -138,34 +130,40 @@
     const group = (label, items) => items.length > 0 && h('div', { role: 'group', 'aria-label': label },
       h('div', { class: 'kindred-suggest__heading', 'aria-hidden': 'true' }, label), ...items);
 
+    // As the shopper's market shows it.
+    const productOption = (card) => {
+      const link = card.querySelector('a');
+      return option(link.getAttribute('href'), { class: 'kindred-suggest__option kindred-suggest__product', 'data-product-id': card.dataset.productId },
+        h('span', { class: 'kindred-suggest__media' }, thumbnail(card.querySelector('img'))),
+        h('span', { class: 'kindred-suggest__title' }, link.textContent.trim()),
+        'showPrice' in d && h('span', { class: 'kindred-suggest__price' }, card.querySelector('.kindred-price')?.lastChild?.textContent.trim()),
+      );
+    };
+
     const render = (text, answer) => {
       activate(-1);
       options = [];
       list.replaceChildren(...[
         group(d.labelQueries, (answer.queries || []).slice(0, 5)
           .map((query) => option(searchUrl(query), { 'data-query': query }, ...completion(query, text)))),
-        group(d.labelProducts, (answer.products || []).slice(0, shown).map((product) => option(
-          productUrl(product.url),
-          { class: 'kindred-suggest__option kindred-suggest__product', 'data-product-id': String(product.id) },
-          h('span', { class: 'kindred-suggest__media' }, product.image_url && thumbnail(product.image_url)),
-          h('span', { class: 'kindred-suggest__title' }, product.title),
-          'showPrice' in d && Number.isFinite(+product.price) && h('span', { class: 'kindred-suggest__price' }, money(+product.price)),
-        ))),
+        group(d.labelProducts, (answer.products || []).slice(0, shown).map(productOption)),
       ].filter(Boolean));
       if (options.length) open();
       else close();
     };
 
-    // The newest keystroke wins: it aborts the request before it, as leaving the box does.
+    // The newest keystroke wins: it aborts the one before.
     const suggest = async (text) => {
       const { signal } = (request = new AbortController());
       const query = new URLSearchParams({ q: text, limit: Math.max(shown, 1) });
       if (clientId()) query.set('client_id', clientId());
       try {
-        const response = await fetch(`${d.proxyBase}/search/suggest?${query}`, { headers: { Accept: 'application/json' }, signal });
-        const answer = await response.json().catch(() => null);
-        if (!response.ok || !answer) throw new Error(answer?.error?.message || `HTTP ${response.status}`);
-        render(text, answer);
+        const response = await fetch(`${base}/search/suggest/cards?${query}`, { headers: { Accept: 'text/html' }, signal });
+        const body = await response.text();
+        if (!response.ok) throw new Error(/"message":"([^"]*)"/.exec(body)?.[1] || `HTTP ${response.status}`);
+        const cards = new DOMParser().parseFromString(body, 'text/html').querySelector('[data-kindred-cards]');
+        if (!cards) throw new Error('the app proxy answered without suggestions');
+        render(text, read(cards));
       } catch (error) {
         if (signal.aborted) return;
         console.warn('Kindred suggestions unavailable:', error.message);
@@ -204,7 +202,7 @@
     });
     // The box keeps the focus while the pointer picks an option.
     list.addEventListener('mousedown', (e) => e.preventDefault());
-    // A query is searched through the theme's form, as if typed; a product is a link.
+    // A query goes through the theme's form; a product is a link.
     list.addEventListener('click', (e) => {
       const query = e.target.closest('[data-query]')?.dataset.query;
       if (query == null || e.ctrlKey || e.metaKey || e.shiftKey) return;
@@ -217,7 +215,7 @@
 
   const attachAll = (scope) => scope.querySelectorAll(INPUTS).forEach(attach);
   attachAll(document);
-  // New boxes: a theme editor re-render's, or a theme script's (taken on at their focus).
+  // Boxes added later (theme editor, theme scripts).
   document.addEventListener('shopify:section:load', (e) => attachAll(e.target));
   document.addEventListener('focusin', (e) => e.target.matches?.(INPUTS) && attach(e.target));
 })();

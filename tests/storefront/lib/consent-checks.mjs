@@ -8,7 +8,7 @@ const CART_ATTRIBUTE = '_kindred_client_id';
 
 const storage = (page) => page.evaluate(() => ({ local: { ...localStorage }, session: { ...sessionStorage } }));
 
-const recommendationRequest = (view) => view.forwarded.find((record) => record.path === '/proxy/recommendations');
+const recommendationRequest = (view) => view.forwarded.find((record) => record.path === '/proxy/recommendations/cards');
 const clientIdParam = (record) => (record ? new URLSearchParams(record.query).get('client_id') : undefined);
 
 /** The shopper says yes on the page, as Shopify's banner does through the API. */

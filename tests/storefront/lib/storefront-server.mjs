@@ -1,7 +1,11 @@
 // A local stand-in for a Shopify storefront: product and search pages rendered from the test
-// theme with the real theme app extension in them, the extension's assets, Shopify's app proxy, which
-// forwards /apps/kindred/* to Kindred's /proxy/* signed as Shopify signs it, the cart's Ajax
-// API (/cart.js, /cart/update.js) and a stand-in of Shopify's Customer Privacy API.
+// theme with the real theme app extension in them, in two markets (lib/markets.mjs: the shop's
+// own at `/`, a French one in euros at `/fr`), the extension's assets, Shopify's app proxy, which
+// forwards /apps/kindred/* (and /fr/apps/kindred/*) to Kindred's /proxy/* signed as Shopify
+// signs it and renders an `application/liquid` answer in the shopper's market, the cart's
+// Ajax API (/cart.js, /cart/add.js, /cart/change.js, /cart/update.js, with the `sections` they
+// render), the cart page, the Section Rendering API (`?section_id=`, `?sections=`) and a
+// stand-in of Shopify's Customer Privacy API.
 
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -12,8 +16,9 @@ import { gzipSync } from 'node:zlib';
 
 import { proxiedQuery } from './app-proxy.mjs';
 import { CONSENT_COOKIE, CONSENT_VALUES, customerPrivacyScript } from './consent-api.mjs';
+import { PRIMARY, inMarket, marketOf } from './markets.mjs';
 import { placeholderImage } from './placeholder.mjs';
-import { createThemeRenderer, productDrop } from './theme.mjs';
+import { AllProducts, createThemeRenderer, productDrop } from './theme.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const THEME_DIR = path.resolve(here, '../theme');
@@ -78,7 +83,10 @@ export async function startStorefront({
   currency = 'USD',
   port = 0,
 }) {
-  const renderer = createThemeRenderer({ themeDir: THEME_DIR, extensionDir: EXTENSION_DIR, currency });
+  const renderer = createThemeRenderer({ themeDir: THEME_DIR, extensionDir: EXTENSION_DIR });
+  // The shop's own currency is the primary market's.
+  const primary = { ...PRIMARY, currency };
+  const inThe = (market) => (market === PRIMARY ? primary : market);
   const byHandle = new Map();
   for (const product of products) if (!byHandle.has(product.handle)) byHandle.set(product.handle, product);
   const home = products.find((product) => product.id === String(productId));
@@ -95,21 +103,71 @@ export async function startStorefront({
 
   const localise = (text) => (localImages ? text.split(CDN_ORIGIN).join(LOCAL_CDN_PREFIX) : text);
 
-  const pageObjects = (pageType, objects) => ({
-    shop: { name: 'Yoga Store', permanent_domain: shop, currency },
-    request: { locale: { iso_code: 'en' }, page_type: pageType, design_mode: false, host: '127.0.0.1' },
-    routes: { root_url: '/', cart_url: '/cart', cart_add_url: '/cart/add', search_url: '/search' },
-    cart: { currency: { iso_code: currency }, item_count: 0 },
-    ...objects,
-  });
-  const productObjects = (product) => pageObjects('product', {
-    product: productDrop({ ...product, image_url: product.image_url && localise(product.image_url) }),
-  });
+  // A page's global objects in a market: its language, its currency, its locale's routes.
+  const pageObjects = (pageType, objects, market = PRIMARY) => {
+    const root = market.prefix || '';
+    return {
+      shop: { name: 'Yoga Store', permanent_domain: shop, currency },
+      request: { locale: { iso_code: market.locale }, page_type: pageType, design_mode: false, host: '127.0.0.1' },
+      routes: { root_url: root || '/', cart_url: `${root}/cart`, cart_add_url: `${root}/cart/add`, search_url: `${root}/search` },
+      cart: { currency: { iso_code: inThe(market).currency }, item_count: 0, items: [], total_price: 0 },
+      ...objects,
+    };
+  };
+  // A product as the market shows it, its images from this server when asked.
+  const shown = (product, market) => inMarket({ ...product, image_url: product.image_url && localise(product.image_url) }, inThe(market));
+  const productObjects = (product, market) => pageObjects('product', { product: productDrop(shown(product, market)) }, market);
   // Shopify's own search, as much of it as the theme shows: every word in the title.
-  const searchObjects = (terms) => {
+  const searchObjects = (terms, market) => {
     const words = terms.toLowerCase().split(/\s+/).filter(Boolean);
     const found = words.length ? products.filter((p) => words.every((word) => p.title.toLowerCase().includes(word))) : [];
-    return pageObjects('search', { search: { terms, performed: words.length > 0, results_count: found.length } });
+    return pageObjects('search', { search: { terms, performed: words.length > 0, results_count: found.length } }, market);
+  };
+  const byId = new Map(products.map((product) => [product.id, product]));
+  const byVariant = new Map(products.filter((product) => product.variant_id).map((product) => [product.variant_id, product]));
+  const cents = (price) => Math.round(Number.parseFloat(price ?? 0) * 100);
+  // The cart as Liquid and the Ajax API show it, priced in the market's currency.
+  const cartView = (state, market) => {
+    const items = state.lines.map(({ variantId, quantity }) => {
+      const product = shown(byVariant.get(variantId), market);
+      return {
+        id: Number(variantId), key: `${variantId}:kindred`, variant_id: Number(variantId), product_id: Number(product.id),
+        handle: product.handle, title: product.title, product_title: product.title, quantity, url: product.url,
+        price: cents(product.price), line_price: cents(product.price) * quantity, final_line_price: cents(product.price) * quantity,
+        image: product.image_url,
+      };
+    });
+    return {
+      token: state.token, note: state.note, attributes: state.attributes, currency: inThe(market).currency,
+      item_count: items.reduce((sum, item) => sum + item.quantity, 0),
+      total_price: items.reduce((sum, item) => sum + item.final_line_price, 0),
+      items,
+    };
+  };
+  // An `application/liquid` answer rendered in the market, and what it showed, for the tests.
+  const renderLiquidAnswer = async (text, market) => {
+    const lookup = (handle) => {
+      const product = byHandle.get(handle) ?? recommended.get(handle);
+      return product && shown(product, market);
+    };
+    const html = await renderer.renderProxyAnswer(text, pageObjects('app_proxy', { all_products: new AllProducts(lookup) }, market));
+    const assigned = (name) => new RegExp(`assign kindred_${name} = '?([^'\\s]*)'?`).exec(text)?.[1] ?? null;
+    const ids = [...html.matchAll(/data-product-id="(\d+)"/g)].map(([, id]) => id);
+    return {
+      html,
+      summary: {
+        strategy: assigned('strategy'),
+        arm: assigned('arm'),
+        holdout: assigned('holdout') === 'true',
+        control: assigned('control'),
+        personalised: assigned('personalised') === null ? undefined : assigned('personalised') === 'true',
+        handles: (assigned('handles') ?? '').split(',').filter(Boolean),
+        queries: (/assign kindred_queries = '([^']*)'/.exec(text)?.[1] ?? '').split('|').filter(Boolean),
+        currency: inThe(market).currency,
+        locale: market.locale,
+        products: ids.map((id) => shown(byId.get(id), market)),
+      },
+    };
   };
 
   const send = (request, response, status, headers, body) => {
@@ -124,8 +182,8 @@ export async function startStorefront({
     response.end(buffer);
   };
 
-  const proxy = async (request, response, url) => {
-    const rest = url.pathname.slice(PROXY_PREFIX.length);
+  const proxy = async (request, response, url, pathname, market) => {
+    const rest = pathname.slice(PROXY_PREFIX.length);
     const query = proxiedQuery(url.searchParams, { shop, customerId, pathPrefix: PROXY_PREFIX, secret });
     const target = new URL(`/proxy${rest}?${query}`, kindredUrl);
     const body = ['GET', 'HEAD'].includes(request.method) ? undefined : await readBody(request);
@@ -163,7 +221,16 @@ export async function startStorefront({
       responseText = JSON.stringify({ error: { code: 'proxy_error', message: `Kindred unreachable: ${error.message}` } });
     }
     record.status = status;
-    record.response_body = parseJson(Buffer.from(responseText));
+    record.market = market.locale;
+    // Shopify renders a Liquid answer in the shopper's storefront before the browser sees it.
+    if (status === 200 && contentType.startsWith('application/liquid')) {
+      const rendered = await renderLiquidAnswer(responseText, market);
+      responseText = rendered.html;
+      contentType = 'text/html; charset=utf-8';
+      record.response_body = rendered.summary;
+    } else {
+      record.response_body = parseJson(Buffer.from(responseText));
+    }
     const answered = record.response_body;
     // Search results and suggested products get a page to land on too.
     for (const item of [...(answered?.recommendations ?? []), ...(answered?.results ?? []), ...(answered?.products ?? [])]) {
@@ -184,49 +251,93 @@ export async function startStorefront({
     }, fs.readFileSync(file));
   };
 
-  // Shopify's cart as its Ajax API shows it: one per `cart` cookie, attributes kept; an
-  // attribute set to "" is removed, as Shopify removes it.
-  const cart = async (request, response, update) => {
-    const jar = cookies(request);
-    let token = jar[CART_COOKIE];
-    const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+  // Shopify's cart as its Ajax API shows it: one per `cart` cookie, attributes kept (one set
+  // to "" is removed, as Shopify removes it), lines by variant; `sections` in a change's body
+  // come back rendered with the cart after it.
+  const cartOf = (request, headers) => {
+    let token = cookies(request)[CART_COOKIE];
     if (!token || !carts.has(token)) {
       token = `c1-${randomBytes(16).toString('hex')}`;
-      carts.set(token, { token, note: null, attributes: {}, item_count: 0, items: [], currency });
-      headers['Set-Cookie'] = `${CART_COOKIE}=${token}; Path=/; SameSite=Lax`;
+      carts.set(token, { token, note: null, attributes: {}, lines: [] });
+      if (headers) headers['Set-Cookie'] = `${CART_COOKIE}=${token}; Path=/; SameSite=Lax`;
     }
-    const state = carts.get(token);
-    const body = update ? parseJson(await readBody(request)) : null;
-    if (update && (!body || typeof body.attributes !== 'object')) {
-      return send(request, response, 422, headers, JSON.stringify({ status: 422, message: 'Invalid attributes', description: 'attributes must be an object' }));
-    }
-    for (const [name, value] of Object.entries(body?.attributes ?? {})) {
-      if (value === '' || value == null) delete state.attributes[name];
-      else state.attributes[name] = String(value);
-    }
-    cartRequests.push({ method: request.method, path: update ? '/cart/update.js' : '/cart.js', visitor: jar[VISITOR_COOKIE] ?? '', body, attributes: { ...state.attributes } });
-    notify();
-    return send(request, response, 200, headers, JSON.stringify(state));
+    return carts.get(token);
   };
+  const CART_PATHS = { read: '/cart.js', update: '/cart/update.js', add: '/cart/add.js', change: '/cart/change.js' };
+  const cart = async (request, response, market, call) => {
+    const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+    const state = cartOf(request, headers);
+    const body = call === 'read' ? null : parseJson(await readBody(request));
+    const fail = (description) => send(request, response, 422, headers, JSON.stringify({ status: 422, message: 'Cart Error', description }));
+    let answer = null;
+    if (call === 'update') {
+      if (!body || typeof body.attributes !== 'object') return fail('attributes must be an object');
+      for (const [name, value] of Object.entries(body.attributes ?? {})) {
+        if (value === '' || value == null) delete state.attributes[name];
+        else state.attributes[name] = String(value);
+      }
+    }
+    if (call === 'add') {
+      const items = Array.isArray(body?.items) ? body.items : [body ?? {}];
+      const known = items.map((item) => [String(item.id), Math.max(1, Number(item.quantity) || 1)]);
+      if (!known.length || known.some(([variant]) => !byVariant.has(variant))) return fail('Cannot find variant');
+      for (const [variantId, quantity] of known) {
+        const line = state.lines.find((l) => l.variantId === variantId);
+        if (line) line.quantity += quantity;
+        else state.lines.push({ variantId, quantity });
+      }
+      const added = new Set(known.map(([variant]) => variant));
+      answer = { items: cartView(state, market).items.filter((item) => added.has(String(item.variant_id))) };
+    }
+    if (call === 'change') {
+      const variantId = String(body?.id ?? '').split(':')[0];
+      const line = state.lines.find((l) => l.variantId === variantId);
+      if (!line) return fail('no such line');
+      line.quantity = Math.max(0, Number(body.quantity) || 0);
+      state.lines = state.lines.filter((l) => l.quantity > 0);
+    }
+    answer ??= cartView(state, market);
+    const sections = Array.isArray(body?.sections) ? body.sections : String(body?.sections ?? '').split(',').filter(Boolean);
+    if (sections.length) answer.sections = await renderSections(sections, request, market);
+    cartRequests.push({ method: request.method, path: CART_PATHS[call], visitor: cookies(request)[VISITOR_COOKIE] ?? '', body, attributes: { ...state.attributes } });
+    notify();
+    return send(request, response, 200, headers, JSON.stringify(answer));
+  };
+  const renderSections = async (names, request, market) => Object.fromEntries(await Promise.all(names.map(async (name) => [
+    name, await renderer.renderSectionById(name, pageObjects('section', { cart: cartView(cartOf(request), market) }, market)),
+  ])));
 
-  const themePage = async (request, response, template, objects) => {
+  const themePage = async (request, response, template, objects, market) => {
+    const url = new URL(request.url, 'http://storefront');
+    const withCart = { ...objects, cart: { ...cartView(cartOf(request), market), currency: { iso_code: inThe(market).currency } } };
+    // The Section Rendering API: one section (`section_id`) as HTML, or several (`sections`) as JSON.
+    if (url.searchParams.has('section_id')) {
+      const html = await renderer.renderSectionById(url.searchParams.get('section_id'), withCart);
+      return send(request, response, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, html);
+    }
+    if (url.searchParams.has('sections')) {
+      const rendered = await renderSections(url.searchParams.get('sections').split(','), request, market);
+      return send(request, response, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, JSON.stringify(rendered));
+    }
     // Every Online Store page has Shopify's Customer Privacy API; a test can ask for a page without.
     const head = cookies(request)[CONSENT_COOKIE] === CONSENT_VALUES.absent ? '' : customerPrivacyScript();
-    const html = await renderer.renderPage(template, objects, { withApp, blockSettings, head });
+    const html = await renderer.renderPage(template, withCart, { withApp, blockSettings, head });
     send(request, response, 200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, html);
   };
 
   const route = async (request, response) => {
     const url = new URL(request.url, 'http://storefront');
-    const { pathname } = url;
-    if (pathname === PROXY_PREFIX || pathname.startsWith(`${PROXY_PREFIX}/`)) return proxy(request, response, url);
-    if (pathname === '/') return send(request, response, 302, { Location: home.url }, '');
+    // A market's pages, proxy and cart are all under its locale's prefix.
+    const { market, path: pathname } = marketOf(url.pathname);
+    if (pathname === PROXY_PREFIX || pathname.startsWith(`${PROXY_PREFIX}/`)) return proxy(request, response, url, pathname, market);
+    if (pathname === '/') return send(request, response, 302, { Location: market.prefix + home.url }, '');
     if (pathname.startsWith('/products/')) {
       const handle = decodeURIComponent(pathname.slice('/products/'.length));
       const product = byHandle.get(handle) ?? recommended.get(handle);
-      if (product) return themePage(request, response, 'product', productObjects(product));
+      if (product) return themePage(request, response, 'product', productObjects(product, market), market);
     }
-    if (pathname === '/search') return themePage(request, response, 'search', searchObjects(url.searchParams.get('q') ?? ''));
+    if (pathname === '/search') return themePage(request, response, 'search', searchObjects(url.searchParams.get('q') ?? '', market), market);
+    if (pathname === '/cart' && request.method === 'GET') return themePage(request, response, 'cart', pageObjects('cart', {}, market), market);
     for (const [prefix, dir] of ASSET_ROOTS) {
       if (pathname.startsWith(prefix)) return staticAsset(request, response, dir, pathname.slice(prefix.length));
     }
@@ -234,10 +345,10 @@ export async function startStorefront({
       const image = placeholderImage(request.url);
       return send(request, response, 200, { 'Content-Type': image.contentType, 'Cache-Control': 'public, max-age=31536000' }, image.body);
     }
-    if (pathname === '/cart.js' && request.method === 'GET') return cart(request, response, false);
-    if (pathname === '/cart/update.js' && request.method === 'POST') return cart(request, response, true);
-    if (pathname === '/cart/add' && request.method === 'POST') return send(request, response, 302, { Location: '/cart' }, '');
-    if (pathname === '/cart') return send(request, response, 200, { 'Content-Type': 'text/html; charset=utf-8' }, '<!doctype html><title>Cart</title><h1>Cart</h1>');
+    if (pathname === '/cart.js' && request.method === 'GET') return cart(request, response, market, 'read');
+    for (const call of ['update', 'add', 'change']) {
+      if (pathname === `/cart/${call}.js` && request.method === 'POST') return cart(request, response, market, call);
+    }
     return send(request, response, 404, { 'Content-Type': 'text/html; charset=utf-8' }, '<!doctype html><title>Not found</title><h1>Not found</h1>');
   };
 
@@ -264,7 +375,7 @@ export async function startStorefront({
      * waiting at the proxy until the returned function is called, so that a test sees the
      * block as a slow network would show it.
      */
-    holdRecommendations(paths = ['/recommendations']) {
+    holdRecommendations(paths = ['/recommendations/cards']) {
       let release;
       held = { paths, promise: new Promise((resolve) => { release = resolve; }) };
       return () => {

@@ -8,7 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { Liquid, RenderTag, Tag } from 'liquidjs';
+import { Drop, Liquid, RenderTag, Tag } from 'liquidjs';
+
+import { moneyFormat } from './markets.mjs';
 
 const SCHEMA = /{%-?\s*schema\s*-?%}([\s\S]*?){%-?\s*endschema\s*-?%}/;
 // An app block's type in a template: shopify://apps/{app}/blocks/{block}/{uuid}
@@ -54,8 +56,37 @@ export function productDrop(product) {
   };
 }
 
-export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', locale = 'en' }) {
-  const translations = readJson(path.join(extensionDir, 'locales/en.default.json'));
+/**
+ * Shopify's `all_products`: a product by handle, as the page's market shows it, and nothing
+ * past the 20th distinct handle of a page, as Shopify limits it.
+ */
+export class AllProducts extends Drop {
+  constructor(lookup) {
+    super();
+    this.lookup = lookup;
+    this.asked = new Set();
+  }
+
+  liquidMethodMissing(handle) {
+    this.asked.add(handle);
+    if (this.asked.size > 20) return undefined;
+    const product = this.lookup(String(handle));
+    return product ? productDrop(product) : undefined;
+  }
+}
+
+export function createThemeRenderer({ themeDir, extensionDir }) {
+  // The extension's translations, by the page's locale (`request.locale.iso_code`).
+  const localesDir = path.join(extensionDir, 'locales');
+  const fallback = readJson(path.join(localesDir, 'en.default.json'));
+  const translationsByLocale = new Map();
+  const translationsFor = (locale) => {
+    if (!translationsByLocale.has(locale)) {
+      const file = path.join(localesDir, `${locale}.json`);
+      translationsByLocale.set(locale, fs.existsSync(file) ? readJson(file) : fallback);
+    }
+    return translationsByLocale.get(locale);
+  };
   const liquid = new Liquid({
     root: [themeDir],
     // An app block's `{% render %}` finds the extension's snippets; the theme's own, its own.
@@ -86,11 +117,17 @@ export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', 
     if (height) url.searchParams.set('height', height);
     return url.host === 'relative.invalid' ? url.pathname + url.search : url.href;
   });
-  const money = new Intl.NumberFormat(locale, { style: 'currency', currency });
-  liquid.registerFilter('money', (cents) => (cents == null ? '' : money.format(cents / 100)));
-  liquid.registerFilter('t', (key, ...args) => {
-    const text = lookup(translations, key);
-    if (typeof text !== 'string') return `translation missing: en.${key}`;
+  // Money in the cart's currency, written as the page's language writes it.
+  const pageLocale = (context) => context.getSync(['request', 'locale', 'iso_code']) ?? 'en';
+  liquid.registerFilter('money', function money(cents) {
+    if (cents == null) return '';
+    const currency = this.context.getSync(['cart', 'currency', 'iso_code']) ?? 'USD';
+    return moneyFormat({ locale: pageLocale(this.context), currency })(cents / 100);
+  });
+  liquid.registerFilter('t', function t(key, ...args) {
+    const locale = pageLocale(this.context);
+    const text = lookup(translationsFor(locale), key) ?? lookup(fallback, key);
+    if (typeof text !== 'string') return `translation missing: ${locale}.${key}`;
     const values = keywordArgs(args);
     return text.replace(/{{\s*(\w+)\s*}}/g, (_, name) => values[name] ?? '');
   });
@@ -107,6 +144,20 @@ export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', 
     }
 
     * render() {}
+  });
+
+  // `{% layout none %}`: the page has no layout around it (the only form the extension and
+  // Kindred's proxy answers use).
+  liquid.registerTag('layout', class extends Tag {
+    constructor(token, remainTokens, engine) {
+      super(token, remainTokens, engine);
+      if (token.args.trim() !== 'none') throw new Error(`{% layout ${token.args.trim()} %} is not supported here`);
+    }
+
+    * render(ctx) {
+      const page = ctx.getSync([PAGE]);
+      if (page) page.layout = 'none';
+    }
   });
 
   // Static sections of the layout: {% section 'header' %}.
@@ -142,7 +193,9 @@ export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', 
     }
   });
 
-  // App blocks see the page's global objects (product, request, shop...) and their `block`,
+  // Shopify's global objects (cart, request, ...) reach every snippet a page renders, as liquidjs's
+// `globals` do; a render's own scope stays isolated.
+// App blocks see the page's global objects (product, request, shop...) and their `block`,
   // nothing of the section around them.
   const renderExtensionBlock = async (block, page) => {
     const file = path.join(extensionDir, 'blocks', `${block.handle}.liquid`);
@@ -150,7 +203,7 @@ export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', 
     for (const key of ['stylesheet', 'javascript']) {
       if (schema[key]) page.assets[key].add(assetUrl(schema[key]));
     }
-    return liquid.parseAndRender(fs.readFileSync(file, 'utf8'), { ...page.objects, block });
+    return liquid.parseAndRender(fs.readFileSync(file, 'utf8'), { ...page.objects, block }, { globals: page.objects });
   };
 
   const appBlock = (id, entry, objects, overrides = {}) => {
@@ -170,7 +223,7 @@ export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', 
 
   const renderSection = async (type, section, scope) => {
     const file = path.join(themeDir, 'sections', `${type}.liquid`);
-    const html = await liquid.parseAndRender(fs.readFileSync(file, 'utf8'), { ...scope, section });
+    const html = await liquid.parseAndRender(fs.readFileSync(file, 'utf8'), { ...scope, section }, { globals: scope });
     return `<div id="shopify-section-${section.id}" class="shopify-section">${html}</div>`;
   };
 
@@ -213,9 +266,31 @@ export function createThemeRenderer({ themeDir, extensionDir, currency = 'USD', 
       ...scope,
       content_for_header: head + stylesheets,
       content_for_layout: contentForLayout,
-    });
+    }, { globals: scope });
     return html.replace('</body>', `${embeds}${scripts}</body>`);
   };
 
-  return { renderPage };
+  /**
+   * An app proxy's `application/liquid` answer rendered as Shopify renders it: in the page
+   * context of the shopper's storefront (`objects`), inside the theme's layout unless it says
+   * `{% layout none %}`.
+   */
+  const renderProxyAnswer = async (text, objects) => {
+    const page = { objects, assets: { stylesheet: new Set(), javascript: new Set() } };
+    const scope = { ...objects, [PAGE]: page };
+    const html = await liquid.parseAndRender(text, scope, { globals: scope });
+    if (page.layout === 'none') return html;
+    return liquid.renderFile('layout/theme', { ...scope, content_for_header: '', content_for_layout: html }, { globals: scope });
+  };
+
+  /**
+   * One section of the theme by its file name, as the Section Rendering API answers it
+   * (`?section_id=`, `sections` of the cart's Ajax API): its wrapper and markup alone.
+   */
+  const renderSectionById = (name, objects) => {
+    const page = { objects, assets: { stylesheet: new Set(), javascript: new Set() } };
+    return renderSection(name, { id: name, settings: {}, blocks: [] }, { ...objects, [PAGE]: page });
+  };
+
+  return { renderPage, renderProxyAnswer, renderSectionById };
 }
