@@ -18,6 +18,7 @@ use crate::domain::{CustomerId, ShopDomain};
 use crate::error::AppError;
 use crate::recommend::ShoppingContext;
 use crate::search::SearchRequest;
+use crate::shopify::app_proxy::ProxiedRequest;
 
 /// Longest query searched, in characters.
 const MAX_QUERY_CHARS: usize = 200;
@@ -175,16 +176,33 @@ pub async fn suggest(
     Ok(Json(suggest_answer(&state, &shop, request).await?))
 }
 
+/// A search through the App Proxy: the storefront's own parameters, the customer from
+/// Shopify's signature.
+async fn proxied_search(
+    state: &AppState,
+    request: ProxiedRequest,
+) -> Result<SearchResponse, AppError> {
+    let params: SearchParams = parameters_of(&request.parameters)?;
+    let asked = params.parse(super::params::DEFAULT_LIMIT, request.customer_id)?;
+    search_answer(state, &request.shop, asked).await
+}
+
+/// Suggestions through the App Proxy, likewise.
+async fn proxied_suggestions(
+    state: &AppState,
+    request: ProxiedRequest,
+) -> Result<SuggestResponse, AppError> {
+    let params: SearchParams = parameters_of(&request.parameters)?;
+    let asked = params.parse(DEFAULT_SUGGESTED_PRODUCTS, request.customer_id)?;
+    suggest_answer(state, &request.shop, asked).await
+}
+
 /// `GET /proxy/search` (the storefront's `/apps/kindred/search`).
 pub async fn proxy_search(
     State(state): State<AppState>,
     ProxyShop(request): ProxyShop,
 ) -> Result<Response, AppError> {
-    let params: SearchParams = parameters_of(&request.parameters)?;
-    let asked = params.parse(super::params::DEFAULT_LIMIT, request.customer_id)?;
-    Ok(private(Json(
-        search_answer(&state, &request.shop, asked).await?,
-    )))
+    Ok(private(Json(proxied_search(&state, request).await?)))
 }
 
 /// `GET /proxy/search/cards` (the storefront's `{locale root}apps/kindred/search/cards`): the
@@ -193,11 +211,17 @@ pub async fn proxy_search_cards(
     State(state): State<AppState>,
     ProxyShop(request): ProxyShop,
 ) -> Result<Response, AppError> {
-    let params: SearchParams = parameters_of(&request.parameters)?;
-    let asked = params.parse(super::params::DEFAULT_LIMIT, request.customer_id)?;
     Ok(super::cards::search(
-        &search_answer(&state, &request.shop, asked).await?,
+        &proxied_search(&state, request).await?,
     ))
+}
+
+/// `GET /proxy/search/suggest` (the storefront's `/apps/kindred/search/suggest`).
+pub async fn proxy_suggest(
+    State(state): State<AppState>,
+    ProxyShop(request): ProxyShop,
+) -> Result<Response, AppError> {
+    Ok(private(Json(proxied_suggestions(&state, request).await?)))
 }
 
 /// `GET /proxy/search/suggest/cards` (the storefront's
@@ -207,21 +231,7 @@ pub async fn proxy_suggest_cards(
     State(state): State<AppState>,
     ProxyShop(request): ProxyShop,
 ) -> Result<Response, AppError> {
-    let params: SearchParams = parameters_of(&request.parameters)?;
-    let asked = params.parse(DEFAULT_SUGGESTED_PRODUCTS, request.customer_id)?;
     Ok(super::cards::suggestions(
-        &suggest_answer(&state, &request.shop, asked).await?,
+        &proxied_suggestions(&state, request).await?,
     ))
-}
-
-/// `GET /proxy/search/suggest` (the storefront's `/apps/kindred/search/suggest`).
-pub async fn proxy_suggest(
-    State(state): State<AppState>,
-    ProxyShop(request): ProxyShop,
-) -> Result<Response, AppError> {
-    let params: SearchParams = parameters_of(&request.parameters)?;
-    let asked = params.parse(DEFAULT_SUGGESTED_PRODUCTS, request.customer_id)?;
-    Ok(private(Json(
-        suggest_answer(&state, &request.shop, asked).await?,
-    )))
 }

@@ -4,12 +4,8 @@
 (() => {
   'use strict';
 
-  const h = (tag, attributes, ...children) => {
-    const element = document.createElement(tag);
-    for (const [name, value] of Object.entries(attributes)) if (value != null) element.setAttribute(name, value);
-    element.append(...children.filter((c) => c != null && c !== false));
-    return element;
-  };
+  // The shelves' element builder, handed over with each call.
+  let h;
 
   const currencyFormat = (locale, currency) => {
     try {
@@ -52,9 +48,11 @@
   /**
    * The block's cards from Shopify's Product Recommendations API, asked under the locale's
    * root so that it answers in the shopper's language and currency (prices in cents). `shown`
-   * is the market the proxy's answer was rendered in: its currency and language.
+   * is the market the proxy's answer was rendered in: its currency and language; `build` the
+   * shelves' element builder.
    */
-  window.kindredShopifyControl = async ({ d, root, productId, limit, shown }) => {
+  window.kindredShopifyControl = async ({ d, root, productId, limit, shown, build }) => {
+    h = build;
     const response = await fetch(`${root.replace(/\/?$/, '/')}recommendations/products.json?product_id=${productId}&limit=${limit}&intent=related`);
     if (!response.ok) throw new Error(`Shopify HTTP ${response.status}`);
     const money = currencyFormat(shown.locale || d.locale, shown.currency || d.currency || 'USD');

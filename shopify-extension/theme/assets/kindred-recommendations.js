@@ -164,7 +164,7 @@
         if (!held) items = [...cards.querySelectorAll('.kindred-card')].slice(0, limit).map((item) => fit(item, o));
         else if (x.control === 'shopify' && d.productId) {
           if (!window.kindredShopifyControl) await loadScript(d.controlScript);
-          items = await window.kindredShopifyControl({ d, root: o.root, productId: d.productId, limit, shown: x });
+          items = await window.kindredShopifyControl({ d, root: o.root, productId: d.productId, limit, shown: x, build: h });
         }
         if (mine !== asked) return; // a newer request answers
         if (!items.length) return collapse();
