@@ -20,6 +20,7 @@ mod merchandising;
 mod order_replay;
 mod parser_properties;
 mod proof_of_value;
+mod proxy_cards;
 mod purchases;
 mod replica_processes;
 mod replicas;
