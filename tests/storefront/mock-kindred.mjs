@@ -302,17 +302,17 @@ export function createMockKindred({ secret, shop, catalog = DEFAULT_CATALOG }) {
     if (route === 'GET /proxy/recommendations') return [200, recommend(url.searchParams)];
     if (route === 'GET /proxy/recommendations/cards') {
       const answer = recommend(url.searchParams);
-      return [200, cardsLiquid({ ...answer, items: answer.recommendations }), 'application/liquid; charset=utf-8'];
+      return [200, cardsLiquid({ ...answer, items: answer.recommendations }), 'application/liquid'];
     }
     if (route === 'GET /proxy/search') return [200, search(url.searchParams)];
     if (route === 'GET /proxy/search/cards') {
       const answer = search(url.searchParams);
-      return [200, cardsLiquid({ strategy: 'search', items: answer.results, personalised: answer.personalised }), 'application/liquid; charset=utf-8'];
+      return [200, cardsLiquid({ strategy: 'search', items: answer.results, personalised: answer.personalised }), 'application/liquid'];
     }
     if (route === 'GET /proxy/search/suggest') return [200, suggest(url.searchParams)];
     if (route === 'GET /proxy/search/suggest/cards') {
       const answer = suggest(url.searchParams);
-      return [200, cardsLiquid({ strategy: 'search', items: answer.products, personalised: answer.personalised, queries: answer.queries }), 'application/liquid; charset=utf-8'];
+      return [200, cardsLiquid({ strategy: 'search', items: answer.products, personalised: answer.personalised, queries: answer.queries }), 'application/liquid'];
     }
     if (route === 'POST /proxy/events') return [200, accept(await readJson(request))];
     throw new HttpError(404, 'not_found', 'no such route');

@@ -109,7 +109,8 @@ fn liquid<'a>(
         [
             (
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("application/liquid; charset=utf-8"),
+                // Exactly the type Shopify looks for: the body is UTF-8 Liquid.
+                HeaderValue::from_static("application/liquid"),
             ),
             (
                 header::CACHE_CONTROL,
