@@ -1,5 +1,6 @@
 //! Product search for shoppers: the shop's lexical index (`catalog::lexical`) and the semantic
-//! neighbours of the query's vector, fused by rank, re-ranked by the shopper's live session,
+//! neighbours of the query's vector, fused by score (meaning weighing in as far as the words
+//! leave the query unanswered), re-ranked by the shopper's live session,
 //! shaped by the merchant's rules (exclusions, boosts, buries), each result with its reason.
 //! Predictive suggestions (`suggest`) answer each keystroke from the lexical index alone:
 //! the model is asked only for a submitted search, whose vector is then cached.

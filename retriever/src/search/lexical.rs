@@ -1,11 +1,13 @@
 //! A shop's catalogue as an inverted index scored with BM25F: each field's term counts are
 //! normalised by that field's length and weighted by how much a match there says (a word in
 //! the title says more than one deep in the description), then saturated once per term.
-//! Built whole from the catalogue (rebuilding 10,000 products takes tens of milliseconds)
-//! and read by any number of requests at once.
+//! A word no product has is taken for a typo of the catalogue's words one edit from it, at a
+//! discount. Built whole from the catalogue (rebuilding 10,000 products takes tens of
+//! milliseconds) and read by any number of requests at once.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use super::spelling;
 use super::text::{is_stop_word, words, Analyzer};
 use crate::recommend::{top_k, Candidate, ItemId};
 
@@ -20,6 +22,20 @@ const MAX_DESCRIPTION_WORDS: usize = 300;
 const COMPLETED_WORD_FACTOR: f32 = 0.8;
 /// The completions of a partial word that are searched: the most frequent ones.
 const MAX_COMPLETIONS_SEARCHED: usize = 30;
+/// A catalogue word one edit from a word no product has counts this much of a word typed
+/// right: the shopper most likely meant it, but a correction is a guess (chosen on the
+/// tuning half of `kindred eval --search`).
+pub const TYPO_FACTOR: f32 = 0.9;
+
+/// What the words of a query found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Matches {
+    /// The products, best first.
+    pub candidates: Vec<Candidate>,
+    /// The share of the query's words the best product has, as typed or corrected: 1 when
+    /// the words answer the whole query, 0 when they found nothing.
+    pub coverage: f64,
+}
 
 /// The searchable text of one product, by field.
 #[derive(Debug, Clone, Default)]
@@ -56,6 +72,9 @@ pub struct LexicalIndex {
     postings: Vec<Vec<(u32, f32)>>,
     /// Folded words as written in the catalogue, for completing what is being typed.
     surfaces: BTreeMap<String, Surface>,
+    /// The letters the catalogue's words are written in, for correcting typos.
+    alphabet: Vec<char>,
+    typo_factor: f32,
 }
 
 impl LexicalIndex {
@@ -67,6 +86,8 @@ impl LexicalIndex {
             terms: HashMap::new(),
             postings: Vec::new(),
             surfaces: BTreeMap::new(),
+            alphabet: Vec::new(),
+            typo_factor: TYPO_FACTOR,
         };
         // Per product and field: its words; then each field's mean length.
         let fields: Vec<Vec<Vec<String>>> = products
@@ -91,7 +112,16 @@ impl LexicalIndex {
         for (position, product_fields) in fields.iter().enumerate() {
             index.add(position as u32, product_fields, &mean_length);
         }
+        let letters: BTreeSet<char> = index.surfaces.keys().flat_map(|w| w.chars()).collect();
+        index.alphabet = letters.into_iter().filter(|c| c.is_alphabetic()).collect();
         index
+    }
+
+    /// The index counting a corrected word `factor` of a word typed right, 0 correcting
+    /// none (serving counts `TYPO_FACTOR`; the offline evaluation tries others).
+    pub fn with_typo_factor(mut self, factor: f32) -> Self {
+        self.typo_factor = factor;
+        self
     }
 
     fn add(&mut self, position: u32, fields: &[Vec<String>], mean_length: &[f32]) {
@@ -134,12 +164,13 @@ impl LexicalIndex {
         self.products.is_empty()
     }
 
-    /// The `k` products that match the query best, best first. With `typing`, the last word
-    /// is taken as the start of a word still being typed.
-    pub fn search(&self, query: &str, typing: bool, k: usize) -> Vec<Candidate> {
+    /// The `k` products that match the query best, best first, and how much of the query
+    /// the best of them answers. With `typing`, the last word is taken as the start of a
+    /// word still being typed.
+    pub fn search(&self, query: &str, typing: bool, k: usize) -> Matches {
         let wanted = self.query_terms(query, typing);
         if wanted.is_empty() {
-            return Vec::new();
+            return Matches::default();
         }
         let mut scores: HashMap<u32, (f32, u32)> = HashMap::new();
         for alternatives in &wanted {
@@ -161,18 +192,31 @@ impl LexicalIndex {
             }
         }
         // A product with every word of the query comes before one with a few of them.
-        let words = wanted.len() as f32;
-        let scored = scores
-            .into_iter()
-            .map(|(position, (score, matched))| {
-                let coverage = matched as f32 / words;
-                (
-                    self.products[position as usize],
-                    f64::from(score * coverage * coverage),
-                )
+        let words = wanted.len() as f64;
+        let coverage_of: HashMap<ItemId, f64> = scores
+            .iter()
+            .map(|(&position, &(_, matched))| {
+                (self.products[position as usize], f64::from(matched) / words)
             })
             .collect();
-        top_k(scored, k, &HashSet::new())
+        let scored = scores
+            .into_iter()
+            .map(|(position, (score, _))| {
+                let item = self.products[position as usize];
+                let coverage = coverage_of[&item];
+                (item, f64::from(score) * coverage * coverage)
+            })
+            .collect();
+        let candidates = top_k(scored, k, &HashSet::new());
+        let coverage = candidates
+            .first()
+            .and_then(|best| coverage_of.get(&best.item))
+            .copied()
+            .unwrap_or(0.0);
+        Matches {
+            candidates,
+            coverage,
+        }
     }
 
     /// Whole queries that complete what is being typed, best first: the words typed so far
@@ -260,24 +304,40 @@ impl LexicalIndex {
             .enumerate()
             .filter(|(_, w)| only_stop_words || !is_stop_word(w))
             .map(|(i, word)| {
-                let mut alternatives: Vec<(u32, f32)> = self
-                    .terms
-                    .get(&self.analyzer.stem(word))
-                    .map(|&t| (t, 1.0))
-                    .into_iter()
-                    .collect();
+                let exact = self.terms.get(&self.analyzer.stem(word)).copied();
+                let mut alternatives: Vec<(u32, f32)> =
+                    exact.map(|t| (t, 1.0)).into_iter().collect();
                 if typing && i == last {
-                    let exact: Option<u32> = alternatives.first().map(|(t, _)| *t);
                     alternatives.extend(
                         self.most_used_starting_with(word)
                             .into_iter()
                             .filter(|(_, s)| Some(s.term) != exact)
                             .map(|(_, s)| (s.term, COMPLETED_WORD_FACTOR)),
                     );
+                } else if exact.is_none() && self.typo_factor > 0.0 {
+                    alternatives.extend(
+                        self.one_edit_from(word)
+                            .into_iter()
+                            .map(|term| (term, self.typo_factor)),
+                    );
                 }
                 alternatives
             })
             .collect()
+    }
+
+    /// The terms of the catalogue's words one edit from `word`: what a shopper most
+    /// likely meant by a word no product has.
+    fn one_edit_from(&self, word: &str) -> Vec<u32> {
+        let mut terms: Vec<u32> = Vec::new();
+        spelling::one_edit_from(word, &self.alphabet, |edit| {
+            if let Some(surface) = self.surfaces.get(edit) {
+                terms.push(surface.term);
+            }
+        });
+        terms.sort_unstable();
+        terms.dedup();
+        terms
     }
 
     fn idf(&self, having: usize) -> f32 {
@@ -321,8 +381,8 @@ mod tests {
         ])
     }
 
-    fn ids(found: &[Candidate]) -> Vec<u64> {
-        found.iter().map(|c| c.item).collect()
+    fn ids(found: &Matches) -> Vec<u64> {
+        found.candidates.iter().map(|c| c.item).collect()
     }
 
     #[test]
@@ -335,15 +395,52 @@ mod tests {
         // A short title that is the word itself beats a long one; a description's mention
         // comes last.
         assert_eq!(ids(&index.search("mat", false, 10)), [4, 1, 2]);
-        assert!(index.search("kettlebell", false, 10).is_empty());
+        assert_eq!(index.search("kettlebell", false, 10), Matches::default());
     }
 
     #[test]
     fn the_word_being_typed_is_completed() {
         let index = catalogue();
-        assert!(index.search("cush", false, 10).is_empty());
+        assert!(index.search("cush", false, 10).candidates.is_empty());
         assert_eq!(ids(&index.search("cush", true, 10)), [5]);
         assert_eq!(ids(&index.search("yoga str", true, 10))[0], 3);
+    }
+
+    #[test]
+    fn a_word_no_product_has_is_read_as_the_catalogues_word_one_edit_away() {
+        let index = catalogue();
+        // A letter left out, one added, one changed, two swapped.
+        for typo in ["warior mat", "warrrior mat", "warrier mat", "wrarior mat"] {
+            let found = index.search(typo, false, 10);
+            assert_eq!(ids(&found)[0], 1, "{typo}: {found:?}");
+            assert_eq!(found.coverage, 1.0, "the corrected word answers: {typo}");
+        }
+        assert_eq!(ids(&index.search("meditaton cusion", false, 10)), [5]);
+        // The word typed right still outweighs its correction.
+        let exact = index.search("warrior", false, 10).candidates[0].score;
+        let corrected = index.search("warior", false, 10).candidates[0].score;
+        assert!(corrected < exact, "{corrected} against {exact}");
+    }
+
+    #[test]
+    fn short_words_codes_and_known_words_are_not_corrected() {
+        let index = LexicalIndex::build(&[
+            product(1, "Yoga Mat 5mm", "Mats", ""),
+            product(2, "Yoga Map", "Posters", ""),
+        ]);
+        // `mag` is one edit from `mat` and `map`: too short to guess.
+        assert!(index.search("mag", false, 10).candidates.is_empty());
+        assert!(index.search("6mm", false, 10).candidates.is_empty());
+        // `map` is a word of the catalogue: it finds the map, not the mat.
+        assert_eq!(ids(&index.search("map", false, 10)), [2]);
+    }
+
+    #[test]
+    fn coverage_is_the_share_of_the_query_the_best_product_answers() {
+        let index = catalogue();
+        assert_eq!(index.search("cork yoga block", false, 10).coverage, 1.0);
+        assert_eq!(index.search("cork kettlebell", false, 10).coverage, 0.5);
+        assert_eq!(index.search("kettlebell", false, 10).coverage, 0.0);
     }
 
     #[test]
