@@ -226,7 +226,7 @@ async function runBlock({
     const html = await renderer.renderProxyAnswer(liquid, { ...page, all_products: new AllProducts(lookup) });
     return new Response(html, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
   };
-  const proxied = (url) => url.replace(/^\/fr\//, '/');
+  const proxied = (url) => url.replace(/^\/[a-z]{2}(-[a-z]{2})?\/apps\//, '/apps/');
   const window = {
     document: {
       readyState: 'complete',
@@ -276,7 +276,7 @@ async function runBlock({
     /** The block comes on screen, loads, and its cards are seen: what the observers report. */
     scrollIntoView: async () => {
       const reveal = () => [...observers].filter((o) => o.targets.size)
-        .forEach((o) => o.callback([...o.targets].map((target) => ({ isIntersecting: true, target }))));
+        .forEach((o) => o.callback([...o.targets].map((target) => ({ isIntersecting: true, intersectionRatio: 1, intersectionRect: { width: 533, height: 533 }, target }))));
       reveal();
       for (let i = 0; i < 50 && !['loaded', 'empty'].includes(root.dataset.kindredState); i += 1) await new Promise(setImmediate);
       reveal();
@@ -286,7 +286,7 @@ async function runBlock({
     leave: () => root.dispatch('window:pagehide'),
     scripts,
     recommendationsQuery: () => new URL(requests.find((r) => proxied(r.url).startsWith('/apps/kindred/recommendations/cards?')).url, 'https://shop').searchParams,
-    kindredPaths: () => requests.map((r) => r.url.split('?')[0]).filter((url) => /^(\/fr)?\/apps\/kindred\//.test(url)),
+    kindredPaths: () => requests.map((r) => r.url.split('?')[0]).filter((url) => /^(\/[a-z]{2}(-[a-z]{2})?)?\/apps\/kindred\//.test(url)),
     searchQuery: () => new URL(requests.find((r) => proxied(r.url).startsWith('/apps/kindred/search/cards?')).url, 'https://shop').searchParams,
     shopifyRequests: () => requests.filter((r) => r.url.includes('/recommendations/products.json')).map((r) => r.url),
     events: async () => (await Promise.all(requests.filter((r) => r.url.endsWith('/events')).map((r) => r.body)))
@@ -415,10 +415,10 @@ test("under a language's root URL, Shopify's control is asked there and every li
   assert.deepEqual(held.cards().map((c) => c.href.split('?')[0]), [`/fr${MAT.url}`, `/fr${STRAP.url}`]);
 
   // Kindred's cards are asked under the root too, and Shopify renders their links in it.
-  const tested = await runBlock({ kindred: { recommendations: [kindredItem(MAT)] }, routes: { root_url: '/fr' } });
+  const tested = await runBlock({ kindred: { recommendations: [kindredItem(MAT)] }, routes: { root_url: FRANCE.prefix } });
   await tested.scrollIntoView();
-  assert.deepEqual(tested.kindredPaths(), ['/fr/apps/kindred/recommendations/cards']);
-  assert.deepEqual(tested.cards().map((c) => [c.title, c.href]), [[inMarket(MAT, FRANCE).title, `/fr${MAT.url}`]]);
+  assert.deepEqual(tested.kindredPaths(), [`${FRANCE.prefix}/apps/kindred/recommendations/cards`]);
+  assert.deepEqual(tested.cards().map((c) => [c.title, c.href]), [[inMarket(MAT, FRANCE).title, `${FRANCE.prefix}${MAT.url}`]]);
 });
 
 test("an A/B test's arm marks the block, and its cards are measured as any Kindred cards are", async () => {

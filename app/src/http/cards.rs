@@ -41,17 +41,24 @@ pub(super) fn search(answer: &SearchResponse) -> Response {
     liquid("search", products, None, Some(answer.personalised), &[])
 }
 
-/// The Liquid answer for search suggestions: the products as cards, and the completed
-/// queries (words of the catalogue and of what was typed) that only letters, digits, spaces
-/// and hyphens make up, the others left off.
+/// The Liquid answer for search suggestions: the products as cards, and of each completed
+/// query only its completion, a word of the catalogue: the words the shopper typed before it
+/// stay out of the Liquid (the storefront's script puts them back in front).
 pub(super) fn suggestions(answer: &SuggestResponse) -> Response {
     let products = answer.products.iter().map(|r| &r.product);
+    let mut completions: Vec<String> = Vec::new();
+    for query in &answer.queries {
+        let word = query.rsplit(' ').next().unwrap_or_default().to_owned();
+        if !completions.contains(&word) {
+            completions.push(word);
+        }
+    }
     liquid(
         "search",
         products,
         None,
         Some(answer.personalised),
-        &answer.queries,
+        &completions,
     )
 }
 

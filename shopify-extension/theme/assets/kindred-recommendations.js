@@ -48,7 +48,7 @@
   /**
    * A card as the proxy's Liquid answer has it (title, price and link in the shopper's market
    * and language), fitted to this block: its labels (in the storefront's language), image
-   * sizes, vendor and price lines, and an add button where the block sells.
+   * sizes, vendor and price lines. (kindred-cart.js gives a cart shelf's cards their buttons.)
    */
   const fit = (rendered, o) => {
     const item = document.importNode(rendered, true);
@@ -56,9 +56,6 @@
     item.querySelector('img')?.setAttribute('sizes', o.d.imageSizes);
     if (!('showVendor' in o.d)) item.querySelector('.kindred-card__vendor')?.remove();
     if (!('showPrice' in o.d)) item.querySelector('.kindred-card__price')?.remove();
-    if ('addToCart' in o.d && item.dataset.variantId) {
-      item.append(h('button', { type: 'button', class: 'kindred-card__add', 'data-variant-id': item.dataset.variantId }, o.d.labelAdd || '+'));
-    }
     return item;
   };
 
@@ -89,8 +86,9 @@
     const event = (type, item) => ({ type, id: uuid(), product_id: item.dataset.productId, strategy: t.strategy, placement });
 
     const seen = new IntersectionObserver((entries) => {
-      for (const { isIntersecting, target } of entries) {
-        if (!isIntersecting) continue;
+      // Half on screen; an element just touching the viewport (a closed drawer's) is not.
+      for (const { intersectionRatio, target } of entries) {
+        if (intersectionRatio < 0.5) continue;
         seen.unobserve(target);
         pending.push(event('recommendation_viewed', target));
       }
@@ -98,6 +96,7 @@
     }, { threshold: 0.5 });
     t.watch = (strategy) => {
       t.strategy = strategy;
+      seen.disconnect(); // the cards before these are gone
       list.querySelectorAll('.kindred-card').forEach((item) => seen.observe(item));
     };
 
@@ -169,6 +168,7 @@
         if (mine !== asked) return; // a newer request answers
         if (!items.length) return collapse();
         root.hidden = false;
+        root.querySelector('.kindred-recommendations__note')?.remove();
         list.replaceChildren(...items);
         d.kindredState = 'loaded';
         const strategy = (d.kindredStrategy = String(x.strategy || d.strategy).slice(0, 40));
@@ -184,7 +184,7 @@
     root.addEventListener('kindred:refresh', () => d.kindredState !== 'waiting' && load());
 
     const near = new IntersectionObserver((entries) => {
-      if (!entries.some((e) => e.isIntersecting)) return;
+      if (!entries.some((e) => e.isIntersecting && e.intersectionRect.width)) return;
       near.disconnect();
       load();
     }, { rootMargin: '200px 0px' });

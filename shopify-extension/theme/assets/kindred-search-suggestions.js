@@ -40,9 +40,9 @@
     return url && h('img', { src: url.href, width: 48, height: 48, alt: '', loading: 'lazy' });
   };
 
-  // Completed queries and product cards, as Shopify rendered them.
-  const read = (cards) => ({
-    queries: [...cards.querySelectorAll('[data-kindred-query]')].map((q) => q.dataset.kindredQuery),
+  // Completed queries (the typed words, then each completion) and cards.
+  const read = (cards, text) => ({
+    queries: [...cards.querySelectorAll('[data-kindred-query]')].map((q) => text.replace(/\S*$/, '') + q.dataset.kindredQuery),
     products: [...cards.querySelectorAll('.kindred-card')],
   });
 
@@ -162,11 +162,11 @@
         const body = await response.text();
         if (!response.ok) throw new Error(/"message":"([^"]*)"/.exec(body)?.[1] || `HTTP ${response.status}`);
         const cards = new DOMParser().parseFromString(body, 'text/html').querySelector('[data-kindred-cards]');
-        if (!cards) throw new Error('the app proxy answered without suggestions');
-        render(text, read(cards));
+        if (!cards) throw new Error('no suggestions in the answer');
+        render(text, read(cards, text));
       } catch (error) {
         if (signal.aborted) return;
-        console.warn('Kindred suggestions unavailable:', error.message);
+        console.warn('Kindred suggestions:', error.message);
         close();
       }
     };
@@ -215,7 +215,7 @@
 
   const attachAll = (scope) => scope.querySelectorAll(INPUTS).forEach(attach);
   attachAll(document);
-  // Boxes added later (theme editor, theme scripts).
+  // Boxes added later.
   document.addEventListener('shopify:section:load', (e) => attachAll(e.target));
   document.addEventListener('focusin', (e) => e.target.matches?.(INPUTS) && attach(e.target));
 })();

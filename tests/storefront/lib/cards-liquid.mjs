@@ -13,7 +13,8 @@ const INERT_QUERY = /^[\p{L}\p{N} -]*[\p{L}\p{N}][\p{L}\p{N} -]*$/u;
 
 /** The Liquid answer for `items` (products with a `handle`), as the proxy's `cards` routes give it. */
 export function cardsLiquid({ strategy, items, experiment, personalised, queries = [] }) {
-  const inert = queries.filter((query) => INERT_QUERY.test(query));
+  // Of each completed query its completion alone, as the server writes it.
+  const inert = [...new Set(queries.map((query) => query.split(' ').at(-1)))].filter((word) => INERT_QUERY.test(word));
   return [
     `{%- assign kindred_handles = '${items.map((item) => item.handle).filter((h) => INERT_HANDLE.test(h ?? '')).slice(0, 20).join(',')}' | split: ',' -%}`,
     `{%- assign kindred_strategy = '${strategy ?? ''}' -%}`,

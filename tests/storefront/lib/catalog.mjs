@@ -57,6 +57,7 @@ export function toKindredProduct(raw) {
     url: `/products/${raw.handle}`,
     created_at: raw.created_at ?? null,
     variant_id: variant.id != null ? String(variant.id) : null,
+    variant_count: variants.length,
     description: raw.body_html ?? '',
   };
 }

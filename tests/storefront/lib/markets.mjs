@@ -1,5 +1,7 @@
 // Shopify Markets as the stand-in storefront shows them: the primary market in the shop's
-// currency and language at `/`, and a French market at `/fr` that shows prices in euros
+// currency and language at `/`, and a France market in French at its subfolder `/fr-fr` (a
+// market's own subfolder: a bare language one, `/fr`, would keep the primary market's
+// currency) that shows prices in euros
 // (converted at a fixed rate, then rounded up to .95 as a market's price rounding does) and
 // titles translated (as Translate & Adapt would store them). Everything the storefront
 // renders in a market, its own product page and the app proxy's Liquid alike, goes through
@@ -40,7 +42,7 @@ const FRENCH_WORDS = new Map(Object.entries({
   set: 'ensemble',
 }));
 
-export const FRANCE = { prefix: '/fr', locale: 'fr', currency: 'EUR', rate: 0.92, words: FRENCH_WORDS };
+export const FRANCE = { prefix: '/fr-fr', locale: 'fr', currency: 'EUR', rate: 0.92, words: FRENCH_WORDS };
 
 export const MARKETS = [PRIMARY, FRANCE];
 

@@ -1,7 +1,7 @@
 // A local stand-in for a Shopify storefront: product and search pages rendered from the test
 // theme with the real theme app extension in them, in two markets (lib/markets.mjs: the shop's
-// own at `/`, a French one in euros at `/fr`), the extension's assets, Shopify's app proxy, which
-// forwards /apps/kindred/* (and /fr/apps/kindred/*) to Kindred's /proxy/* signed as Shopify
+// own at `/`, a France one in euros and French at `/fr-fr`), the extension's assets, Shopify's app proxy, which
+// forwards /apps/kindred/* (and /fr-fr/apps/kindred/*) to Kindred's /proxy/* signed as Shopify
 // signs it and renders an `application/liquid` answer in the shopper's market, the cart's
 // Ajax API (/cart.js, /cart/add.js, /cart/change.js, /cart/update.js, with the `sections` they
 // render), the cart page, the Section Rendering API (`?section_id=`, `?sections=`) and a
@@ -223,7 +223,7 @@ export async function startStorefront({
     record.status = status;
     record.market = market.locale;
     // Shopify renders a Liquid answer in the shopper's storefront before the browser sees it.
-    if (status === 200 && contentType.startsWith('application/liquid')) {
+    if (status === 200 && contentType === 'application/liquid') {
       const rendered = await renderLiquidAnswer(responseText, market);
       responseText = rendered.html;
       contentType = 'text/html; charset=utf-8';

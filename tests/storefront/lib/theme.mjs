@@ -53,6 +53,7 @@ export function productDrop(product) {
     featured_image: image,
     description: product.description ?? '',
     selected_or_first_available_variant: { id: product.variant_id },
+    has_only_default_variant: product.variant_count === 1,
   };
 }
 
