@@ -63,6 +63,8 @@
 //   MARKET                 1: the product page in the French market too (default); 0: not
 //   MARKET_SCREENSHOT      a PNG path for a full-page screenshot of that page (none if unset)
 //   CART                   1: the cart drawer and the cart page too (default); 0: not
+//   CART_PRODUCT_ID        the product the cart journey starts from (4594791841910, a yoga block:
+//                          what goes with it includes products without options to choose)
 //   CART_SCREENSHOT        a PNG path for a screenshot of the open drawer with its shelf (none if unset)
 
 import fs from 'node:fs';
@@ -116,6 +118,7 @@ const settings = () => ({
   market: env('MARKET', '1') !== '0',
   marketScreenshot: env('MARKET_SCREENSHOT', ''),
   cart: env('CART', '1') !== '0',
+  cartProductId: env('CART_PRODUCT_ID', '4594791841910'),
   cartScreenshot: env('CART_SCREENSHOT', ''),
 });
 
@@ -291,7 +294,7 @@ async function runBrowser(config, storefront) {
       visitor: 'market',
     }) : null;
     const cart = config.cart ? await visit(browser, config, storefront, 'given', cartJourney(config), {
-      visitor: 'cart', hold: ['/none'],
+      url: storefront.productUrl(config.cartProductId), visitor: 'cart', hold: ['/none'],
     }) : null;
     // The first full journey is the summary, as it was before the consent states.
     const main = runs.given ?? runs.absent ?? Object.values(runs)[0];

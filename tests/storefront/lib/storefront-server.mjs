@@ -364,6 +364,8 @@ export async function startStorefront({
   return {
     origin,
     url: `${origin}${home.url}`,
+    /** The page of a product of the catalogue. */
+    productUrl: (id) => `${origin}${byId.get(String(id))?.url ?? home.url}`,
     /** Requests that reached the proxy, answered or not. */
     arrived,
     /** Requests forwarded and answered: query, bodies and status. */
