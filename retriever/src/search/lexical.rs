@@ -193,26 +193,26 @@ impl LexicalIndex {
         }
         // A product with every word of the query comes before one with a few of them.
         let words = wanted.len() as f64;
-        let coverage_of: HashMap<ItemId, f64> = scores
-            .iter()
-            .map(|(&position, &(_, matched))| {
-                (self.products[position as usize], f64::from(matched) / words)
-            })
-            .collect();
         let scored = scores
-            .into_iter()
-            .map(|(position, (score, _))| {
-                let item = self.products[position as usize];
-                let coverage = coverage_of[&item];
-                (item, f64::from(score) * coverage * coverage)
+            .iter()
+            .map(|(&position, &(score, matched))| {
+                let coverage = f64::from(matched) / words;
+                (
+                    self.products[position as usize],
+                    f64::from(score) * coverage * coverage,
+                )
             })
             .collect();
         let candidates = top_k(scored, k, &HashSet::new());
+        // The best product's share of the query, looked up once rather than kept per product.
         let coverage = candidates
             .first()
-            .and_then(|best| coverage_of.get(&best.item))
-            .copied()
-            .unwrap_or(0.0);
+            .and_then(|best| {
+                scores
+                    .iter()
+                    .find(|(&position, _)| self.products[position as usize] == best.item)
+            })
+            .map_or(0.0, |(_, &(_, matched))| f64::from(matched) / words);
         Matches {
             candidates,
             coverage,
